@@ -1,0 +1,384 @@
+"""Servicekanal: the only place that builds things, and the command line that runs them.
+
+settings -> engine -> clients -> services -> Bolt app -> run
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from types import FrameType
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from pydantic import ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from waitress.server import create_server
+
+import handlers
+from bot import logs
+from bot.clock import Clock, system_clock
+from bot.config import Settings, describe_settings_error
+from bot.events import EventLog
+from bot.health import Health
+from bot.ingest import Ingest
+from bot.services import Services
+from bot.slack import SlackPoster
+from bot.x import XAuthFailed, XClient, XError, XUser
+from handlers.blocks.cards import BlockKitPresenter
+from store.db import make_engine, migrate
+
+log = logging.getLogger("servicekanal")
+
+DESCRIPTION = """\
+Servicekanal: customer tweets to your brand's X account become tickets in a Slack channel.
+
+Settings come from the environment or from a .env file (see .env.example).
+"""
+MODES = """\
+commands:
+  run       (default) migrate the database, then serve Slack and poll X
+  migrate   apply database migrations and exit (reads only DATABASE_URL)
+  check     validate the settings and exit
+
+Slack connection modes:
+  Socket Mode  when SLACK_APP_TOKEN (xapp-...) is set: the bot connects out to Slack,
+               no public URL is needed. GET /healthz is served on HEALTH_PORT if set.
+  HTTP mode    otherwise: Slack sends commands, interactivity and events to
+               POST /slack/events on PORT (default 3000), verified with
+               SLACK_SIGNING_SECRET; GET /healthz answers on the same port.
+"""
+STARTUP_ATTEMPTS = 6
+
+
+class StartupError(Exception):
+    """Start-up cannot continue; the message says why in one line."""
+
+
+class DatabaseSettings(BaseSettings):
+    """Just DATABASE_URL, for `python app.py migrate` on a machine without the tokens."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    database_url: str = "sqlite:///servicekanal.db"
+
+
+def _with_retries(what: str, call: Callable[[], Any], *, attempts: int = STARTUP_ATTEMPTS) -> Any:
+    """Retry a start-up call while the service is unreachable (not when it says no)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return call()
+        except (OSError, XError) as exc:
+            if isinstance(exc, XAuthFailed) or attempt == attempts:
+                raise
+            delay = min(2**attempt, 30)
+            log.warning("%s not reachable (%s); retrying in %ss", what, type(exc).__name__, delay)
+            time.sleep(delay)
+    raise AssertionError("unreachable")
+
+
+def slack_identity(client: WebClient) -> tuple[str, str]:
+    """The workspace and the bot user behind SLACK_BOT_TOKEN (`auth.test`)."""
+    try:
+        response = _with_retries("Slack", client.auth_test)
+    except SlackApiError as exc:
+        raise StartupError(
+            f"SLACK_BOT_TOKEN was rejected by Slack ({exc.response.get('error')})"
+        ) from None
+    except OSError as exc:
+        raise StartupError(f"cannot reach Slack at SLACK_API_URL ({exc})") from None
+    return str(response["team_id"]), str(response["user_id"])
+
+
+def x_identity(x: XClient) -> XUser:
+    """The brand account behind the X credentials (`GET /2/users/me`)."""
+    try:
+        brand: XUser = _with_retries("X", x.me)
+    except XAuthFailed:
+        raise StartupError(
+            "X rejected X_API_KEY / X_API_SECRET / X_ACCESS_TOKEN / X_ACCESS_TOKEN_SECRET"
+        ) from None
+    except XError as exc:
+        raise StartupError(f"cannot read the brand account from X at X_API_URL ({exc})") from None
+    return brand
+
+
+@dataclass
+class Bot:
+    """A built Servicekanal: the Bolt app plus its background workers."""
+
+    settings: Settings
+    engine: Engine
+    services: Services
+    app: App
+    poster: SlackPoster
+    health: Health
+    brand: XUser
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(default_factory=list)
+    _scheduler: BackgroundScheduler | None = None
+
+    # -- background work -----------------------------------------------------------------
+
+    def start_background(self, *, poll: bool = True) -> None:
+        """Start the posting worker and the scheduler (X polling, housekeeping)."""
+        worker = threading.Thread(
+            target=self.poster.run, args=(self._stop,), name="slack-poster", daemon=True
+        )
+        worker.start()
+        self._threads.append(worker)
+        scheduler = BackgroundScheduler(timezone="UTC")
+        if poll:
+            scheduler.add_job(
+                self.services.ingest.poll,
+                "interval",
+                seconds=self.settings.poll_interval_seconds,
+                id="poll_x",
+                max_instances=1,
+                coalesce=True,
+                next_run_time=self.services.clock(),
+            )
+        scheduler.add_job(
+            self.services.events.prune, "interval", hours=1, id="prune_events", coalesce=True
+        )
+        scheduler.start()
+        self._scheduler = scheduler
+
+    def stop_background(self) -> None:
+        """Stop polling and posting; rows not yet sent stay queued for the next start."""
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=True)
+            self._scheduler = None
+        self._stop.set()
+        self.poster.wake()
+        for thread in self._threads:
+            thread.join(timeout=15)
+        self._threads.clear()
+
+    # -- HTTP ----------------------------------------------------------------------------
+
+    def wsgi(self) -> Callable[..., Iterable[bytes]]:
+        """POST /slack/events for Slack, GET /healthz for load balancers and people."""
+        slack = SlackRequestHandler(self.app, path="/slack/events")
+
+        def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+            if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") == "GET":
+                status, body = self.health.report()
+                reason = "OK" if status == 200 else "Service Unavailable"
+                start_response(f"{status} {reason}", [("Content-Type", "application/json")])
+                return [json.dumps(body).encode()]
+            return slack(environ, start_response)
+
+        return application
+
+    def http_server(self, *, host: str = "0.0.0.0", port: int | None = None) -> HttpServer:  # noqa: S104
+        """A production WSGI server (waitress) for `wsgi()`; port 0 picks a free one."""
+        return HttpServer(self.wsgi(), host=host, port=self.settings.port if port is None else port)
+
+    # -- running -------------------------------------------------------------------------
+
+    def serve(self) -> int:
+        """Run until SIGTERM or Ctrl-C, in Socket Mode or HTTP mode as configured."""
+        self.start_background()
+        try:
+            if self.settings.socket_mode:
+                self._serve_socket_mode()
+            else:
+                server = self.http_server()
+                log.info("HTTP mode: listening on port %s (POST /slack/events)", server.port)
+                _raise_on_sigterm()
+                server.run()
+        finally:
+            log.info("stopping: background work finishes, unsent posts stay queued")
+            self.stop_background()
+        return 0
+
+    def _serve_socket_mode(self) -> None:
+        assert self.settings.slack_app_token is not None
+        health_server = None
+        if self.settings.health_port:
+            health_server = HttpServer(self.wsgi(), host="0.0.0.0", port=self.settings.health_port)  # noqa: S104
+            health_server.start_in_thread()
+        handler = SocketModeHandler(self.app, self.settings.slack_app_token.get_secret_value())
+        handler.connect()  # type: ignore[no-untyped-call]
+        log.info("Socket Mode: connected to Slack")
+        stopped = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stopped.set())
+        stopped.wait()
+        handler.close()  # type: ignore[no-untyped-call]
+        if health_server is not None:
+            health_server.stop()
+
+
+class HttpServer:
+    """waitress, in the foreground (production) or in a thread (tests, Socket Mode health)."""
+
+    def __init__(self, application: Callable[..., Any], *, host: str, port: int) -> None:
+        self._server = create_server(application, host=host, port=port, threads=8)
+        self.port: int = self._server.effective_port  # type: ignore[union-attr]
+        self._thread: threading.Thread | None = None
+
+    def run(self) -> None:
+        """Serve in this thread until SystemExit/KeyboardInterrupt."""
+        self._server.run()
+
+    def start_in_thread(self) -> None:
+        """Serve from a daemon thread."""
+        self._thread = threading.Thread(target=self._server.run, name="http", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop serving and wait for the thread."""
+        self._server.close()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+
+def _raise_on_sigterm() -> None:
+    def handler(_signum: int, _frame: FrameType | None) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def build(
+    settings: Settings,
+    *,
+    clock: Clock = system_clock,
+    post_interval: float = 1.0,
+) -> Bot:
+    """Build the whole bot from settings; nothing runs until `serve` or `start_background`."""
+    try:
+        engine = make_engine(settings.database_url)
+        migrate(engine)
+    except SQLAlchemyError as exc:
+        raise StartupError(f"DATABASE_URL cannot be used: {type(exc).__name__}: {exc}") from None
+    token = settings.slack_bot_token.get_secret_value()
+    slack_client = WebClient(token=token, base_url=settings.slack_api_url, timeout=10)
+    team_id, bot_user_id = slack_identity(slack_client)
+    x = XClient(
+        bearer_token=settings.x_bearer_token.get_secret_value(),
+        api_key=settings.x_api_key.get_secret_value(),
+        api_secret=settings.x_api_secret.get_secret_value(),
+        access_token=settings.x_access_token.get_secret_value(),
+        access_token_secret=settings.x_access_token_secret.get_secret_value(),
+        base_url=settings.x_api_url,
+    )
+    brand = x_identity(x)
+    # The poster's client never retries on its own: a blind retry of a post whose answer
+    # was lost could post it twice. The queue decides, after checking Slack.
+    poster = SlackPoster(
+        engine=engine,
+        client=WebClient(
+            token=token, base_url=settings.slack_api_url, timeout=10, retry_handlers=[]
+        ),
+        clock=clock,
+        min_interval=post_interval,
+    )
+    presenter = BlockKitPresenter()
+    ingest = Ingest(
+        engine=engine,
+        x=x,
+        brand=brand,
+        presenter=presenter,
+        support_channel=settings.support_channel_id,
+        keyword_queries=settings.x_keyword_queries,
+        backfill=timedelta(hours=settings.backfill_hours),
+        vip_followers=settings.vip_followers,
+        clock=clock,
+        notify=poster.wake,
+    )
+    services = Services(
+        settings=settings,
+        engine=engine,
+        clock=clock,
+        events=EventLog(engine=engine, clock=clock),
+        ingest=ingest,
+        team_id=team_id,
+        bot_user_id=bot_user_id,
+    )
+    signing_secret = settings.slack_signing_secret
+    app = App(
+        client=slack_client,
+        signing_secret=signing_secret.get_secret_value() if signing_secret else "",
+        token_verification_enabled=False,
+        request_verification_enabled=not settings.socket_mode,
+    )
+    handlers.register(app, services)
+    health = Health(
+        engine=engine,
+        mode="socket" if settings.socket_mode else "http",
+        last_poll=lambda: ingest.last_success,
+        last_post=lambda: poster.last_success,
+    )
+    log.info(
+        "ready: brand account @%s, support channel %s", brand.username, settings.support_channel_id
+    )
+    return Bot(
+        settings=settings,
+        engine=engine,
+        services=services,
+        app=app,
+        poster=poster,
+        health=health,
+        brand=brand,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line, load settings, and run the chosen command."""
+    parser = argparse.ArgumentParser(
+        prog="python app.py",
+        description=DESCRIPTION,
+        epilog=MODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("command", nargs="?", default="run", choices=["run", "migrate", "check"])
+    parser.add_argument("--env-file", default=".env", help="settings file (default: .env)")
+    args = parser.parse_args(argv)
+
+    if args.command == "migrate":
+        database = DatabaseSettings(_env_file=args.env_file)
+        logging.basicConfig(level=logging.INFO)
+        try:
+            migrate(make_engine(database.database_url))
+        except SQLAlchemyError as exc:
+            print(f"DATABASE_URL cannot be used: {type(exc).__name__}", file=sys.stderr)
+            return 1
+        print("database is up to date")
+        return 0
+    try:
+        settings = Settings(_env_file=args.env_file)
+    except ValidationError as exc:
+        print(describe_settings_error(exc), file=sys.stderr)
+        return 2
+    if args.command == "check":
+        print("settings are valid")
+        return 0
+    logs.configure(level=settings.log_level, fmt=settings.log_format, secrets=settings.secrets())
+    try:
+        bot = build(settings)
+    except StartupError as exc:
+        log.error("start-up failed: %s", exc)
+        print(f"Start-up failed: {exc}", file=sys.stderr)
+        return 1
+    return bot.serve()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

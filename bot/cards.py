@@ -1,0 +1,84 @@
+"""Building the views that ticket cards and thread messages are rendered from."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from bot.present import CardView, CustomerMessageView, CustomerView
+from store import tickets as ticket_queries
+from store.models import Channel, Customer, Message, Ticket
+
+
+def customer_view(customer: Customer, *, vip_followers: int) -> CustomerView:
+    """The customer as cards show them; VIP means verified or many followers."""
+    return CustomerView(
+        name=customer.name,
+        username=customer.username,
+        followers=customer.followers,
+        verified=customer.verified,
+        vip=customer.verified or customer.followers >= vip_followers,
+    )
+
+
+def tweet_url(username: str, tweet_id: str | None) -> str | None:
+    """The public address of a tweet."""
+    return f"https://x.com/{username}/status/{tweet_id}" if tweet_id else None
+
+
+def card_view(
+    *,
+    session: Session,
+    ticket: Ticket,
+    vip_followers: int,
+    status_note: str | None = None,
+    customer: Customer | None = None,
+    opening: Message | None = None,
+    earlier_tickets: int | None = None,
+) -> CardView:
+    """Everything the ticket's card shows; what the caller already holds is not read again."""
+    assert ticket.id is not None
+    customer = customer or session.get(Customer, ticket.customer_id)
+    assert customer is not None and customer.id is not None
+    opening = opening or ticket_queries.first_message(session=session, ticket_id=ticket.id)
+    if earlier_tickets is None:
+        earlier_tickets = ticket_queries.count_earlier_tickets(
+            session=session, customer_id=customer.id, before_ticket_id=ticket.id
+        )
+    text = opening.text if opening else ""
+    tweet_id = opening.x_id if opening and opening.x_id else ""
+    is_tweet = opening is not None and opening.channel == Channel.TWEET
+    return CardView(
+        ticket_id=ticket.id,
+        tweet_id=tweet_id,
+        state=ticket.state,
+        source=ticket.source,
+        customer=customer_view(customer, vip_followers=vip_followers),
+        text=text,
+        url=tweet_url(customer.username, tweet_id) if is_tweet else None,
+        created_at=opening.created_at if opening else ticket.created_at,
+        owner_slack_id=ticket.owner_slack_id,
+        keyword_query=ticket.keyword_query,
+        has_pii=ticket.has_pii,
+        is_fail=ticket.is_fail,
+        out_of_hours=ticket.out_of_hours,
+        escalated=ticket.escalated,
+        earlier_tickets=earlier_tickets,
+        previous_ticket_id=ticket.previous_ticket_id,
+        status_note=status_note,
+    )
+
+
+def customer_message_view(
+    *, message: Message, customer: Customer, vip_followers: int, reopened: bool = False
+) -> CustomerMessageView:
+    """A later customer message as its thread post shows it."""
+    return CustomerMessageView(
+        ticket_id=message.ticket_id,
+        customer=customer_view(customer, vip_followers=vip_followers),
+        text=message.text,
+        url=tweet_url(customer.username, message.x_id)
+        if message.channel == Channel.TWEET
+        else None,
+        created_at=message.created_at,
+        reopened=reopened,
+    )

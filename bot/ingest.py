@@ -1,0 +1,396 @@
+"""Ingest: customer tweets from X become tickets and thread messages in Slack.
+
+Each poll reads everything newer than the stream's cursor (all pages), stores the
+tweets oldest first, each with its Slack post queued in the same transaction, and only
+then moves the cursor. A crash anywhere means the next poll reads some tweets again;
+they are recognised by their X id and skipped, so nothing is lost and nothing doubled.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bot import slack
+from bot.cards import card_view, customer_message_view
+from bot.clock import Clock, system_clock
+from bot.present import Presenter
+from bot.x import Tweet, TweetBatch, XClient, XError, XRateLimited, XRefused, XUser
+from store import cursors
+from store import tickets as queries
+from store.db import session_scope
+from store.models import Channel, Customer, Direction, Message, Ticket, TicketSource, TicketState
+
+log = logging.getLogger(__name__)
+
+MENTIONS_STREAM = "mentions"
+REOPEN_WINDOW = timedelta(days=7)
+CHUNK = 100
+MAX_BACKOFF = timedelta(minutes=5)
+FAIL_TAG = "fail"
+
+
+def search_stream(query: str) -> str:
+    """The cursor name of one keyword query."""
+    return f"search:{query}"
+
+
+@dataclass
+class IngestResult:
+    """What one poll did."""
+
+    fetched: int = 0
+    new_tickets: list[int] = field(default_factory=list)
+    joined: int = 0
+    reopened: int = 0
+    duplicates: int = 0
+    skipped: int = 0
+
+    def add(self, other: IngestResult) -> None:
+        """Fold another poll's result into this one."""
+        self.fetched += other.fetched
+        self.new_tickets.extend(other.new_tickets)
+        self.joined += other.joined
+        self.reopened += other.reopened
+        self.duplicates += other.duplicates
+        self.skipped += other.skipped
+
+
+def is_fail_tweet(tweet: Tweet) -> bool:
+    """A '#fail'-style tweet: a hashtag that contains 'fail' (#fail, #telekomfail …)."""
+    return any(FAIL_TAG in tag.lower() for tag in tweet.hashtags)
+
+
+@dataclass
+class _Batch:
+    """What one chunk of tweets looked up once instead of per tweet."""
+
+    stored: set[str]
+    customers: dict[str, Customer]
+    first_timers: set[int] = field(default_factory=set)
+    open_tickets: dict[int, Ticket] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Match:
+    ticket: Ticket | None = None
+    reopen: bool = False
+    previous: Ticket | None = None
+
+
+class Ingest:
+    """Polls X and turns what it finds into tickets."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        x: XClient,
+        brand: XUser,
+        presenter: Presenter,
+        support_channel: str,
+        keyword_queries: Sequence[str] = (),
+        backfill: timedelta = timedelta(hours=24),
+        vip_followers: int = 10_000,
+        clock: Clock = system_clock,
+        notify: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._engine = engine
+        self._x = x
+        self._brand = brand
+        self._presenter = presenter
+        self._channel = support_channel
+        self._queries = list(keyword_queries)
+        self._backfill = backfill
+        self._vip_followers = vip_followers
+        self._clock = clock
+        self._notify = notify
+        self._blocked_until: dict[str, datetime] = {}
+        self._failures: dict[str, int] = {}
+        self.last_success: datetime | None = None
+
+    # -- polling -------------------------------------------------------------------------
+
+    def poll(self) -> IngestResult:
+        """One round: mentions, then every keyword query."""
+        result = self.poll_mentions()
+        result.add(self.poll_keywords())
+        return result
+
+    def poll_mentions(self) -> IngestResult:
+        """Read new mentions of the brand account and store them."""
+        return self._poll(
+            MENTIONS_STREAM,
+            lambda since, start: self._x.mentions(self._brand.id, since_id=since, start_time=start),
+            TicketSource.MENTION,
+        )
+
+    def poll_keywords(self) -> IngestResult:
+        """Run every keyword query and store what it finds."""
+        result = IngestResult()
+        for query in self._queries:
+            result.add(
+                self._poll(
+                    search_stream(query),
+                    lambda since, start, q=query: self._x.search(  # type: ignore[misc]
+                        q, since_id=since, start_time=start
+                    ),
+                    TicketSource.KEYWORD,
+                    query=query,
+                )
+            )
+        return result
+
+    def _poll(
+        self,
+        stream: str,
+        fetch: Callable[[str | None, datetime | None], TweetBatch],
+        source: TicketSource,
+        *,
+        query: str | None = None,
+    ) -> IngestResult:
+        now = self._clock()
+        blocked = self._blocked_until.get(stream)
+        if blocked is not None and blocked > now:
+            return IngestResult()
+        with session_scope(self._engine) as session:
+            since = cursors.since_id(session=session, name=stream)
+        start = now - self._backfill if since is None else None
+        try:
+            batch = fetch(since, start)
+        except XError as exc:
+            self._back_off(stream, exc, now)
+            return IngestResult()
+        self._failures.pop(stream, None)
+        result = self.store(batch.tweets, source=source, query=query)
+        if batch.newest_id is not None:
+            with session_scope(self._engine) as session:
+                cursors.advance(session=session, name=stream, newest_id=batch.newest_id, now=now)
+        self.last_success = self._clock()
+        return result
+
+    def _back_off(self, stream: str, exc: XError, now: datetime) -> None:
+        failures = self._failures.get(stream, 0) + 1
+        self._failures[stream] = failures
+        if isinstance(exc, XRateLimited):
+            until = exc.reset_at if exc.reset_at and exc.reset_at > now else now + MAX_BACKOFF
+            log.warning("X rate limit on %s; next poll after %s", stream, until.isoformat())
+        elif isinstance(exc, XRefused):
+            until = now + MAX_BACKOFF
+            log.error("X refused the %s poll (%s); retrying in 5 minutes", stream, exc)
+        else:
+            until = now + min(timedelta(seconds=2**failures), MAX_BACKOFF)
+            log.warning("X unavailable for %s (%s); retrying after %s", stream, exc, until)
+        self._blocked_until[stream] = until
+
+    # -- storing -------------------------------------------------------------------------
+
+    def store(
+        self,
+        tweets: Sequence[Tweet],
+        *,
+        source: TicketSource = TicketSource.MENTION,
+        query: str | None = None,
+    ) -> IngestResult:
+        """Store tweets (oldest first) as tickets and messages, queueing their Slack posts."""
+        result = IngestResult(fetched=len(tweets))
+        for start in range(0, len(tweets), CHUNK):
+            chunk = tweets[start : start + CHUNK]
+            with session_scope(self._engine) as session:
+                batch = _Batch(
+                    stored=queries.stored_x_ids(
+                        session=session, channel=Channel.TWEET, x_ids=[t.id for t in chunk]
+                    ),
+                    customers=queries.customers_by_x_id(
+                        session=session, x_user_ids={t.author.id for t in chunk}
+                    ),
+                )
+                for tweet in chunk:
+                    self._store_one(session, tweet, source, query, result, batch)
+            self._notify()
+        return result
+
+    def _store_one(
+        self,
+        session: Session,
+        tweet: Tweet,
+        source: TicketSource,
+        query: str | None,
+        result: IngestResult,
+        batch: _Batch,
+    ) -> None:
+        if tweet.author.id == self._brand.id:
+            result.skipped += 1  # our own replies come back in searches and conversations
+            return
+        if tweet.id in batch.stored:
+            result.duplicates += 1
+            return
+        batch.stored.add(tweet.id)
+        now = self._clock()
+        mentioned = (
+            source == TicketSource.MENTION
+            or tweet.mentions(self._brand)
+            or tweet.in_reply_to_user_id == self._brand.id
+        )
+        known = batch.customers.get(tweet.author.id)
+        customer = queries.upsert_customer(
+            session=session,
+            x_user_id=tweet.author.id,
+            username=tweet.author.username,
+            name=tweet.author.name,
+            followers=tweet.author.followers,
+            verified=tweet.author.verified,
+            now=now,
+            known=known,
+        )
+        assert customer.id is not None
+        if known is None:
+            batch.customers[tweet.author.id] = customer
+            batch.first_timers.add(customer.id)
+        match = self._find_ticket(session, tweet, customer, batch)
+        if match.ticket is not None:
+            message = self._add_message(session, match.ticket, tweet, mentioned, need_id=True)
+            if match.reopen:
+                self._reopen(session, match.ticket, now)
+                result.reopened += 1
+            else:
+                result.joined += 1
+            view = customer_message_view(
+                message=message,
+                customer=customer,
+                vip_followers=self._vip_followers,
+                reopened=match.reopen,
+            )
+            assert match.ticket.id is not None and message.id is not None
+            slack.post_in_thread(
+                session=session,
+                ticket_id=match.ticket.id,
+                message=self._presenter.customer_message(view),
+                now=now,
+                message_id=message.id,
+            )
+            return
+        ticket = Ticket(
+            customer_id=customer.id,
+            source=TicketSource.MENTION if mentioned else source,
+            keyword_query=None if mentioned else query,
+            conversation_id=tweet.conversation_id or tweet.id,
+            channel_id=self._channel,
+            is_fail=is_fail_tweet(tweet),
+            previous_ticket_id=match.previous.id if match.previous else None,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(ticket)
+        session.flush()
+        assert ticket.id is not None
+        batch.open_tickets[customer.id] = ticket
+        opening = self._add_message(session, ticket, tweet, mentioned, need_id=False)
+        card = card_view(
+            session=session,
+            ticket=ticket,
+            vip_followers=self._vip_followers,
+            customer=customer,
+            opening=opening,
+            # A customer first seen in this batch has no tickets but the ones made here.
+            earlier_tickets=0 if customer.id in batch.first_timers else None,
+        )
+        slack.post_card(
+            session=session,
+            ticket_id=ticket.id,
+            channel=self._channel,
+            message=self._presenter.ticket_card(card),
+            now=now,
+        )
+        result.new_tickets.append(ticket.id)
+
+    def _find_ticket(
+        self, session: Session, tweet: Tweet, customer: Customer, batch: _Batch
+    ) -> _Match:
+        """Which ticket a tweet belongs to: its reply chain's, its conversation's, its author's.
+
+        Open tickets win. A resolved one of the same conversation is reopened when it was
+        resolved less than a week before the tweet; older, it is linked from a new ticket.
+        """
+        assert customer.id is not None
+        if customer.id in batch.first_timers and not (tweet.replied_to_id or tweet.quoted_id):
+            # Nothing to look up for someone we never heard from before: only what this
+            # batch made for them, or a conversation another customer started.
+            made = batch.open_tickets.get(customer.id)
+            if made is not None:
+                return _Match(ticket=made)
+            if not tweet.conversation_id or tweet.conversation_id == tweet.id:
+                return _Match()
+        related: list[Ticket] = []
+        for parent_id in (tweet.replied_to_id, tweet.quoted_id):
+            if parent_id:
+                parent = queries.message_by_x_id(
+                    session=session, channel=Channel.TWEET, x_id=parent_id
+                )
+                if parent is not None:
+                    found = queries.ticket(session=session, ticket_id=parent.ticket_id)
+                    if found is not None:
+                        related.append(found)
+        if tweet.conversation_id:
+            found = queries.latest_ticket_in_conversation(
+                session=session, conversation_id=tweet.conversation_id
+            )
+            if found is not None:
+                related.append(found)
+        for candidate in related:
+            if candidate.state != TicketState.RESOLVED:
+                return _Match(ticket=candidate)
+        own = queries.open_ticket_of_customer(session=session, customer_id=customer.id)
+        if own is not None:
+            return _Match(ticket=own)
+        for candidate in related:
+            resolved_at = candidate.resolved_at or candidate.updated_at
+            if tweet.created_at - resolved_at <= REOPEN_WINDOW:
+                return _Match(ticket=candidate, reopen=True)
+            return _Match(previous=candidate)
+        return _Match(
+            previous=queries.latest_ticket_of_customer(session=session, customer_id=customer.id)
+        )
+
+    def _add_message(
+        self, session: Session, ticket: Ticket, tweet: Tweet, mentioned: bool, *, need_id: bool
+    ) -> Message:
+        assert ticket.id is not None
+        message = Message(
+            ticket_id=ticket.id,
+            direction=Direction.IN,
+            channel=Channel.TWEET,
+            x_id=tweet.id,
+            conversation_id=tweet.conversation_id or tweet.id,
+            in_reply_to_id=tweet.replied_to_id,
+            author_x_id=tweet.author.id,
+            text=tweet.text,
+            lang=tweet.lang,
+            mentions_brand=mentioned,
+            created_at=tweet.created_at,
+            stored_at=self._clock(),
+        )
+        session.add(message)
+        if need_id:
+            session.flush()  # otherwise it is inserted with the next flush, in a batch
+        return message
+
+    def _reopen(self, session: Session, ticket: Ticket, now: datetime) -> None:
+        ticket.state = TicketState.CLAIMED if ticket.owner_slack_id else TicketState.NEW
+        ticket.resolved_at = None
+        ticket.updated_at = now
+        session.add(ticket)
+        session.flush()
+        assert ticket.id is not None
+        card = card_view(session=session, ticket=ticket, vip_followers=self._vip_followers)
+        slack.refresh_card(
+            session=session,
+            ticket_id=ticket.id,
+            message=self._presenter.ticket_card(card),
+            now=now,
+        )

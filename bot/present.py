@@ -1,0 +1,87 @@
+"""What the domain shows in Slack, as plain data, and the interface that renders it.
+
+The domain decides *what* to post (a card, a customer message in a thread); the Block
+Kit for it is built by pure functions in `handlers/blocks`, handed to the services by
+`app.py` as a `Presenter`. That keeps `bot` free of Slack's formats and `handlers` free
+of database work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, TypedDict
+
+TICKET_EVENT_TYPE = "servicekanal_ticket"
+POST_EVENT_TYPE = "servicekanal_post"
+
+
+class SlackMessage(TypedDict, total=False):
+    """The keyword arguments of `chat.postMessage` / `chat.update` that carry content."""
+
+    text: str
+    blocks: list[dict[str, Any]]
+    metadata: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CustomerView:
+    """The customer as the card shows them."""
+
+    name: str
+    username: str
+    followers: int
+    verified: bool
+    vip: bool
+
+    @property
+    def profile_url(self) -> str:
+        """The customer's profile on X."""
+        return f"https://x.com/{self.username}"
+
+
+@dataclass(frozen=True)
+class CardView:
+    """Everything a ticket card shows."""
+
+    ticket_id: int
+    tweet_id: str
+    state: str
+    source: str
+    customer: CustomerView
+    text: str
+    url: str | None
+    created_at: datetime
+    owner_slack_id: str | None = None
+    keyword_query: str | None = None
+    has_pii: bool = False
+    is_fail: bool = False
+    out_of_hours: bool = False
+    escalated: bool = False
+    earlier_tickets: int = 0
+    previous_ticket_id: int | None = None
+    status_note: str | None = None
+
+
+@dataclass(frozen=True)
+class CustomerMessageView:
+    """A later customer message, posted into the ticket's thread."""
+
+    ticket_id: int
+    customer: CustomerView
+    text: str
+    url: str | None
+    created_at: datetime
+    reopened: bool = False
+
+
+class Presenter(Protocol):
+    """Renders domain views as Slack messages."""
+
+    def ticket_card(self, card: CardView) -> SlackMessage:
+        """The ticket's card; carries the `servicekanal_ticket` metadata."""
+        ...
+
+    def customer_message(self, message: CustomerMessageView) -> SlackMessage:
+        """A customer's later message in the card's thread."""
+        ...

@@ -1,0 +1,25 @@
+"""The services handed to the Slack listeners, built once by app.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.events import EventLog
+from bot.ingest import Ingest
+
+
+@dataclass
+class Services:
+    """Everything a listener may call; listeners never build anything themselves."""
+
+    settings: Settings
+    engine: Engine
+    clock: Clock
+    events: EventLog
+    ingest: Ingest
+    team_id: str
+    bot_user_id: str

@@ -1,0 +1,461 @@
+"""The Slack posting queue: every post and update goes through the `slackoutbox` table.
+
+Services add rows inside their own transaction (so a ticket and its card are stored
+together or not at all); one worker thread sends them, in id order per channel, paced
+to Slack's one message per second per channel. A row is `pending` until it is claimed
+(`sending`, with a lease), then `sent` with the message's `ts`. If the worker dies or a
+call ends without a clear answer, the row stays `sending`; when its lease runs out it
+is reconciled first: the channel (or thread) is searched for the message by its
+metadata, and only if it is not there is it sent again. Nothing is posted twice and
+nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.error import URLError
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bot.clock import Clock, system_clock
+from bot.present import POST_EVENT_TYPE, TICKET_EVENT_TYPE, SlackMessage
+from store import outbox
+from store.db import session_scope
+from store.models import OutboxKind, OutboxState, SlackOutbox
+from store.outbox import QueuedRow
+
+log = logging.getLogger(__name__)
+
+# Errors after which the token itself is unusable: stop everything, keep the queue.
+AUTH_ERRORS = frozenset(
+    {
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "token_revoked",
+        "token_expired",
+        "team_access_not_granted",
+        "missing_scope",
+        "not_allowed_token_type",
+    }
+)
+# Errors about the channel: that channel waits (the bot may be invited later).
+CHANNEL_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "restricted_action",
+        "cannot_dm_bot",
+        "user_not_found",
+    }
+)
+# Errors that say nothing about whether the message was posted.
+UNCLEAR_ERRORS = frozenset(
+    {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+)
+BLOCK_ERRORS = frozenset({"invalid_blocks", "invalid_blocks_format"})
+PAUSE_ON_CONFIG_ERROR = timedelta(seconds=60)
+MAX_BACKOFF_SECONDS = 300
+# Slack's clock and ours may differ a little; search a bit before the row was queued.
+RECONCILE_MARGIN = timedelta(minutes=5)
+RECONCILE_PAGES = 10
+CHANNELS_TTL = 1.0
+
+
+def post_card(
+    *, session: Session, ticket_id: int, channel: str, message: SlackMessage, now: datetime
+) -> SlackOutbox:
+    """Queue a ticket's card; its `ts` becomes the ticket's thread."""
+    return outbox.enqueue(
+        session=session,
+        channel=channel,
+        kind=OutboxKind.CARD,
+        payload=dict(message),
+        now=now,
+        ticket_id=ticket_id,
+        dedup_key=f"card:{ticket_id}",
+    )
+
+
+def card_row(*, session: Session, ticket_id: int) -> SlackOutbox:
+    """The queue row of a ticket's card (every ticket has exactly one)."""
+    row = outbox.find_by_key(session=session, dedup_key=f"card:{ticket_id}")
+    if row is None:
+        raise LookupError(f"ticket {ticket_id} has no card")
+    return row
+
+
+def post_in_thread(
+    *,
+    session: Session,
+    ticket_id: int,
+    message: SlackMessage,
+    now: datetime,
+    message_id: int | None = None,
+    dedup_key: str | None = None,
+) -> SlackOutbox:
+    """Queue a message in the ticket's thread; it waits for the card's `ts`."""
+    card = card_row(session=session, ticket_id=ticket_id)
+    return outbox.enqueue(
+        session=session,
+        channel=card.channel,
+        kind=OutboxKind.THREAD,
+        payload=dict(message),
+        now=now,
+        ticket_id=ticket_id,
+        message_id=message_id,
+        parent_id=card.id,
+        dedup_key=dedup_key,
+    )
+
+
+def refresh_card(*, session: Session, ticket_id: int, message: SlackMessage, now: datetime) -> None:
+    """Show the ticket's current state on its card.
+
+    An unsent card is simply rewritten; otherwise one pending update per card is kept,
+    always with the newest content, so a busy ticket costs one `chat.update`, not many.
+    """
+    card = card_row(session=session, ticket_id=ticket_id)
+    payload = json.dumps(dict(message), ensure_ascii=False)
+    if card.state == OutboxState.PENDING:
+        card.payload = payload
+        session.add(card)
+        return
+    assert card.id is not None
+    waiting = outbox.pending_update(session=session, parent_id=card.id)
+    if waiting is not None:
+        waiting.payload = payload
+        session.add(waiting)
+        return
+    outbox.enqueue(
+        session=session,
+        channel=card.channel,
+        kind=OutboxKind.UPDATE,
+        payload=dict(message),
+        now=now,
+        ticket_id=ticket_id,
+        parent_id=card.id,
+    )
+
+
+def post_to_channel(
+    *,
+    session: Session,
+    channel: str,
+    message: SlackMessage,
+    now: datetime,
+    dedup_key: str | None = None,
+    ticket_id: int | None = None,
+) -> SlackOutbox:
+    """Queue a stand-alone message (escalation channel, a DM channel)."""
+    return outbox.enqueue(
+        session=session,
+        channel=channel,
+        kind=OutboxKind.POST,
+        payload=dict(message),
+        now=now,
+        ticket_id=ticket_id,
+        dedup_key=dedup_key,
+    )
+
+
+class SlackPoster:
+    """The worker that drains the posting queue into Slack."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        client: WebClient,
+        clock: Clock = system_clock,
+        min_interval: float = 1.0,
+        lease_seconds: float = 30.0,
+    ) -> None:
+        self._engine = engine
+        self._client = client
+        self._clock = clock
+        self._min_interval = timedelta(seconds=min_interval)
+        self._lease = timedelta(seconds=lease_seconds)
+        self._next_ok: dict[str, datetime] = {}
+        self._served: dict[str, int] = {}
+        self._turns = itertools.count(1)
+        self._paused_until: datetime | None = None
+        self._wake = threading.Event()
+        self._next_due: datetime | None = None
+        self._channels: list[str] = []
+        self._channels_read_at: float | None = None
+        self.last_success: datetime | None = None
+
+    # -- running -------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """Tell the worker that rows were queued (saves it waiting for its next look)."""
+        self._channels_read_at = None
+        self._wake.set()
+
+    def run(self, stop: threading.Event, *, idle_seconds: float = 0.5) -> None:
+        """Send until `stop` is set; between rows, wait for work or for the next due time."""
+        while not stop.is_set():
+            try:
+                worked = self.step()
+            except Exception:
+                log.exception("posting queue: unexpected failure; retrying shortly")
+                worked = False
+            if worked:
+                continue
+            wait = idle_seconds
+            if self._next_due is not None:
+                wait = max(0.0, min(wait, (self._next_due - self._clock()).total_seconds()))
+            self._wake.wait(timeout=wait)
+            self._wake.clear()
+
+    def drain(self, *, until: Callable[[], bool] | None = None, max_steps: int = 100_000) -> int:
+        """Send everything that is due now (tests and tools); returns how many rows moved."""
+        moved = 0
+        for _ in range(max_steps):
+            if not self.step():
+                break
+            moved += 1
+            if until is not None and until():
+                break
+        return moved
+
+    def step(self) -> bool:
+        """Send (or reconcile) at most one row; False when nothing is due right now."""
+        now = self._clock()
+        self._next_due = None
+        if self._paused_until is not None and self._paused_until > now:
+            self._due(self._paused_until)
+            return False
+        for channel in self._rotated(self._open_channels()):
+            ready_at = self._next_ok.get(channel)
+            if ready_at is not None and ready_at > now:
+                self._due(ready_at)
+                continue
+            if self._try_channel(channel, now):
+                return True
+        self._channels_read_at = None  # nothing to do: look afresh next time
+        return False
+
+    def _open_channels(self) -> list[str]:
+        # While busy, the list of channels with queued rows is re-read once a second, not
+        # for every row; rows of a new channel wait at most that long.
+        fresh = time.monotonic()
+        if self._channels_read_at is None or fresh - self._channels_read_at > CHANNELS_TTL:
+            with session_scope(self._engine) as session:
+                self._channels = outbox.open_channels(session=session)
+            self._channels_read_at = fresh
+        return self._channels
+
+    def _rotated(self, channels: list[str]) -> list[str]:
+        # Least recently served first, so one busy channel cannot starve the others.
+        return sorted(channels, key=lambda channel: self._served.get(channel, 0))
+
+    def _due(self, when: datetime) -> None:
+        if self._next_due is None or when < self._next_due:
+            self._next_due = when
+
+    def _try_channel(self, channel: str, now: datetime) -> bool:
+        lease_until = now + self._lease
+        with session_scope(self._engine) as session:
+            head = outbox.head_of(session=session, channel=channel)
+            if head is None:
+                return False
+            stale = head.state == OutboxState.SENDING
+            due = head.lease_until if stale else head.not_before
+            if due is not None and due > now:
+                self._due(due)
+                return False
+            parent = outbox.get(session=session, row_id=head.parent_id) if head.parent_id else None
+            if parent is not None and parent.state in (OutboxState.PENDING, OutboxState.SENDING):
+                return False  # the card is still on its way; its thread waits
+            if not outbox.claim(
+                session=session, row_id=head.id, now=now, lease_until=lease_until, stale=stale
+            ):
+                return False
+            row = head
+        parent_ts = parent.result_ts if parent is not None else None
+        self._process(row, parent, parent_ts, stale=stale)
+        return True
+
+    # -- one row -----------------------------------------------------------------------
+
+    def _process(
+        self, row: QueuedRow, parent: QueuedRow | None, parent_ts: str | None, *, stale: bool
+    ) -> None:
+        now = self._clock()
+        if parent is not None and parent_ts is None:
+            if row.kind == OutboxKind.UPDATE:
+                self._finish_failed(row, "the card it updates was never posted")
+                return
+            log.warning("posting queue: row %s posted without thread (card failed)", row.id)
+        try:
+            ts = self._find_posted(row, parent_ts) if stale else None
+            if ts is None:
+                ts = self._send(row, parent_ts)
+        except SlackApiError as exc:
+            self._on_slack_error(row, exc, now)
+            return
+        except URLError as exc:
+            refused = isinstance(exc.reason, ConnectionRefusedError)
+            self._on_unclear(row, f"connection: {exc.reason}", now, certainly_unsent=refused)
+            return
+        except (OSError, ValueError) as exc:  # timeouts, resets, unreadable answers
+            self._on_unclear(row, f"{type(exc).__name__}", now, certainly_unsent=False)
+            return
+        with session_scope(self._engine) as session:
+            outbox.mark_sent(session=session, row=row, ts=ts, now=self._clock())
+        self._next_ok[row.channel] = self._clock() + self._min_interval
+        self._served[row.channel] = next(self._turns)
+        self.last_success = self._clock()
+
+    def _content(self, row: QueuedRow) -> dict[str, Any]:
+        payload: dict[str, Any] = json.loads(row.payload)
+        if "metadata" not in payload:
+            event_payload: dict[str, Any] = {"outbox_id": row.id}
+            if row.ticket_id is not None:
+                event_payload["ticket_id"] = row.ticket_id
+            payload["metadata"] = {"event_type": POST_EVENT_TYPE, "event_payload": event_payload}
+        return payload
+
+    def _send(self, row: QueuedRow, parent_ts: str | None) -> str:
+        content = self._content(row)
+        if row.kind == OutboxKind.UPDATE:
+            assert parent_ts is not None
+            self._client.chat_update(channel=row.channel, ts=parent_ts, **content)
+            return parent_ts
+        if row.kind == OutboxKind.THREAD and parent_ts:
+            content["thread_ts"] = parent_ts
+        response = self._client.chat_postMessage(
+            channel=row.channel, unfurl_links=False, unfurl_media=False, **content
+        )
+        return str(response["ts"])
+
+    def _find_posted(self, row: QueuedRow, parent_ts: str | None) -> str | None:
+        """Look in Slack for a row whose last attempt ended without a clear answer."""
+        if row.kind == OutboxKind.UPDATE:
+            return None  # an update is idempotent: simply send it again
+        metadata = self._content(row)["metadata"]
+        wanted_type = metadata["event_type"]
+        wanted = (
+            ("ticket_id", row.ticket_id)
+            if wanted_type == TICKET_EVENT_TYPE
+            else ("outbox_id", row.id)
+        )
+        oldest = f"{(row.created_at - RECONCILE_MARGIN).timestamp():.6f}"
+        cursor: str | None = None
+        for _ in range(RECONCILE_PAGES):
+            params: dict[str, Any] = {
+                "channel": row.channel,
+                "oldest": oldest,
+                "include_all_metadata": True,
+                "limit": 200,
+            }
+            if cursor:
+                params["cursor"] = cursor
+            if row.kind == OutboxKind.THREAD and parent_ts:
+                response = self._client.conversations_replies(ts=parent_ts, **params)
+            else:
+                response = self._client.conversations_history(**params)
+            for message in response.get("messages") or []:
+                found = message.get("metadata") or {}
+                if (
+                    found.get("event_type") == wanted_type
+                    and (found.get("event_payload") or {}).get(wanted[0]) == wanted[1]
+                ):
+                    log.info("posting queue: row %s was already posted; not sending again", row.id)
+                    return str(message["ts"])
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+        return None
+
+    # -- failures ----------------------------------------------------------------------
+
+    def _on_slack_error(self, row: QueuedRow, exc: SlackApiError, now: datetime) -> None:
+        error = str(exc.response.get("error") or "unknown_error")
+        status = exc.response.status_code
+        if status == 429 or error == "ratelimited":
+            retry_after = _retry_after(exc.response.headers)
+            until = now + timedelta(seconds=retry_after)
+            log.info(
+                "posting queue: Slack rate limit, channel %s waits %ss", row.channel, retry_after
+            )
+            self._next_ok[row.channel] = until
+            self._release(row, until, error)
+        elif error in AUTH_ERRORS:
+            self._paused_until = now + PAUSE_ON_CONFIG_ERROR
+            log.error(
+                "posting queue: Slack refuses the bot token (%s); posting paused, nothing is "
+                "lost. Check SLACK_BOT_TOKEN and the app's scopes.",
+                error,
+            )
+            self._release(row, now + PAUSE_ON_CONFIG_ERROR, error)
+        elif error in CHANNEL_ERRORS:
+            self._next_ok[row.channel] = now + PAUSE_ON_CONFIG_ERROR
+            log.error(
+                "posting queue: cannot post in channel %s (%s); it waits, nothing is lost. "
+                "Invite the bot to the channel or check the channel id.",
+                row.channel,
+                error,
+            )
+            self._release(row, now + PAUSE_ON_CONFIG_ERROR, error)
+        elif error in BLOCK_ERRORS and "blocks" in json.loads(row.payload):
+            log.error("posting queue: Slack rejected row %s's blocks; sending it as text", row.id)
+            payload = json.loads(row.payload)
+            payload.pop("blocks", None)
+            with session_scope(self._engine) as session:
+                outbox.replace_payload(session=session, row_id=row.id, payload=payload)
+            self._release(row, now, error)
+        elif error in UNCLEAR_ERRORS or status >= 500:
+            self._on_unclear(row, error, now, certainly_unsent=False)
+        else:
+            log.error("posting queue: Slack refused row %s for good (%s)", row.id, error)
+            self._finish_failed(row, error)
+
+    def _on_unclear(
+        self, row: QueuedRow, error: str, now: datetime, *, certainly_unsent: bool
+    ) -> None:
+        delay = timedelta(seconds=min(2 ** min(row.attempts + 1, 16), MAX_BACKOFF_SECONDS))
+        log.warning(
+            "posting queue: row %s failed (%s); retrying in %ss", row.id, error, delay.seconds
+        )
+        if certainly_unsent:
+            self._release(row, now + delay, error)
+            return
+        # The message may be in Slack already: keep the row `sending` until the lease runs
+        # out, then reconcile by metadata before anything is sent again.
+        with session_scope(self._engine) as session:
+            outbox.extend_lease(
+                session=session, row_id=row.id, lease_until=now + delay, error=error
+            )
+
+    def _release(self, row: QueuedRow, not_before: datetime, error: str) -> None:
+        with session_scope(self._engine) as session:
+            outbox.release(session=session, row_id=row.id, not_before=not_before, error=error)
+
+    def _finish_failed(self, row: QueuedRow, error: str) -> None:
+        with session_scope(self._engine) as session:
+            outbox.mark_failed(session=session, row_id=row.id, error=error)
+
+
+def _retry_after(headers: Any) -> int:
+    for key, value in dict(headers or {}).items():
+        if key.lower() == "retry-after":
+            raw = value[0] if isinstance(value, list) else value
+            try:
+                return max(1, int(raw))
+            except (TypeError, ValueError):
+                break
+    return 1

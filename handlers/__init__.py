@@ -1,0 +1,17 @@
+"""Slack-facing listeners: parse, call one service, render."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.services import Services
+from handlers import actions, commands, errors, events, middleware
+
+
+def register(app: App, services: Services) -> None:
+    """Attach every listener and middleware to the Bolt app."""
+    middleware.register(app, services)
+    commands.register(app, services)
+    actions.register(app, services)
+    events.register(app, services)
+    errors.register(app)

@@ -1,0 +1,1 @@
+"""Pure Block Kit builders: functions from data to dicts, no I/O."""

@@ -1,0 +1,172 @@
+"""The ticket card and the customer's later messages in its thread."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.present import (
+    TICKET_EVENT_TYPE,
+    CardView,
+    CustomerMessageView,
+    CustomerView,
+    SlackMessage,
+)
+from handlers import ids
+from handlers.blocks.text import count, escape_within, link, quote, slack_date
+
+STATE_LABELS = {
+    "new": "🆕 New",
+    "claimed": "🙋 Claimed",
+    "waiting": "⏳ Waiting for customer",
+    "followup": "📅 Follow-up promised",
+    "resolved": "✅ Resolved",
+}
+SOURCE_LABELS = {
+    "mention": "mention",
+    "keyword": "keyword search",
+    "dm": "direct message",
+}
+
+
+def customer_line(customer: CustomerView) -> str:
+    """`*Name* @handle · 1,234 followers · ✔️ verified · ⭐ VIP`."""
+    parts = [
+        f"*{escape_within(customer.name, 200)}*" if customer.name else "",
+        link(customer.profile_url, f"@{customer.username}"),
+    ]
+    line = " ".join(part for part in parts if part)
+    line += f" · {count(customer.followers, 'follower')}"
+    if customer.verified:
+        line += " · ✔️ verified"
+    if customer.vip:
+        line += " · ⭐ VIP"
+    return line
+
+
+def card_flags(card: CardView) -> list[str]:
+    """The warnings a card carries, most urgent first."""
+    flags = []
+    if card.escalated:
+        flags.append("🚨 escalated")
+    if card.has_pii:
+        flags.append("⚠️ personal data in tweet")
+    if card.is_fail:
+        flags.append("🔥 #fail")
+    if card.out_of_hours:
+        flags.append("🌙 out of hours")
+    if card.source == "keyword":
+        flags.append("🔎 found by keyword search: customer did not mention us")
+    return flags
+
+
+def status_line(card: CardView) -> str:
+    """Who has the ticket and what state it is in."""
+    state = STATE_LABELS.get(card.state, card.state)
+    owner = f"<@{card.owner_slack_id}>" if card.owner_slack_id else "nobody yet"
+    line = f"*Status:* {state} · *Owner:* {owner}"
+    if card.status_note:
+        line += f" · {card.status_note}"
+    return line
+
+
+def card_buttons(ticket_id: int, *, resolved: bool) -> dict[str, Any]:
+    """Claim, Reply, Follow-up, Resolve, Escalate; each carries the ticket number."""
+    value = str(ticket_id)
+
+    def button(label: str, action_id: str, style: str | None = None) -> dict[str, Any]:
+        element: dict[str, Any] = {
+            "type": "button",
+            "text": {"type": "plain_text", "text": label, "emoji": True},
+            "action_id": action_id,
+            "value": value,
+        }
+        if style:
+            element["style"] = style
+        return element
+
+    return {
+        "type": "actions",
+        "block_id": f"ticket_actions_{ticket_id}",
+        "elements": [
+            button("Claim", ids.CLAIM, None if resolved else "primary"),
+            button("Reply", ids.REPLY),
+            button("Follow-up", ids.FOLLOWUP),
+            button("Reopen" if resolved else "Resolve", ids.RESOLVE),
+            button("Escalate", ids.ESCALATE, "danger"),
+        ],
+    }
+
+
+def ticket_card(card: CardView) -> SlackMessage:
+    """The card that opens a ticket's thread in the support channel."""
+    header = f"*#{card.ticket_id}* · {STATE_LABELS.get(card.state, card.state)}"
+    if card.url:
+        header += f" · {link(card.url, 'open on X')}"
+    context = [
+        f"🕒 {slack_date(card.created_at)}",
+        f"via {SOURCE_LABELS.get(card.source, card.source)}",
+    ]
+    if card.keyword_query:
+        context.append(f"query `{escape_within(card.keyword_query, 200)}`")
+    if card.earlier_tickets:
+        earlier = count(card.earlier_tickets, "earlier ticket")
+        if card.previous_ticket_id:
+            earlier += f" (last: #{card.previous_ticket_id})"
+        context.append(earlier)
+    else:
+        context.append("first ticket")
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": header}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": customer_line(card.customer)}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": quote(card.text) or " "}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(context)}]},
+    ]
+    flags = card_flags(card)
+    if flags:
+        blocks.append(
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(flags)}]}
+        )
+    blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": status_line(card)}})
+    blocks.append(card_buttons(card.ticket_id, resolved=card.state == "resolved"))
+    return {
+        "text": (
+            f"#{card.ticket_id} from @{card.customer.username}: {escape_within(card.text, 150)}"
+        ),
+        "blocks": blocks,
+        "metadata": {
+            "event_type": TICKET_EVENT_TYPE,
+            "event_payload": {"ticket_id": card.ticket_id, "tweet_id": card.tweet_id},
+        },
+    }
+
+
+def customer_message(message: CustomerMessageView) -> SlackMessage:
+    """A later customer message, posted in the card's thread."""
+    lead = f"↩️ {customer_line(message.customer)}"
+    if message.reopened:
+        lead = f"🔁 *Ticket #{message.ticket_id} reopened* — the customer wrote again.\n" + lead
+    context = [f"🕒 {slack_date(message.created_at)}"]
+    if message.url:
+        context.append(link(message.url, "open on X"))
+    return {
+        "text": (
+            f"#{message.ticket_id} @{message.customer.username}: {escape_within(message.text, 150)}"
+        ),
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": lead}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": quote(message.text) or " "}},
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(context)}]},
+        ],
+    }
+
+
+class BlockKitPresenter:
+    """The `bot.present.Presenter` that the services use, made of the builders above."""
+
+    def ticket_card(self, card: CardView) -> SlackMessage:
+        """See `ticket_card`."""
+        return ticket_card(card)
+
+    def customer_message(self, message: CustomerMessageView) -> SlackMessage:
+        """See `customer_message`."""
+        return customer_message(message)

@@ -1,0 +1,50 @@
+"""Small mrkdwn helpers shared by the builders."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.text import escape_slack
+
+SECTION_LIMIT = 3000  # Slack's maximum for a section's text
+
+
+def escape_within(text: str, limit: int) -> str:
+    """Escape untrusted text for mrkdwn, cut so the *escaped* form fits `limit`.
+
+    Cutting after escaping could split `&amp;` in half; cutting before could still
+    overflow, since escaping lengthens the text. So the text is escaped piece by piece.
+    """
+    escaped = escape_slack(text)
+    if len(escaped) <= limit:
+        return escaped
+    out: list[str] = []
+    used = 0
+    for char in text:
+        piece = escape_slack(char)
+        if used + len(piece) > limit - 1:
+            break
+        out.append(piece)
+        used += len(piece)
+    return "".join(out) + "…"
+
+
+def quote(text: str, limit: int = SECTION_LIMIT - 100) -> str:
+    """Customer text as a mrkdwn block quote, escaped."""
+    return "\n".join(f">{line}" for line in escape_within(text, limit).split("\n"))
+
+
+def slack_date(when: datetime) -> str:
+    """A time that every reader sees in their own time zone."""
+    fallback = when.strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+def link(url: str, label: str) -> str:
+    """A mrkdwn link; the label is escaped, the URL is ours."""
+    return f"<{url}|{escape_slack(label)}>"
+
+
+def count(number: int, singular: str, plural: str | None = None) -> str:
+    """`1 follower`, `1,234 followers`."""
+    return f"{number:,} {singular if number == 1 else plural or singular + 's'}"

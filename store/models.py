@@ -1,0 +1,171 @@
+"""Tables. Everything that must survive a restart lives here; times are aware UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import Index, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+from store.types import UTCDateTime
+
+
+def utcnow() -> datetime:
+    """The current time, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def _when(*, index: bool = False, nullable: bool = False) -> datetime:
+    # One place for the column type so no table ever gets a naive timestamp column.
+    default = None if nullable else utcnow
+    return Field(  # type: ignore[no-any-return]
+        default_factory=default, sa_type=UTCDateTime(), index=index, nullable=nullable
+    )
+
+
+class TicketState(StrEnum):
+    NEW = "new"
+    CLAIMED = "claimed"
+    WAITING = "waiting"
+    FOLLOWUP = "followup"
+    RESOLVED = "resolved"
+
+
+class TicketSource(StrEnum):
+    MENTION = "mention"
+    KEYWORD = "keyword"
+    DM = "dm"
+
+
+class Direction(StrEnum):
+    IN = "in"
+    OUT = "out"
+    NOTE = "note"
+
+
+class Channel(StrEnum):
+    TWEET = "tweet"
+    DM = "dm"
+    SLACK = "slack"
+
+
+class OutboxState(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutboxKind(StrEnum):
+    CARD = "card"  # a ticket card: its ts becomes the ticket's thread
+    THREAD = "thread"  # a message in a card's thread
+    UPDATE = "update"  # chat.update of a card
+    POST = "post"  # a stand-alone message (escalation channel, DM to a person)
+
+
+class Customer(SQLModel, table=True):
+    """A person on X who wrote to the brand."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    x_user_id: str = Field(unique=True, max_length=32)
+    username: str = Field(max_length=64)
+    name: str = Field(default="", max_length=200)
+    followers: int = 0
+    verified: bool = False
+    created_at: datetime = _when()
+    updated_at: datetime = _when()
+
+
+class Ticket(SQLModel, table=True):
+    """One customer conversation: a customer, a Slack thread, a state, an owner."""
+
+    __table_args__ = (Index("ix_ticket_customer_state", "customer_id", "state"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id")
+    source: str = Field(max_length=16)
+    state: str = Field(default=TicketState.NEW, max_length=16, index=True)
+    owner_slack_id: str | None = Field(default=None, max_length=32)
+    conversation_id: str | None = Field(default=None, max_length=32, index=True)
+    keyword_query: str | None = Field(default=None, max_length=512)
+    channel_id: str = Field(max_length=32)
+    card_ts: str | None = Field(default=None, max_length=32)
+    has_pii: bool = False
+    is_fail: bool = False
+    out_of_hours: bool = False
+    escalated: bool = False
+    previous_ticket_id: int | None = Field(default=None, foreign_key="ticket.id")
+    created_at: datetime = _when(index=True)
+    updated_at: datetime = _when()
+    resolved_at: datetime | None = _when(nullable=True)
+
+
+class Message(SQLModel, table=True):
+    """A tweet, a DM or an internal note of a ticket, in either direction."""
+
+    __table_args__ = (UniqueConstraint("channel", "x_id", name="uq_message_channel_x_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    direction: str = Field(max_length=8)
+    channel: str = Field(max_length=8)
+    x_id: str | None = Field(default=None, max_length=32)
+    conversation_id: str | None = Field(default=None, max_length=32, index=True)
+    in_reply_to_id: str | None = Field(default=None, max_length=32)
+    author_x_id: str | None = Field(default=None, max_length=32)
+    author_slack_id: str | None = Field(default=None, max_length=32)
+    text: str
+    lang: str | None = Field(default=None, max_length=16)
+    mentions_brand: bool = False
+    slack_ts: str | None = Field(default=None, max_length=32)
+    created_at: datetime = _when(index=True)
+    stored_at: datetime = _when()
+
+
+class IngestCursor(SQLModel, table=True):
+    """How far a poll of X has read: the newest tweet id stored for that stream."""
+
+    name: str = Field(primary_key=True, max_length=600)
+    since_id: str | None = Field(default=None, max_length=32)
+    updated_at: datetime = _when()
+
+
+class SlackOutbox(SQLModel, table=True):
+    """The persistent posting queue: one row per Slack post or update, sent in id order."""
+
+    # The worker only ever looks at unfinished rows, head of line per channel: a partial
+    # index keeps that lookup logarithmic however long the history of sent rows grows.
+    __table_args__ = (
+        Index(
+            "ix_slackoutbox_open",
+            "channel",
+            "id",
+            sqlite_where=text("state IN ('pending', 'sending')"),
+            postgresql_where=text("state IN ('pending', 'sending')"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=32)
+    kind: str = Field(max_length=16)
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
+    message_id: int | None = Field(default=None, foreign_key="message.id")
+    parent_id: int | None = Field(default=None, foreign_key="slackoutbox.id")
+    dedup_key: str | None = Field(default=None, unique=True, max_length=128)
+    payload: str
+    state: str = Field(default=OutboxState.PENDING, max_length=16)
+    attempts: int = 0
+    not_before: datetime = _when()
+    lease_until: datetime | None = _when(nullable=True)
+    result_ts: str | None = Field(default=None, max_length=32)
+    last_error: str | None = Field(default=None, max_length=200)
+    created_at: datetime = _when()
+    sent_at: datetime | None = _when(nullable=True)
+
+
+class SlackEvent(SQLModel, table=True):
+    """Slack event ids already handled, so that Slack's retries are not handled twice."""
+
+    event_id: str = Field(primary_key=True, max_length=64)
+    received_at: datetime = _when(index=True)

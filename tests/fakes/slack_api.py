@@ -1,0 +1,592 @@
+"""A loopback stand-in of the Slack Web API, answering as Slack does.
+
+Real `slack_sdk`/`slack_bolt` clients talk to it over HTTP. It keeps channels, messages
+(with metadata and threads), users, DMs, views and uploaded files; answers errors in
+Slack's format (HTTP 200, `{"ok": false, "error": ...}`); rate-limits with HTTP 429,
+`Retry-After` and `{"ok": false, "error": "ratelimited"}`; and records every call.
+Responses to `response_url` (what Bolt's `respond()` sends) are collected too.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.fakes.http import Request, Response, StandIn
+
+BOT_TOKEN = "xoxb-test-bot-token"
+TEAM_ID = "T0SERVICE"
+BOT_USER_ID = "UBOT00001"
+BOT_ID = "BBOT00001"
+SECTION_TEXT_LIMIT = 3000
+MAX_BLOCKS = 50
+WORKSPACE_URL = "https://servicekanal-test.slack.com/"
+
+
+@dataclass
+class SlackMessage:
+    """A message as Slack keeps it."""
+
+    ts: str
+    channel: str
+    text: str
+    user: str
+    blocks: list[dict[str, Any]] | None = None
+    metadata: dict[str, Any] | None = None
+    thread_ts: str | None = None
+    bot_id: str | None = None
+    edited: bool = False
+    replies: list[SlackMessage] = field(default_factory=list)
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        """The metadata's event_payload (empty without metadata)."""
+        return dict((self.metadata or {}).get("event_payload") or {})
+
+    def as_api(self, *, with_metadata: bool) -> dict[str, Any]:
+        """The message as conversations.history/replies return it."""
+        data: dict[str, Any] = {
+            "type": "message",
+            "ts": self.ts,
+            "text": self.text,
+            "user": self.user,
+        }
+        if self.bot_id:
+            data["bot_id"] = self.bot_id
+        if self.blocks is not None:
+            data["blocks"] = self.blocks
+        if self.thread_ts:
+            data["thread_ts"] = self.thread_ts
+        if self.replies:
+            data["reply_count"] = len(self.replies)
+        if self.edited:
+            data["edited"] = {"user": self.user, "ts": self.ts}
+        if with_metadata and self.metadata:
+            data["metadata"] = self.metadata
+        return data
+
+
+@dataclass
+class Channel:
+    """A channel and who is in it."""
+
+    id: str
+    name: str
+    members: set[str]
+    is_im: bool = False
+    messages: list[SlackMessage] = field(default_factory=list)
+
+
+@dataclass
+class RateRule:
+    """At most `limit` calls per `window` seconds, per channel (or per method)."""
+
+    limit: int
+    window: float
+    per_channel: bool = True
+    retry_after: int = 1
+
+
+class SlackStandIn(StandIn):
+    """The Slack Web API on 127.0.0.1, for one workspace."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reset()
+
+    # -- set-up by tests -----------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Forget everything: one fresh workspace with a support and an escalation channel."""
+        with self.lock:
+            self.calls.clear()
+            self.faults.clear()
+            self.tokens = {BOT_TOKEN}
+            self.users: dict[str, dict[str, Any]] = {}
+            self.channels: dict[str, Channel] = {}
+            self.responses: list[dict[str, Any]] = []
+            self.ephemerals: list[dict[str, Any]] = []
+            self.views: dict[str, dict[str, Any]] = {}
+            self.home_views: dict[str, dict[str, Any]] = {}
+            self.files: list[dict[str, Any]] = []
+            self.trigger_ids: set[str] = set()
+            self.rate_rules: dict[str, RateRule] = {}
+            self._rate_log: dict[tuple[str, str], list[float]] = defaultdict(list)
+            self._uploads: dict[str, dict[str, Any]] = {}
+            self._ids = itertools.count(1)
+            self._last_ts = 0.0
+            self._ts_lock = threading.Lock()
+        self.add_channel("CSUPPORT1", "support")
+        self.add_channel("CESCALATE", "escalations")
+
+    def add_channel(self, channel_id: str, name: str, *, bot_member: bool = True) -> Channel:
+        """A public channel; the bot is in it unless told otherwise."""
+        with self.lock:
+            channel = Channel(channel_id, name, {BOT_USER_ID} if bot_member else set())
+            self.channels[channel_id] = channel
+            return channel
+
+    def add_user(
+        self, user_id: str, real_name: str, *, display_name: str = "", tz: str = "Europe/Berlin"
+    ) -> dict[str, Any]:
+        """A workspace member."""
+        user = {
+            "id": user_id,
+            "team_id": TEAM_ID,
+            "name": real_name.split()[0].lower(),
+            "real_name": real_name,
+            "tz": tz,
+            "is_bot": False,
+            "deleted": False,
+            "profile": {
+                "real_name": real_name,
+                "display_name": display_name,
+                "real_name_normalized": real_name,
+            },
+        }
+        with self.lock:
+            self.users[user_id] = user
+            for channel in self.channels.values():
+                if not channel.is_im:
+                    channel.members.add(user_id)
+        return user
+
+    def rate_limit(
+        self,
+        method: str,
+        *,
+        limit: int,
+        window: float,
+        per_channel: bool = True,
+        retry_after: int = 1,
+    ) -> None:
+        """Enforce a rate limit on `method` from now on."""
+        with self.lock:
+            self.rate_rules[method] = RateRule(limit, window, per_channel, retry_after)
+
+    def new_trigger_id(self) -> str:
+        """A trigger id as Slack puts into interactive payloads (valid for views.open)."""
+        trigger = f"{next(self._ids)}.{int(time.time())}.trigger"
+        with self.lock:
+            self.trigger_ids.add(trigger)
+        return trigger
+
+    # -- reading by tests ----------------------------------------------------------------
+
+    def messages(self, channel: str) -> list[SlackMessage]:
+        """Top-level messages of a channel, oldest first."""
+        with self.lock:
+            return list(self.channels[channel].messages)
+
+    def thread(self, channel: str, ts: str) -> list[SlackMessage]:
+        """The replies in a thread, oldest first."""
+        with self.lock:
+            parent = self._find(channel, ts)
+            return list(parent.replies) if parent else []
+
+    def cards(self, channel: str = "CSUPPORT1") -> list[SlackMessage]:
+        """Ticket cards: messages with the `servicekanal_ticket` metadata."""
+        return [
+            m
+            for m in self.messages(channel)
+            if (m.metadata or {}).get("event_type") == "servicekanal_ticket"
+        ]
+
+    def card(self, ticket_id: int, channel: str = "CSUPPORT1") -> SlackMessage:
+        """The card of one ticket (exactly one must exist)."""
+        found = [m for m in self.cards(channel) if m.payload["ticket_id"] == ticket_id]
+        assert len(found) == 1, f"ticket #{ticket_id} has {len(found)} cards"
+        return found[0]
+
+    def response_texts(self) -> list[str]:
+        """Texts sent to response_urls (Bolt's respond()), oldest first."""
+        with self.lock:
+            return [r.get("text", "") for r in self.responses]
+
+    # -- HTTP ----------------------------------------------------------------------------
+
+    def route_name(self, request: Request) -> str:
+        return request.path.removeprefix("/api/")
+
+    def handle(self, request: Request) -> Response:
+        if request.path.startswith("/respond/"):
+            return self._response_url(request)
+        if request.path.startswith("/upload/"):
+            return self._upload(request)
+        method = self.route_name(request)
+        token = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        token = token or str(request.params.get("token", ""))
+        if not token:
+            return self._error("not_authed")
+        if token not in self.tokens:
+            return self._error("invalid_auth")
+        limited = self._rate_limited(method, request.params)
+        if limited is not None:
+            return limited
+        handler = getattr(self, "api_" + method.replace(".", "_"), None)
+        if handler is None:
+            return self._error("unknown_method")
+        with self.lock:
+            result: Response = handler(request.params)
+            return result
+
+    @staticmethod
+    def _ok(**data: Any) -> Response:
+        return Response(200, {"ok": True, **data})
+
+    @staticmethod
+    def _error(error: str, **extra: Any) -> Response:
+        return Response(200, {"ok": False, "error": error, **extra})
+
+    def _rate_limited(self, method: str, params: dict[str, Any]) -> Response | None:
+        rule = self.rate_rules.get(method)
+        if rule is None:
+            return None
+        key = (method, str(params.get("channel", "")) if rule.per_channel else "")
+        now = time.monotonic()
+        with self.lock:
+            recent = [t for t in self._rate_log[key] if now - t < rule.window]
+            if len(recent) >= rule.limit:
+                self._rate_log[key] = recent
+                return Response(
+                    429,
+                    {"ok": False, "error": "ratelimited"},
+                    {"Retry-After": str(rule.retry_after)},
+                )
+            recent.append(now)
+            self._rate_log[key] = recent
+        return None
+
+    def _next_ts(self) -> str:
+        with self._ts_lock:
+            now = max(time.time(), self._last_ts + 0.000001)
+            self._last_ts = now
+            return f"{now:.6f}"
+
+    def _find(self, channel: str, ts: str) -> SlackMessage | None:
+        found = self.channels.get(channel)
+        if found is None:
+            return None
+        for message in found.messages:
+            if message.ts == ts:
+                return message
+            for reply in message.replies:
+                if reply.ts == ts:
+                    return reply
+        return None
+
+    def _channel_for_post(self, params: dict[str, Any]) -> Channel | Response:
+        channel_id = str(params.get("channel") or "")
+        if channel_id in self.users:  # posting to a user id opens their DM, as Slack does
+            channel_id = self._open_dm([channel_id]).id
+        channel = self.channels.get(channel_id)
+        if channel is None:
+            return self._error("channel_not_found")
+        if BOT_USER_ID not in channel.members:
+            return self._error("not_in_channel")
+        return channel
+
+    @staticmethod
+    def _decode(value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except ValueError:
+                return value
+        return value
+
+    def _check_content(self, params: dict[str, Any]) -> Response | None:
+        blocks = self._decode(params.get("blocks"))
+        if not params.get("text") and not blocks:
+            return self._error("no_text")
+        if blocks is not None:
+            if not isinstance(blocks, list) or len(blocks) > MAX_BLOCKS:
+                return self._error("invalid_blocks")
+            for block in blocks:
+                if not isinstance(block, dict) or "type" not in block:
+                    return self._error("invalid_blocks")
+                text = block.get("text")
+                if isinstance(text, dict) and len(str(text.get("text", ""))) > SECTION_TEXT_LIMIT:
+                    return self._error("invalid_blocks")
+        metadata = self._decode(params.get("metadata"))
+        if metadata is not None and (
+            not isinstance(metadata, dict)
+            or not isinstance(metadata.get("event_type"), str)
+            or not isinstance(metadata.get("event_payload"), dict)
+        ):
+            return self._error("invalid_metadata_format")
+        return None
+
+    # -- methods -------------------------------------------------------------------------
+
+    def api_auth_test(self, params: dict[str, Any]) -> Response:
+        return self._ok(
+            url=WORKSPACE_URL,
+            team="Servicekanal Test",
+            user="servicekanal",
+            team_id=TEAM_ID,
+            user_id=BOT_USER_ID,
+            bot_id=BOT_ID,
+            is_enterprise_install=False,
+        )
+
+    def api_chat_postMessage(self, params: dict[str, Any]) -> Response:
+        channel = self._channel_for_post(params)
+        if isinstance(channel, Response):
+            return channel
+        problem = self._check_content(params)
+        if problem is not None:
+            return problem
+        thread_ts = params.get("thread_ts")
+        parent = None
+        if thread_ts:
+            parent = next((m for m in channel.messages if m.ts == thread_ts), None)
+            if parent is None:
+                return self._error("thread_not_found")
+        message = SlackMessage(
+            ts=self._next_ts(),
+            channel=channel.id,
+            text=str(params.get("text") or ""),
+            user=BOT_USER_ID,
+            bot_id=BOT_ID,
+            blocks=self._decode(params.get("blocks")),
+            metadata=self._decode(params.get("metadata")),
+            thread_ts=thread_ts,
+        )
+        if parent is not None:
+            parent.replies.append(message)
+        else:
+            channel.messages.append(message)
+        return self._ok(
+            channel=channel.id, ts=message.ts, message=message.as_api(with_metadata=True)
+        )
+
+    def api_chat_update(self, params: dict[str, Any]) -> Response:
+        channel = self.channels.get(str(params.get("channel") or ""))
+        if channel is None:
+            return self._error("channel_not_found")
+        message = self._find(channel.id, str(params.get("ts") or ""))
+        if message is None:
+            return self._error("message_not_found")
+        if message.user != BOT_USER_ID:
+            return self._error("cant_update_message")
+        problem = self._check_content(params)
+        if problem is not None:
+            return problem
+        message.text = str(params.get("text") or "")
+        if "blocks" in params:
+            message.blocks = self._decode(params["blocks"])
+        if "metadata" in params:
+            message.metadata = self._decode(params["metadata"])
+        message.edited = True
+        return self._ok(channel=channel.id, ts=message.ts, text=message.text)
+
+    def api_chat_postEphemeral(self, params: dict[str, Any]) -> Response:
+        channel = self._channel_for_post(params)
+        if isinstance(channel, Response):
+            return channel
+        user = str(params.get("user") or "")
+        if user not in self.users:
+            return self._error("user_not_found")
+        if user not in channel.members:
+            return self._error("user_not_in_channel")
+        problem = self._check_content(params)
+        if problem is not None:
+            return problem
+        ts = self._next_ts()
+        self.ephemerals.append({"channel": channel.id, "user": user, "ts": ts, **params})
+        return self._ok(message_ts=ts)
+
+    def api_chat_getPermalink(self, params: dict[str, Any]) -> Response:
+        channel = str(params.get("channel") or "")
+        ts = str(params.get("message_ts") or "")
+        if self._find(channel, ts) is None:
+            return self._error("message_not_found")
+        return self._ok(
+            channel=channel,
+            permalink=f"{WORKSPACE_URL}archives/{channel}/p{ts.replace('.', '')}",
+        )
+
+    def _page(self, messages: list[dict[str, Any]], params: dict[str, Any]) -> Response:
+        limit = max(1, min(int(params.get("limit") or 100), 999))
+        start = int(params.get("cursor") or 0)
+        page = messages[start : start + limit]
+        more = start + limit < len(messages)
+        return self._ok(
+            messages=page,
+            has_more=more,
+            response_metadata={"next_cursor": str(start + limit) if more else ""},
+        )
+
+    @staticmethod
+    def _flag(value: Any) -> bool:
+        return str(value).lower() in ("1", "true")
+
+    def api_conversations_history(self, params: dict[str, Any]) -> Response:
+        channel = self.channels.get(str(params.get("channel") or ""))
+        if channel is None:
+            return self._error("channel_not_found")
+        if BOT_USER_ID not in channel.members:
+            return self._error("not_in_channel")
+        oldest = float(params.get("oldest") or 0)
+        latest = float(params.get("latest") or time.time() + 3600)
+        with_metadata = self._flag(params.get("include_all_metadata"))
+        found = [
+            m.as_api(with_metadata=with_metadata)
+            for m in reversed(channel.messages)
+            if oldest < float(m.ts) <= latest
+        ]
+        return self._page(found, params)
+
+    def api_conversations_replies(self, params: dict[str, Any]) -> Response:
+        channel = self.channels.get(str(params.get("channel") or ""))
+        if channel is None:
+            return self._error("channel_not_found")
+        parent = next((m for m in channel.messages if m.ts == params.get("ts")), None)
+        if parent is None:
+            return self._error("thread_not_found")
+        with_metadata = self._flag(params.get("include_all_metadata"))
+        oldest = float(params.get("oldest") or 0)
+        found = [parent.as_api(with_metadata=with_metadata)] + [
+            r.as_api(with_metadata=with_metadata) for r in parent.replies if float(r.ts) > oldest
+        ]
+        return self._page(found, params)
+
+    def _open_dm(self, users: list[str]) -> Channel:
+        key = "D" + users[0][1:]
+        if key not in self.channels:
+            self.channels[key] = Channel(key, f"dm-{users[0]}", {BOT_USER_ID, *users}, is_im=True)
+        return self.channels[key]
+
+    def api_conversations_open(self, params: dict[str, Any]) -> Response:
+        users = [u for u in str(params.get("users") or "").split(",") if u]
+        if not users:
+            return self._error("users_list_not_supplied")
+        for user in users:
+            if user not in self.users:
+                return self._error("user_not_found")
+        if users == [BOT_USER_ID]:
+            return self._error("cannot_dm_bot")
+        return self._ok(channel={"id": self._open_dm(users).id})
+
+    def api_users_info(self, params: dict[str, Any]) -> Response:
+        user = self.users.get(str(params.get("user") or ""))
+        if user is None:
+            return self._error("user_not_found")
+        return self._ok(user=user)
+
+    def _check_view(self, params: dict[str, Any]) -> dict[str, Any] | Response:
+        view = self._decode(params.get("view"))
+        if not isinstance(view, dict) or view.get("type") not in ("modal", "home"):
+            return self._error("invalid_arguments")
+        if len(view.get("blocks") or []) > 100:
+            return self._error("invalid_arguments")
+        return view
+
+    def api_views_open(self, params: dict[str, Any]) -> Response:
+        trigger = str(params.get("trigger_id") or "")
+        if trigger not in self.trigger_ids:
+            return self._error("invalid_trigger_id")
+        self.trigger_ids.discard(trigger)  # a trigger id works once
+        view = self._check_view(params)
+        if isinstance(view, Response):
+            return view
+        view_id = f"V{next(self._ids):08d}"
+        stored = {**view, "id": view_id, "hash": f"h{view_id}", "state": {"values": {}}}
+        self.views[view_id] = stored
+        return self._ok(view=stored)
+
+    def api_views_update(self, params: dict[str, Any]) -> Response:
+        view_id = str(params.get("view_id") or "")
+        if view_id not in self.views:
+            return self._error("not_found")
+        view = self._check_view(params)
+        if isinstance(view, Response):
+            return view
+        self.views[view_id] = {**view, "id": view_id, "hash": f"h{view_id}x"}
+        return self._ok(view=self.views[view_id])
+
+    def api_views_push(self, params: dict[str, Any]) -> Response:
+        return self.api_views_open(params)
+
+    def api_views_publish(self, params: dict[str, Any]) -> Response:
+        user = str(params.get("user_id") or "")
+        if user not in self.users:
+            return self._error("user_not_found")
+        view = self._check_view(params)
+        if isinstance(view, Response):
+            return view
+        self.home_views[user] = view
+        return self._ok(view={**view, "id": f"VHOME{user}"})
+
+    def api_files_getUploadURLExternal(self, params: dict[str, Any]) -> Response:
+        file_id = f"F{next(self._ids):08d}"
+        length = int(params.get("length") or 0)
+        if length <= 0:
+            return self._error("invalid_arguments")
+        self._uploads[file_id] = {
+            "id": file_id,
+            "name": params.get("filename"),
+            "length": length,
+            "alt_text": params.get("alt_txt") or params.get("alt_text"),
+            "content": None,
+        }
+        return self._ok(upload_url=f"{self.base_url}/upload/{file_id}", file_id=file_id)
+
+    def _upload(self, request: Request) -> Response:
+        file_id = request.path.removeprefix("/upload/")
+        with self.lock:
+            upload = self._uploads.get(file_id)
+            if upload is None:
+                return Response(404, "no such upload")
+            upload["content"] = request.body
+        return Response(200, f"OK - {len(request.body)}")
+
+    def api_files_completeUploadExternal(self, params: dict[str, Any]) -> Response:
+        files = self._decode(params.get("files"))
+        if not isinstance(files, list) or not files:
+            return self._error("invalid_arguments")
+        channel_id = params.get("channel_id")
+        done = []
+        for item in files:
+            upload = self._uploads.get(str(item.get("id")))
+            if upload is None or upload["content"] is None:
+                return self._error("file_not_found")
+            record = {
+                **upload,
+                "title": item.get("title"),
+                "channel": channel_id,
+                "thread_ts": params.get("thread_ts"),
+                "initial_comment": params.get("initial_comment"),
+            }
+            self.files.append(record)
+            done.append({"id": upload["id"], "title": item.get("title")})
+        if channel_id:
+            channel = self.channels.get(str(channel_id))
+            if channel is None:
+                return self._error("channel_not_found")
+            channel.messages.append(
+                SlackMessage(
+                    ts=self._next_ts(),
+                    channel=channel.id,
+                    text=str(params.get("initial_comment") or ""),
+                    user=BOT_USER_ID,
+                    bot_id=BOT_ID,
+                )
+            )
+        return self._ok(files=done)
+
+    def _response_url(self, request: Request) -> Response:
+        body = request.json_body if isinstance(request.json_body, dict) else request.params
+        with self.lock:
+            self.responses.append({"url": request.path, **body})
+        return Response(200, "ok")
+
+    def response_url(self) -> str:
+        """A fresh response_url for an interactive payload or a slash command."""
+        return f"{self.base_url}/respond/{next(self._ids)}"

@@ -1,0 +1,214 @@
+"""The whole bot, built as app.py builds it, driven the way Slack and X drive it.
+
+Tests read like conversations: a customer tweets on the X stand-in, `bot.poll()` reads
+X, `bot.deliver()` drains the posting queue into the Slack stand-in, and agents talk to
+the bot through signed HTTP requests to its real WSGI server.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from typing import Any
+
+from app import Bot, HttpServer, build
+from bot.config import Settings
+from bot.ingest import IngestResult
+from tests.fakes import slack_api, x_api
+from tests.fakes.http import wait_for
+from tests.fakes.signing import SIGNING_SECRET, form_body, json_body, payload_body, post, sign
+from tests.fakes.slack_api import SlackStandIn
+from tests.fakes.x_api import XStandIn
+
+
+def make_settings(
+    database_url: str, slack: SlackStandIn, x: XStandIn, **overrides: Any
+) -> Settings:
+    """Settings pointing at the stand-ins, as a deployer would write them in .env."""
+    values: dict[str, Any] = {
+        "slack_bot_token": slack_api.BOT_TOKEN,
+        "slack_signing_secret": SIGNING_SECRET,
+        "slack_api_url": f"{slack.base_url}/api/",
+        "support_channel_id": "CSUPPORT1",
+        "escalation_channel_id": "CESCALATE",
+        "x_bearer_token": x_api.BEARER,
+        "x_api_key": x_api.API_KEY,
+        "x_api_secret": "x-test-secret",
+        "x_access_token": x_api.ACCESS_TOKEN,
+        "x_access_token_secret": "x-test-access-secret",
+        "x_api_url": x.base_url,
+        "database_url": database_url,
+        "poll_interval_seconds": 1,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+class BotHarness:
+    """A running bot (HTTP server on a free port) plus ways to talk to it."""
+
+    def __init__(self, settings: Settings, slack: SlackStandIn, x: XStandIn) -> None:
+        self.settings = settings
+        self.slack = slack
+        self.x = x
+        self.bot: Bot = build(settings, post_interval=0)
+        self.server: HttpServer = self.bot.http_server(host="127.0.0.1", port=0)
+        self.server.start_in_thread()
+        self.url = f"http://127.0.0.1:{self.server.port}"
+        self._event_ids = itertools.count(1)
+
+    def close(self) -> None:
+        """Stop everything this harness started."""
+        self.server.stop()
+        self.bot.stop_background()
+        self.bot.engine.dispose()
+
+    # -- X side --------------------------------------------------------------------------
+
+    def poll(self) -> IngestResult:
+        """One poll of X, as the scheduler would run it."""
+        return self.bot.services.ingest.poll()
+
+    def deliver(self) -> int:
+        """Send everything queued for Slack that is due now."""
+        return self.bot.poster.drain()
+
+    def poll_and_deliver(self) -> IngestResult:
+        """Poll X, then post what came in."""
+        result = self.poll()
+        self.deliver()
+        return result
+
+    # -- Slack side ----------------------------------------------------------------------
+
+    def request(
+        self,
+        body: bytes,
+        content_type: str,
+        *,
+        headers: dict[str, str] | None = None,
+        secret: str = SIGNING_SECRET,
+        timestamp: int | None = None,
+    ) -> tuple[int, bytes]:
+        """POST a body to /slack/events, signed (with `secret`) as Slack would."""
+        all_headers = {
+            "Content-Type": content_type,
+            **sign(body, secret=secret, timestamp=timestamp),
+        }
+        all_headers.update(headers or {})
+        return post(f"{self.url}/slack/events", body, all_headers)
+
+    def slash(
+        self,
+        user_id: str,
+        command: str,
+        text: str = "",
+        *,
+        team_id: str = slack_api.TEAM_ID,
+        wait: bool = True,
+    ) -> list[dict[str, Any]]:
+        """Type a slash command; returns what the bot responded (ephemerally or in channel)."""
+        response_url = self.slack.response_url()
+        fields = {
+            "token": "legacy-verification-token",
+            "team_id": team_id,
+            "team_domain": "servicekanal-test",
+            "channel_id": self.settings.support_channel_id,
+            "channel_name": "support",
+            "user_id": user_id,
+            "user_name": user_id.lower(),
+            "command": command,
+            "text": text,
+            "api_app_id": "A0SERVICE",
+            "response_url": response_url,
+            "trigger_id": self.slack.new_trigger_id(),
+        }
+        status, body = self.request(form_body(fields), "application/x-www-form-urlencoded")
+        assert status == 200, (status, body)
+        return self.responses_to(response_url) if wait else []
+
+    def responses_to(self, response_url: str, *, count: int = 1) -> list[dict[str, Any]]:
+        """Wait for `count` responses sent to one response_url."""
+        path = response_url.split("127.0.0.1:")[1].split("/", 1)[1]
+
+        def arrived() -> list[dict[str, Any]]:
+            with self.slack.lock:
+                found = [r for r in self.slack.responses if r["url"] == "/" + path]
+            return found if len(found) >= count else []
+
+        result: list[dict[str, Any]] = wait_for(arrived)
+        return result
+
+    def click(
+        self,
+        user_id: str,
+        action_id: str,
+        value: str,
+        *,
+        message_ts: str | None = None,
+        wait: bool = True,
+    ) -> list[dict[str, Any]]:
+        """Click a button on a message (a card, usually)."""
+        response_url = self.slack.response_url()
+        payload = {
+            "type": "block_actions",
+            "team": {"id": slack_api.TEAM_ID, "domain": "servicekanal-test"},
+            "user": {"id": user_id, "username": user_id.lower(), "team_id": slack_api.TEAM_ID},
+            "api_app_id": "A0SERVICE",
+            "trigger_id": self.slack.new_trigger_id(),
+            "channel": {"id": self.settings.support_channel_id, "name": "support"},
+            "container": {
+                "type": "message",
+                "message_ts": message_ts or "0",
+                "channel_id": self.settings.support_channel_id,
+            },
+            "message": {"ts": message_ts or "0", "type": "message"},
+            "response_url": response_url,
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": action_id,
+                    "block_id": "b",
+                    "value": value,
+                    "text": {"type": "plain_text", "text": action_id},
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
+        }
+        status, body = self.request(payload_body(payload), "application/x-www-form-urlencoded")
+        assert status == 200, (status, body)
+        return self.responses_to(response_url) if wait else []
+
+    def event(
+        self,
+        event: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        retry_num: int | None = None,
+    ) -> tuple[int, bytes]:
+        """Deliver an Events API callback, optionally as Slack's retry of an earlier one."""
+        body = {
+            "token": "legacy-verification-token",
+            "team_id": slack_api.TEAM_ID,
+            "api_app_id": "A0SERVICE",
+            "event": event,
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{next(self._event_ids):08d}",
+            "event_time": int(time.time()),
+        }
+        headers = {}
+        if retry_num is not None:
+            headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
+        return self.request(json_body(body), "application/json", headers=headers)
+
+    def health(self) -> tuple[int, dict[str, Any]]:
+        """GET /healthz."""
+        import urllib.error
+        import urllib.request
+
+        try:
+            with urllib.request.urlopen(f"{self.url}/healthz", timeout=5) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
