@@ -32,13 +32,19 @@ from waitress.server import create_server
 
 import handlers
 from bot import logs
+from bot.canned import CannedAnswers
+from bot.cards import CardRefresher
 from bot.clock import Clock, system_clock
 from bot.config import Settings, describe_settings_error
+from bot.errors import Refused
 from bot.events import EventLog
 from bot.health import Health
 from bot.ingest import Ingest
+from bot.replies import Replies
+from bot.roster import Roster
 from bot.services import Services
-from bot.slack import SlackPoster
+from bot.slack import SlackDirectory, SlackPoster
+from bot.tickets import Tickets
 from bot.x import XAuthFailed, XClient, XError, XUser
 from handlers.blocks.cards import BlockKitPresenter
 from store.db import make_engine, migrate
@@ -153,6 +159,14 @@ class Bot:
                 next_run_time=self.services.clock(),
             )
         scheduler.add_job(
+            self.services.replies.settle,
+            "interval",
+            seconds=self.settings.sweep_interval_seconds,
+            id="settle_replies",
+            max_instances=1,
+            coalesce=True,
+        )
+        scheduler.add_job(
             self.services.events.prune, "interval", hours=1, id="prune_events", coalesce=True
         )
         scheduler.start()
@@ -232,6 +246,7 @@ class HttpServer:
         self._server = create_server(application, host=host, port=port, threads=8)
         self.port: int = self._server.effective_port  # type: ignore[union-attr]
         self._thread: threading.Thread | None = None
+        self._stopping = False
 
     def run(self) -> None:
         """Serve in this thread until SystemExit/KeyboardInterrupt."""
@@ -239,11 +254,21 @@ class HttpServer:
 
     def start_in_thread(self) -> None:
         """Serve from a daemon thread."""
-        self._thread = threading.Thread(target=self._server.run, name="http", daemon=True)
+        self._thread = threading.Thread(target=self._run_until_stopped, name="http", daemon=True)
         self._thread.start()
+
+    def _run_until_stopped(self) -> None:
+        try:
+            self._server.run()
+        except (OSError, ValueError):
+            # Closing the sockets from another thread can break the loop's select() with
+            # EBADF; that is the stop we asked for, not a failure.
+            if not self._stopping:
+                raise
 
     def stop(self) -> None:
         """Stop serving and wait for the thread."""
+        self._stopping = True
         self._server.close()
         if self._thread is not None:
             self._thread.join(timeout=10)
@@ -261,6 +286,7 @@ def build(
     *,
     clock: Clock = system_clock,
     post_interval: float = 1.0,
+    x_timeout: float = 10.0,
 ) -> Bot:
     """Build the whole bot from settings; nothing runs until `serve` or `start_background`."""
     try:
@@ -278,6 +304,7 @@ def build(
         access_token=settings.x_access_token.get_secret_value(),
         access_token_secret=settings.x_access_token_secret.get_secret_value(),
         base_url=settings.x_api_url,
+        timeout=x_timeout,
     )
     brand = x_identity(x)
     # The poster's client never retries on its own: a blind retry of a post whose answer
@@ -291,11 +318,45 @@ def build(
         min_interval=post_interval,
     )
     presenter = BlockKitPresenter()
+    cards = CardRefresher(presenter=presenter, vip_followers=settings.vip_followers)
+    roster = Roster(
+        engine=engine,
+        directory=SlackDirectory(slack_client),
+        admins=settings.admin_user_ids,
+        clock=clock,
+    )
+    try:
+        roster.ensure_admins()
+    except Refused as exc:
+        raise StartupError(f"ADMIN_USER_IDS: {exc.user_message}") from None
+    canned = CannedAnswers(engine=engine, clock=clock)
+    tickets = Tickets(
+        engine=engine,
+        roster=roster,
+        presenter=presenter,
+        cards=cards,
+        clock=clock,
+        notify=poster.wake,
+    )
+    replies = Replies(
+        engine=engine,
+        x=x,
+        brand=brand,
+        tickets=tickets,
+        canned=canned,
+        presenter=presenter,
+        cards=cards,
+        signature_format=settings.signature_format,
+        allow_unsummoned=settings.x_allow_unsummoned_replies,
+        clock=clock,
+        notify=poster.wake,
+    )
     ingest = Ingest(
         engine=engine,
         x=x,
         brand=brand,
         presenter=presenter,
+        cards=cards,
         support_channel=settings.support_channel_id,
         keyword_queries=settings.x_keyword_queries,
         backfill=timedelta(hours=settings.backfill_hours),
@@ -309,6 +370,10 @@ def build(
         clock=clock,
         events=EventLog(engine=engine, clock=clock),
         ingest=ingest,
+        roster=roster,
+        tickets=tickets,
+        replies=replies,
+        canned=canned,
         team_id=team_id,
         bot_user_id=bot_user_id,
     )

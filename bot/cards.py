@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlmodel import Session
 
-from bot.present import CardView, CustomerMessageView, CustomerView
+from bot import slack
+from bot.present import CardView, CustomerMessageView, CustomerView, Presenter
 from store import tickets as ticket_queries
 from store.models import Channel, Customer, Message, Ticket
 
@@ -45,7 +48,7 @@ def card_view(
             session=session, customer_id=customer.id, before_ticket_id=ticket.id
         )
     text = opening.text if opening else ""
-    tweet_id = opening.x_id if opening and opening.x_id else ""
+    tweet_id = opening.external_id if opening and opening.external_id else ""
     is_tweet = opening is not None and opening.channel == Channel.TWEET
     return CardView(
         ticket_id=ticket.id,
@@ -76,9 +79,32 @@ def customer_message_view(
         ticket_id=message.ticket_id,
         customer=customer_view(customer, vip_followers=vip_followers),
         text=message.text,
-        url=tweet_url(customer.username, message.x_id)
+        url=tweet_url(customer.username, message.external_id)
         if message.channel == Channel.TWEET
         else None,
         created_at=message.created_at,
         reopened=reopened,
     )
+
+
+class CardRefresher:
+    """Re-renders a ticket's card after its owner or state changed, through the queue."""
+
+    def __init__(self, *, presenter: Presenter, vip_followers: int) -> None:
+        self._presenter = presenter
+        self._vip_followers = vip_followers
+
+    def refresh(
+        self, *, session: Session, ticket: Ticket, now: datetime, status_note: str | None = None
+    ) -> None:
+        """Queue a `chat.update` (or rewrite the unsent card) with the ticket as it is now."""
+        assert ticket.id is not None
+        view = card_view(
+            session=session,
+            ticket=ticket,
+            vip_followers=self._vip_followers,
+            status_note=status_note,
+        )
+        slack.refresh_card(
+            session=session, ticket_id=ticket.id, message=self._presenter.ticket_card(view), now=now
+        )

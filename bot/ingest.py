@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot import slack
-from bot.cards import card_view, customer_message_view
+from bot.cards import CardRefresher, card_view, customer_message_view
 from bot.clock import Clock, system_clock
 from bot.present import Presenter
 from bot.x import Tweet, TweetBatch, XClient, XError, XRateLimited, XRefused, XUser
@@ -93,6 +93,7 @@ class Ingest:
         x: XClient,
         brand: XUser,
         presenter: Presenter,
+        cards: CardRefresher,
         support_channel: str,
         keyword_queries: Sequence[str] = (),
         backfill: timedelta = timedelta(hours=24),
@@ -104,6 +105,7 @@ class Ingest:
         self._x = x
         self._brand = brand
         self._presenter = presenter
+        self._cards = cards
         self._channel = support_channel
         self._queries = list(keyword_queries)
         self._backfill = backfill
@@ -203,8 +205,8 @@ class Ingest:
             chunk = tweets[start : start + CHUNK]
             with session_scope(self._engine) as session:
                 batch = _Batch(
-                    stored=queries.stored_x_ids(
-                        session=session, channel=Channel.TWEET, x_ids=[t.id for t in chunk]
+                    stored=queries.stored_external_ids(
+                        session=session, channel=Channel.TWEET, external_ids=[t.id for t in chunk]
                     ),
                     customers=queries.customers_by_x_id(
                         session=session, x_user_ids={t.author.id for t in chunk}
@@ -329,8 +331,8 @@ class Ingest:
         related: list[Ticket] = []
         for parent_id in (tweet.replied_to_id, tweet.quoted_id):
             if parent_id:
-                parent = queries.message_by_x_id(
-                    session=session, channel=Channel.TWEET, x_id=parent_id
+                parent = queries.message_by_external_id(
+                    session=session, channel=Channel.TWEET, external_id=parent_id
                 )
                 if parent is not None:
                     found = queries.ticket(session=session, ticket_id=parent.ticket_id)
@@ -365,7 +367,7 @@ class Ingest:
             ticket_id=ticket.id,
             direction=Direction.IN,
             channel=Channel.TWEET,
-            x_id=tweet.id,
+            external_id=tweet.id,
             conversation_id=tweet.conversation_id or tweet.id,
             in_reply_to_id=tweet.replied_to_id,
             author_x_id=tweet.author.id,
@@ -383,14 +385,9 @@ class Ingest:
     def _reopen(self, session: Session, ticket: Ticket, now: datetime) -> None:
         ticket.state = TicketState.CLAIMED if ticket.owner_slack_id else TicketState.NEW
         ticket.resolved_at = None
+        ticket.resolved_by = None
         ticket.updated_at = now
         session.add(ticket)
-        session.flush()
         assert ticket.id is not None
-        card = card_view(session=session, ticket=ticket, vip_followers=self._vip_followers)
-        slack.refresh_card(
-            session=session,
-            ticket_id=ticket.id,
-            message=self._presenter.ticket_card(card),
-            now=now,
-        )
+        queries.add_event(session=session, ticket_id=ticket.id, kind="reopened", now=now)
+        self._cards.refresh(session=session, ticket=ticket, now=now)

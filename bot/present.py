@@ -75,6 +75,41 @@ class CustomerMessageView:
     reopened: bool = False
 
 
+@dataclass(frozen=True)
+class ReplySentView:
+    """A public reply (or DM) that went out to the customer."""
+
+    ticket_id: int
+    agent_slack_id: str
+    text: str
+    url: str | None
+    kind: str = "tweet"
+    approved_by: str | None = None
+
+
+@dataclass(frozen=True)
+class NoteView:
+    """An internal note, posted by the bot for `/note`."""
+
+    ticket_id: int
+    author_slack_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ActivityView:
+    """Something that happened to a ticket that the thread should show.
+
+    `kind` is one of `handover`, `resolved`, `reopened`, `released`.
+    """
+
+    ticket_id: int
+    kind: str
+    actor: str | None
+    target: str | None = None
+    note: str | None = None
+
+
 class Presenter(Protocol):
     """Renders domain views as Slack messages."""
 
@@ -84,4 +119,16 @@ class Presenter(Protocol):
 
     def customer_message(self, message: CustomerMessageView) -> SlackMessage:
         """A customer's later message in the card's thread."""
+        ...
+
+    def reply_sent(self, reply: ReplySentView) -> SlackMessage:
+        """The thread's record of an answer sent to the customer."""
+        ...
+
+    def note(self, note: NoteView) -> SlackMessage:
+        """An internal note in the thread."""
+        ...
+
+    def activity(self, activity: ActivityView) -> SlackMessage:
+        """A hand-over, resolution or reopening, in the thread."""
         ...

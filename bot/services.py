@@ -6,10 +6,14 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from bot.canned import CannedAnswers
 from bot.clock import Clock
 from bot.config import Settings
 from bot.events import EventLog
 from bot.ingest import Ingest
+from bot.replies import Replies
+from bot.roster import Roster
+from bot.tickets import Tickets
 
 
 @dataclass
@@ -21,5 +25,9 @@ class Services:
     clock: Clock
     events: EventLog
     ingest: Ingest
+    roster: Roster
+    tickets: Tickets
+    replies: Replies
+    canned: CannedAnswers
     team_id: str
     bot_user_id: str

@@ -170,6 +170,26 @@ def post_to_channel(
     )
 
 
+class SlackDirectory:
+    """`bot.roster.Directory` backed by `users.info`."""
+
+    def __init__(self, client: WebClient) -> None:
+        self._client = client
+
+    def real_name(self, user_id: str) -> str | None:
+        """The member's real name (or display name, or handle); None if Slack does not know them."""
+        try:
+            response = self._client.users_info(user=user_id)
+        except SlackApiError as exc:
+            if exc.response.get("error") == "user_not_found":
+                return None
+            raise
+        user = response.get("user") or {}
+        profile = user.get("profile") or {}
+        name = profile.get("real_name") or user.get("real_name") or profile.get("display_name")
+        return str(name or user.get("name") or user_id)
+
+
 class SlackPoster:
     """The worker that drains the posting queue into Slack."""
 

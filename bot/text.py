@@ -1,4 +1,4 @@
-"""Making untrusted text safe for Slack."""
+"""Making untrusted text safe for Slack, and small text helpers."""
 
 from __future__ import annotations
 
@@ -18,3 +18,13 @@ def escape_slack(text: str) -> str:
 def truncate(text: str, limit: int) -> str:
     """Cut `text` to at most `limit` characters, marking the cut."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def initials_of(name: str) -> str:
+    """`Anna Schmidt` -> `AS`, `Jean-Luc Picard` -> `JP`, `anna` -> `AN`."""
+    parts = [p for p in re.split(r"[\s._-]+", name.strip()) if p and p[0].isalpha()]
+    if len(parts) >= 2:
+        return (parts[0][0] + parts[-1][0]).upper()
+    if parts:
+        return parts[0][:2].upper()
+    return "XX"

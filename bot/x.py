@@ -16,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 import tweepy
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,15 @@ class TweetBatch:
     newest_id: str | None = None
 
 
+@dataclass(frozen=True)
+class OwnTweet:
+    """One of the brand account's own tweets."""
+
+    id: str
+    text: str
+    replied_to_id: str | None
+
+
 class XError(Exception):
     """Something went wrong talking to X; `user_message` says it for people."""
 
@@ -99,9 +109,17 @@ class XRateLimited(XError):
 
 
 class XUnavailable(XError):
-    """5xx, timeout, refused connection or an unreadable answer: try again later."""
+    """5xx, timeout, refused connection or an unreadable answer: try again later.
+
+    `maybe_processed` is False only when X certainly never saw the request (the
+    connection was refused); after a timeout or a 5xx a post may exist all the same.
+    """
 
     user_message = "X is not answering right now; try again in a moment."
+
+    def __init__(self, message: str, *, maybe_processed: bool = True) -> None:
+        super().__init__(message)
+        self.maybe_processed = maybe_processed
 
 
 class XRefused(XError):
@@ -251,8 +269,12 @@ class XClient:
             raise XUnavailable(f"HTTP {exc.response.status_code}") from None
         except tweepy.HTTPException as exc:
             raise XRefused(exc.response.status_code, _detail(exc)) from None
+        except requests.ConnectionError as exc:
+            # A refused or unreachable connection never reached X; a read timeout or a
+            # dropped connection after sending may have.
+            raise XUnavailable(type(exc).__name__, maybe_processed=not _never_sent(exc)) from None
         except requests.RequestException as exc:
-            # Timeouts, refused connections and unreadable JSON (a RequestException too).
+            # Read timeouts and unreadable JSON (a RequestException too).
             raise XUnavailable(type(exc).__name__) from None
         except ValueError:
             raise XUnavailable("malformed JSON") from None
@@ -291,6 +313,45 @@ class XClient:
             start_time=start_time,
             cursor_param="next_token",
         )
+
+    def post_reply(self, text: str, *, in_reply_to: str) -> str:
+        """Publish `text` as a reply to tweet `in_reply_to` (`POST /2/tweets`); its id."""
+        body = self._call(
+            self._client.create_tweet, text=text, in_reply_to_tweet_id=in_reply_to, user_auth=True
+        )
+        try:
+            return str(body["data"]["id"])
+        except (KeyError, TypeError):
+            raise XUnavailable("malformed POST /2/tweets answer") from None
+
+    def own_replies(self, user_id: str, *, since: datetime) -> list[OwnTweet]:
+        """The brand's own recent tweets (`GET /2/users/:id/tweets`), to find a lost post."""
+        found: list[OwnTweet] = []
+        token: str | None = None
+        for _ in range(5):  # 500 tweets back is far more than an unclear post can be
+            params: dict[str, Any] = {
+                "max_results": PAGE_SIZE,
+                "start_time": since,
+                "tweet_fields": ["referenced_tweets", "created_at"],
+            }
+            if token:
+                params["pagination_token"] = token
+            body = self._call(self._client.get_users_tweets, user_id, user_auth=True, **params)
+            for raw in body.get("data") or []:
+                referenced = {
+                    r.get("type"): str(r.get("id")) for r in raw.get("referenced_tweets") or []
+                }
+                found.append(
+                    OwnTweet(
+                        id=str(raw["id"]),
+                        text=str(raw.get("text", "")),
+                        replied_to_id=referenced.get("replied_to"),
+                    )
+                )
+            token = (body.get("meta") or {}).get("next_token")
+            if not token:
+                break
+        return found
 
     def _all_pages(
         self,
@@ -333,6 +394,14 @@ class XClient:
         if ordered and (newest_id is None or int(ordered[-1].id) > int(newest_id)):
             newest_id = ordered[-1].id
         return TweetBatch(tweets=ordered, newest_id=newest_id)
+
+
+def _never_sent(exc: requests.ConnectionError) -> bool:
+    """True when the connection could not even be opened, so X never saw the request."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, (NewConnectionError, ConnectTimeoutError))
 
 
 def _detail(exc: tweepy.HTTPException) -> str:

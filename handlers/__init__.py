@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.services import Services
-from handlers import actions, commands, errors, events, middleware
+from handlers import actions, commands, errors, events, middleware, shortcuts, views
 
 
 def register(app: App, services: Services) -> None:
@@ -14,4 +14,6 @@ def register(app: App, services: Services) -> None:
     commands.register(app, services)
     actions.register(app, services)
     events.register(app, services)
+    views.register(app, services)
+    shortcuts.register(app, services)
     errors.register(app)

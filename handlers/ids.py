@@ -12,3 +12,15 @@ CARD_ACTIONS = (CLAIM, REPLY, FOLLOWUP, RESOLVE, ESCALATE)
 
 # Message shortcut: answer the customer from any message of a ticket's thread.
 REPLY_SHORTCUT = "reply_from_thread"
+
+# The reply modal and what happens inside it.
+REPLY_MODAL = "reply_modal"
+REPLY_TEXT_BLOCK = "reply_text"
+REPLY_TEXT = "text"
+REPLY_CONFIRM_BLOCK = "confirm"
+REPLY_CONFIRM_BOX = "confirm"
+CANNED_PICK = "reply_canned_pick"
+
+# The ephemeral "send anyway?" question after /reply with warnings.
+REPLY_CONFIRM = "reply_confirm"
+REPLY_CANCEL = "reply_cancel"

@@ -6,9 +6,11 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import Ack, App, BoltContext, BoltResponse, Respond
 
+from bot.roster import NOT_ON_TEAM, allows, refusal_for, required_role
 from bot.services import Services
+from handlers.blocks.notices import notice_modal
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +55,66 @@ def make_skip_retried_events(services: Services) -> Callable[..., BoltResponse |
     return skip_retried_events
 
 
+def classify(body: dict[str, Any]) -> tuple[str, str, str, str] | None:
+    """(kind, name, text, user) of a request that acts on the bot; None for events."""
+    if "command" in body:
+        return (
+            "command",
+            str(body["command"]),
+            str(body.get("text") or ""),
+            str(body.get("user_id")),
+        )
+    user = str((body.get("user") or {}).get("id") or "")
+    kind = body.get("type")
+    if kind == "block_actions":
+        actions = body.get("actions") or [{}]
+        return "action", str(actions[0].get("action_id") or ""), "", user
+    if kind in ("view_submission", "view_closed"):
+        return "view", str((body.get("view") or {}).get("callback_id") or ""), "", user
+    if kind in ("message_action", "shortcut"):
+        return "shortcut", str(body.get("callback_id") or ""), "", user
+    return None
+
+
+def make_require_member(services: Services) -> Callable[..., BoltResponse | None]:
+    """Only people on the roster act on tickets, and only leads do what leads do.
+
+    This is the one place that decides; listeners find the caller in `context["member"]`.
+    """
+
+    def require_member(
+        body: dict[str, Any],
+        context: BoltContext,
+        next: Callable[[], None],
+        ack: Ack,
+        respond: Respond,
+    ) -> BoltResponse | None:
+        request = classify(body)
+        if request is None:
+            next()
+            return None
+        kind, name, text, user = request
+        member = services.roster.member(user)
+        needed = required_role(kind, name, text)
+        if member is not None and allows(member, needed):
+            context["member"] = member
+            next()
+            return None
+        message = NOT_ON_TEAM if member is None else refusal_for(needed)
+        log.info("refused %s %s for a caller who may not", kind, name)
+        if kind == "command":
+            return ack(text=message, response_type="ephemeral")
+        if kind == "view":
+            return ack(response_action="update", view=notice_modal("Not allowed", message))
+        response = ack()
+        respond(message, response_type="ephemeral", replace_original=False)
+        return response
+
+    return require_member
+
+
 def register(app: App, services: Services) -> None:
-    """Install the middleware, workspace check first."""
+    """Install the middleware: workspace check first, then retries, then the roster."""
     app.use(make_only_our_workspace(services.team_id))
     app.use(make_skip_retried_events(services))
+    app.use(make_require_member(services))

@@ -64,6 +64,47 @@ class OutboxKind(StrEnum):
     POST = "post"  # a stand-alone message (escalation channel, DM to a person)
 
 
+class Role(StrEnum):
+    TRAINEE = "trainee"
+    AGENT = "agent"
+    LEAD = "lead"
+
+
+class ReplyKind(StrEnum):
+    TWEET = "tweet"
+    DM = "dm"
+
+
+class ReplyState(StrEnum):
+    AWAITING_APPROVAL = "awaiting_approval"  # a trainee's reply, waiting for a lead
+    SENDING = "sending"  # being sent, or sent with no answer from X yet
+    UNKNOWN = "unknown"  # X did not answer clearly: found in X or sent again, never twice
+    SENT = "sent"
+    FAILED = "failed"  # X refused it; nothing was posted
+    REJECTED = "rejected"  # a lead returned a trainee's reply
+
+
+class Agent(SQLModel, table=True):
+    """A member of the team roster: who may work tickets, and as what."""
+
+    slack_user_id: str = Field(primary_key=True, max_length=32)
+    role: str = Field(max_length=16)
+    initials: str = Field(max_length=8)
+    name: str = Field(default="", max_length=200)
+    created_at: datetime = _when()
+    updated_at: datetime = _when()
+
+
+class Canned(SQLModel, table=True):
+    """A canned answer: "500 times the same question means 500 times the same answer"."""
+
+    name: str = Field(primary_key=True, max_length=64)
+    text: str
+    created_by: str = Field(max_length=32)
+    created_at: datetime = _when()
+    updated_at: datetime = _when()
+
+
 class Customer(SQLModel, table=True):
     """A person on X who wrote to the brand."""
 
@@ -98,19 +139,24 @@ class Ticket(SQLModel, table=True):
     previous_ticket_id: int | None = Field(default=None, foreign_key="ticket.id")
     created_at: datetime = _when(index=True)
     updated_at: datetime = _when()
+    claimed_at: datetime | None = _when(nullable=True)
+    first_response_at: datetime | None = _when(nullable=True)
     resolved_at: datetime | None = _when(nullable=True)
+    resolved_by: str | None = Field(default=None, max_length=32)
 
 
 class Message(SQLModel, table=True):
     """A tweet, a DM or an internal note of a ticket, in either direction."""
 
-    __table_args__ = (UniqueConstraint("channel", "x_id", name="uq_message_channel_x_id"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id", name="uq_message_channel_external_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="ticket.id", index=True)
     direction: str = Field(max_length=8)
     channel: str = Field(max_length=8)
-    x_id: str | None = Field(default=None, max_length=32)
+    external_id: str | None = Field(default=None, max_length=32)
     conversation_id: str | None = Field(default=None, max_length=32, index=True)
     in_reply_to_id: str | None = Field(default=None, max_length=32)
     author_x_id: str | None = Field(default=None, max_length=32)
@@ -121,6 +167,45 @@ class Message(SQLModel, table=True):
     slack_ts: str | None = Field(default=None, max_length=32)
     created_at: datetime = _when(index=True)
     stored_at: datetime = _when()
+    edited_at: datetime | None = _when(nullable=True)
+    deleted_at: datetime | None = _when(nullable=True)
+
+
+class Reply(SQLModel, table=True):
+    """An answer to a customer on X (public reply or DM): the outbox towards X.
+
+    The row is written before X is called, so a crash or an unclear answer from X leaves
+    a trace that is checked against X before anything is sent again.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    kind: str = Field(max_length=8)
+    author_slack_id: str = Field(max_length=32)
+    body: str
+    text: str
+    in_reply_to_id: str | None = Field(default=None, max_length=32)
+    recipient_x_id: str | None = Field(default=None, max_length=32)
+    canned_name: str | None = Field(default=None, max_length=64)
+    state: str = Field(max_length=20, index=True)
+    external_id: str | None = Field(default=None, max_length=32)
+    error: str | None = Field(default=None, max_length=300)
+    attempts: int = 0
+    approved_by: str | None = Field(default=None, max_length=32)
+    created_at: datetime = _when(index=True)
+    sent_at: datetime | None = _when(nullable=True)
+    checked_at: datetime | None = _when(nullable=True)
+
+
+class TicketEvent(SQLModel, table=True):
+    """What happened to a ticket, by whom and when: the audit trail and the stats' source."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    kind: str = Field(max_length=24)
+    actor: str | None = Field(default=None, max_length=32)
+    detail: str | None = Field(default=None, max_length=500)
+    at: datetime = _when(index=True)
 
 
 class IngestCursor(SQLModel, table=True):

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import case, func, or_, update
 from sqlmodel import Session, col, select
 
-from store.models import Customer, Message, Ticket, TicketState
+from store.models import Channel, Customer, Direction, Message, Ticket, TicketEvent, TicketState
 
 
 def customers_by_x_id(*, session: Session, x_user_ids: Collection[str]) -> dict[str, Customer]:
@@ -19,16 +19,18 @@ def customers_by_x_id(*, session: Session, x_user_ids: Collection[str]) -> dict[
     return {customer.x_user_id: customer for customer in found}
 
 
-def stored_x_ids(*, session: Session, channel: str, x_ids: Collection[str]) -> set[str]:
+def stored_external_ids(
+    *, session: Session, channel: str, external_ids: Collection[str]
+) -> set[str]:
     """Which of these X ids (tweets or DM events) are stored already."""
-    if not x_ids:
+    if not external_ids:
         return set()
     found = session.exec(
-        select(Message.x_id)
+        select(Message.external_id)
         .where(Message.channel == channel)
-        .where(col(Message.x_id).in_(list(x_ids)))
+        .where(col(Message.external_id).in_(list(external_ids)))
     )
-    return {x_id for x_id in found if x_id is not None}
+    return {external_id for external_id in found if external_id is not None}
 
 
 def upsert_customer(
@@ -65,10 +67,10 @@ def customer_by_handle(*, session: Session, username: str) -> Customer | None:
     ).first()
 
 
-def message_by_x_id(*, session: Session, channel: str, x_id: str) -> Message | None:
+def message_by_external_id(*, session: Session, channel: str, external_id: str) -> Message | None:
     """The stored message with this X id (tweet or DM event), if any."""
     return session.exec(
-        select(Message).where(Message.channel == channel).where(Message.x_id == x_id)
+        select(Message).where(Message.channel == channel).where(Message.external_id == external_id)
     ).first()
 
 
@@ -130,3 +132,86 @@ def first_message(*, session: Session, ticket_id: int) -> Message | None:
         .order_by(col(Message.id))
         .limit(1)
     ).first()
+
+
+def claim(*, session: Session, ticket_id: int, agent: str, now: datetime) -> bool:
+    """Make `agent` the owner unless someone else is; one statement, so one winner."""
+    result = session.execute(
+        update(Ticket)
+        .where(col(Ticket.id) == ticket_id)
+        .where(col(Ticket.state) != TicketState.RESOLVED)
+        .where(or_(col(Ticket.owner_slack_id).is_(None), col(Ticket.owner_slack_id) == agent))
+        .values(
+            owner_slack_id=agent,
+            state=case(
+                (col(Ticket.state) == TicketState.NEW, TicketState.CLAIMED.value),
+                else_=col(Ticket.state),
+            ),
+            claimed_at=func.coalesce(col(Ticket.claimed_at), now),
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.expire_all()
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def add_event(
+    *,
+    session: Session,
+    ticket_id: int,
+    kind: str,
+    now: datetime,
+    actor: str | None = None,
+    detail: str | None = None,
+) -> None:
+    """Record what happened to a ticket (audit trail, statistics)."""
+    session.add(TicketEvent(ticket_id=ticket_id, kind=kind, actor=actor, detail=detail, at=now))
+
+
+def ticket_by_card(*, session: Session, channel: str, ts: str) -> Ticket | None:
+    """The ticket whose card is the message `ts` in `channel`."""
+    return session.exec(
+        select(Ticket).where(Ticket.channel_id == channel).where(Ticket.card_ts == ts)
+    ).first()
+
+
+def newest_customer_tweet(*, session: Session, ticket_id: int) -> Message | None:
+    """The latest tweet the customer(s) wrote in this ticket: what a reply answers."""
+    return session.exec(
+        select(Message)
+        .where(Message.ticket_id == ticket_id)
+        .where(Message.direction == Direction.IN)
+        .where(Message.channel == Channel.TWEET)
+        .order_by(col(Message.created_at).desc(), col(Message.id).desc())
+        .limit(1)
+    ).first()
+
+
+def tickets_of_customer(*, session: Session, customer_id: int, limit: int = 10) -> list[Ticket]:
+    """The customer's newest tickets."""
+    return list(
+        session.exec(
+            select(Ticket)
+            .where(Ticket.customer_id == customer_id)
+            .order_by(col(Ticket.id).desc())
+            .limit(limit)
+        )
+    )
+
+
+def messages_of_tickets(
+    *, session: Session, ticket_ids: Collection[int], limit: int = 20
+) -> list[Message]:
+    """The newest messages of these tickets, newest first, deleted notes left out."""
+    if not ticket_ids:
+        return []
+    return list(
+        session.exec(
+            select(Message)
+            .where(col(Message.ticket_id).in_(list(ticket_ids)))
+            .where(col(Message.deleted_at).is_(None))
+            .order_by(col(Message.created_at).desc(), col(Message.id).desc())
+            .limit(limit)
+        )
+    )

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from store.db import make_engine, migrate
 from tests.fakes.slack_api import SlackStandIn
@@ -92,6 +92,33 @@ def postgres_url() -> str | None:
 requires_postgres = pytest.mark.skipif(
     postgres_url() is None, reason="TEST_DATABASE_URL is not set: no PostgreSQL for this run"
 )
+
+
+@pytest.fixture
+def pg_engine() -> Iterator[Engine]:
+    """An empty PostgreSQL schema (TEST_DATABASE_URL), not yet migrated."""
+    url = postgres_url()
+    if url is None:
+        pytest.skip("TEST_DATABASE_URL is not set: no PostgreSQL for this run")
+    built = make_engine(url)
+    with built.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    yield built
+    built.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_engine(request: pytest.FixtureRequest, database_url: str) -> Iterator[Engine]:
+    """A migrated database of each kind the bot supports (PostgreSQL when available)."""
+    if request.param == "sqlite":
+        built = make_engine(database_url)
+    else:
+        built = request.getfixturevalue("pg_engine")
+    migrate(built)
+    yield built
+    if request.param == "sqlite":
+        built.dispose()
 
 
 def requires_reference() -> Path:

@@ -40,6 +40,7 @@ def make_settings(
         "x_api_url": x.base_url,
         "database_url": database_url,
         "poll_interval_seconds": 1,
+        "admin_user_ids": slack_api.LEAD,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)
@@ -48,11 +49,13 @@ def make_settings(
 class BotHarness:
     """A running bot (HTTP server on a free port) plus ways to talk to it."""
 
-    def __init__(self, settings: Settings, slack: SlackStandIn, x: XStandIn) -> None:
+    def __init__(
+        self, settings: Settings, slack: SlackStandIn, x: XStandIn, *, x_timeout: float = 2.0
+    ) -> None:
         self.settings = settings
         self.slack = slack
         self.x = x
-        self.bot: Bot = build(settings, post_interval=0)
+        self.bot: Bot = build(settings, post_interval=0, x_timeout=x_timeout)
         self.server: HttpServer = self.bot.http_server(host="127.0.0.1", port=0)
         self.server.start_in_thread()
         self.url = f"http://127.0.0.1:{self.server.port}"
@@ -126,6 +129,9 @@ class BotHarness:
         }
         status, body = self.request(form_body(fields), "application/x-www-form-urlencoded")
         assert status == 200, (status, body)
+        if body.strip():
+            # An answer given with the acknowledgement itself; Slack shows it to the caller.
+            return [json.loads(body)]
         return self.responses_to(response_url) if wait else []
 
     def responses_to(self, response_url: str, *, count: int = 1) -> list[dict[str, Any]]:
@@ -148,6 +154,7 @@ class BotHarness:
         *,
         message_ts: str | None = None,
         wait: bool = True,
+        label: str | None = None,
     ) -> list[dict[str, Any]]:
         """Click a button on a message (a card, usually)."""
         response_url = self.slack.response_url()
@@ -171,7 +178,7 @@ class BotHarness:
                     "action_id": action_id,
                     "block_id": "b",
                     "value": value,
-                    "text": {"type": "plain_text", "text": action_id},
+                    "text": {"type": "plain_text", "text": label or action_id},
                     "action_ts": f"{time.time():.6f}",
                 }
             ],
@@ -179,6 +186,91 @@ class BotHarness:
         status, body = self.request(payload_body(payload), "application/x-www-form-urlencoded")
         assert status == 200, (status, body)
         return self.responses_to(response_url) if wait else []
+
+    def open_views(self) -> list[dict[str, Any]]:
+        """Modals the bot has opened (or updated), oldest first."""
+        with self.slack.lock:
+            return list(self.slack.views.values())
+
+    def submit_view(
+        self, user_id: str, view: dict[str, Any], values: dict[str, dict[str, Any]]
+    ) -> tuple[int, dict[str, Any] | None]:
+        """Press a modal's submit button with these input values; returns the bot's answer."""
+        payload = {
+            "type": "view_submission",
+            "team": {"id": slack_api.TEAM_ID, "domain": "servicekanal-test"},
+            "user": {"id": user_id, "username": user_id.lower(), "team_id": slack_api.TEAM_ID},
+            "api_app_id": "A0SERVICE",
+            "trigger_id": self.slack.new_trigger_id(),
+            "view": {**view, "state": {"values": values}},
+        }
+        status, body = self.request(payload_body(payload), "application/x-www-form-urlencoded")
+        return status, (json.loads(body) if body.strip() else None)
+
+    def pick_in_view(self, user_id: str, view: dict[str, Any], action_id: str, value: str) -> None:
+        """Choose an option of a select menu inside a modal."""
+        payload = {
+            "type": "block_actions",
+            "team": {"id": slack_api.TEAM_ID, "domain": "servicekanal-test"},
+            "user": {"id": user_id, "username": user_id.lower(), "team_id": slack_api.TEAM_ID},
+            "api_app_id": "A0SERVICE",
+            "trigger_id": self.slack.new_trigger_id(),
+            "container": {"type": "view", "view_id": view["id"]},
+            "view": view,
+            "actions": [
+                {
+                    "type": "static_select",
+                    "action_id": action_id,
+                    "block_id": "canned",
+                    "selected_option": {
+                        "text": {"type": "plain_text", "text": value},
+                        "value": value,
+                    },
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
+        }
+        status, body = self.request(payload_body(payload), "application/x-www-form-urlencoded")
+        assert status == 200, (status, body)
+
+    def shortcut(
+        self, user_id: str, callback_id: str, message: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Use a message shortcut on a message; returns what the bot said back, if anything."""
+        response_url = self.slack.response_url()
+        payload = {
+            "type": "message_action",
+            "callback_id": callback_id,
+            "team": {"id": slack_api.TEAM_ID, "domain": "servicekanal-test"},
+            "user": {"id": user_id, "name": user_id.lower()},
+            "channel": {"id": self.settings.support_channel_id, "name": "support"},
+            "message": message,
+            "message_ts": message.get("ts"),
+            "trigger_id": self.slack.new_trigger_id(),
+            "response_url": response_url,
+        }
+        status, body = self.request(payload_body(payload), "application/x-www-form-urlencoded")
+        assert status == 200, (status, body)
+        return []
+
+    def thread_message(
+        self, user_id: str, thread_ts: str, text: str, **extra: Any
+    ) -> tuple[int, str]:
+        """Someone writes into a thread of the support channel (an Events API callback)."""
+        ts = f"{time.time():.6f}"
+        event_id = extra.pop("event_id", None)
+        event = {
+            "type": "message",
+            "channel": self.settings.support_channel_id,
+            "user": user_id,
+            "text": text,
+            "ts": ts,
+            "thread_ts": thread_ts,
+            "channel_type": "channel",
+            **extra,
+        }
+        status, _ = self.event(event, event_id=event_id)
+        return status, ts
 
     def event(
         self,

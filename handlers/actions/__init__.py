@@ -6,10 +6,17 @@ from slack_bolt import App
 
 from bot.services import Services
 from handlers import ids
-from handlers.actions import pending
+from handlers.actions import card, pending, reply_confirm
+from handlers.views import reply_modal
 
 
 def register(app: App, services: Services) -> None:
-    """Attach the card buttons' listeners."""
-    for action_id in ids.CARD_ACTIONS:
-        app.action(action_id)(pending.make_handle_pending_action(services))
+    """Attach the listeners of the card's buttons and of the reply flow."""
+    app.action(ids.CLAIM)(card.make_handle_claim_button(services))
+    app.action(ids.REPLY)(card.make_handle_reply_button(services))
+    app.action(ids.RESOLVE)(card.make_handle_resolve_button(services))
+    app.action(ids.FOLLOWUP)(pending.make_handle_pending_action(services))
+    app.action(ids.ESCALATE)(pending.make_handle_pending_action(services))
+    app.action(ids.REPLY_CONFIRM)(reply_confirm.make_handle_reply_confirm(services))
+    app.action(ids.REPLY_CANCEL)(reply_confirm.handle_reply_cancel)
+    app.action(ids.CANNED_PICK)(reply_modal.make_handle_canned_pick(services))

@@ -6,13 +6,16 @@ from typing import Any
 
 from bot.present import (
     TICKET_EVENT_TYPE,
+    ActivityView,
     CardView,
     CustomerMessageView,
     CustomerView,
+    NoteView,
+    ReplySentView,
     SlackMessage,
 )
 from handlers import ids
-from handlers.blocks.text import count, escape_within, link, quote, slack_date
+from handlers.blocks.text import SECTION_LIMIT, count, escape_within, link, quote, slack_date
 
 STATE_LABELS = {
     "new": "🆕 New",
@@ -160,6 +163,53 @@ def customer_message(message: CustomerMessageView) -> SlackMessage:
     }
 
 
+def reply_sent(reply: ReplySentView) -> SlackMessage:
+    """The record, in the thread, of an answer that went out to the customer."""
+    how = "as a DM" if reply.kind == "dm" else "on X"
+    lead = f"📤 <@{reply.agent_slack_id}> answered {how}"
+    if reply.approved_by:
+        lead += f" (approved by <@{reply.approved_by}>)"
+    if reply.url:
+        lead += f" · {link(reply.url, 'view on X')}"
+    return {
+        "text": f"#{reply.ticket_id} answered: {escape_within(reply.text, 150)}",
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": lead}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": quote(reply.text) or " "}},
+        ],
+    }
+
+
+def note(view: NoteView) -> SlackMessage:
+    """An internal note in the thread. Agents are trusted: their mentions stay mentions."""
+    text = f"📝 Note from <@{view.author_slack_id}> (internal, never sent to X):\n{view.text}"
+    return {
+        "text": f"#{view.ticket_id} note: {view.text[:150]}",
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text[:SECTION_LIMIT]}}],
+    }
+
+
+def activity(view: ActivityView) -> SlackMessage:
+    """Hand-over, release, resolution, reopening: one line in the thread."""
+    actor = f"<@{view.actor}>" if view.actor else "Servicekanal"
+    lines = {
+        "handover": f"🔁 {actor} handed #{view.ticket_id} to <@{view.target}>.",
+        "released": f"↩️ {actor} gave #{view.ticket_id} back to the queue.",
+        "resolved": f"✅ {actor} resolved #{view.ticket_id}.",
+        "reopened": f"🔓 {actor} reopened #{view.ticket_id}.",
+        "reply_failed": f"⚠️ {actor}, your reply to #{view.ticket_id} could not be sent.",
+    }
+    text = lines.get(view.kind, f"#{view.ticket_id}: {view.kind}")
+    if view.note and view.kind == "handover":
+        text += "\n" + "\n".join(f">{line}" for line in view.note.splitlines())
+    elif view.note:
+        text += f" {view.note}"
+    return {
+        "text": text[:300],
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text[:SECTION_LIMIT]}}],
+    }
+
+
 class BlockKitPresenter:
     """The `bot.present.Presenter` that the services use, made of the builders above."""
 
@@ -170,3 +220,15 @@ class BlockKitPresenter:
     def customer_message(self, message: CustomerMessageView) -> SlackMessage:
         """See `customer_message`."""
         return customer_message(message)
+
+    def reply_sent(self, reply: ReplySentView) -> SlackMessage:
+        """See `reply_sent`."""
+        return reply_sent(reply)
+
+    def note(self, note_view: NoteView) -> SlackMessage:
+        """See `note`."""
+        return note(note_view)
+
+    def activity(self, view: ActivityView) -> SlackMessage:
+        """See `activity`."""
+        return activity(view)

@@ -7,28 +7,37 @@ from collections.abc import Callable
 from slack_bolt import App
 
 from bot.services import Services
-from handlers.commands import pending
+from handlers.commands import (
+    canned,
+    claim,
+    handover,
+    history,
+    note,
+    pending,
+    release,
+    reply,
+    resolve,
+    team,
+)
 
 HandlerFactory = Callable[[Services], Callable[..., None]]
 
 COMMANDS: dict[str, HandlerFactory] = {
-    name: pending.make_handle_pending
-    for name in (
-        "/claim",
-        "/release",
-        "/handover",
-        "/reply",
-        "/dm",
-        "/note",
-        "/followup",
-        "/resolve",
-        "/escalate",
-        "/history",
-        "/canned",
-        "/oncall",
-        "/team",
-        "/stats",
-    )
+    "/claim": claim.make_handle_claim,
+    "/release": release.make_handle_release,
+    "/handover": handover.make_handle_handover,
+    "/reply": reply.make_handle_reply,
+    "/note": note.make_handle_note,
+    "/resolve": resolve.make_handle_resolve,
+    "/history": history.make_handle_history,
+    "/canned": canned.make_handle_canned,
+    "/team": team.make_handle_team,
+    # Registered so the Slack app never needs reinstalling; their features come later.
+    "/dm": pending.make_handle_pending,
+    "/followup": pending.make_handle_pending,
+    "/escalate": pending.make_handle_pending,
+    "/oncall": pending.make_handle_pending,
+    "/stats": pending.make_handle_pending,
 }
 
 

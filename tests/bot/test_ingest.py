@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
+from bot.cards import CardRefresher
 from bot.ingest import Ingest
 from bot.x import XClient
 from store.db import session_scope
@@ -46,6 +47,7 @@ def ingest(engine: Engine, clock: FakeClock, presenter: RecordingPresenter) -> I
         x=unused_x,
         brand=BRAND,
         presenter=presenter,
+        cards=CardRefresher(presenter=presenter, vip_followers=10000),
         support_channel="CSUPPORT1",
         clock=clock,
         vip_followers=10000,

@@ -9,7 +9,7 @@ from sqlmodel import select
 from store.db import session_scope
 from store.models import SlackEvent
 from tests.fakes.signing import form_body
-from tests.fakes.slack_api import SlackStandIn
+from tests.fakes.slack_api import LEAD, SlackStandIn
 from tests.fakes.x_api import XStandIn
 from tests.harness import BotHarness
 
@@ -87,7 +87,7 @@ def test_the_card_buttons_answer_until_their_features_land(
 ) -> None:
     x.mention(x.add_user("anna"), "hilfe")
     bot.poll_and_deliver()
-    [response] = bot.click("U0ANNA", "ticket_escalate", "1", message_ts=slack.card(1).ts)
+    [response] = bot.click(LEAD, "ticket_escalate", "1", message_ts=slack.card(1).ts)
     assert response["response_type"] == "ephemeral"
     assert "coming soon" in response["text"]
 

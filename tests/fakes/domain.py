@@ -7,7 +7,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.present import CardView, CustomerMessageView, SlackMessage
+from bot.present import (
+    ActivityView,
+    CardView,
+    CustomerMessageView,
+    NoteView,
+    ReplySentView,
+    SlackMessage,
+)
 from bot.x import Tweet, XUser
 
 BRAND = XUser(
@@ -35,6 +42,7 @@ class RecordingPresenter:
 
     cards: list[CardView] = field(default_factory=list)
     messages: list[CustomerMessageView] = field(default_factory=list)
+    shown: list[Any] = field(default_factory=list)
 
     def ticket_card(self, card: CardView) -> SlackMessage:
         self.cards.append(card)
@@ -49,6 +57,18 @@ class RecordingPresenter:
     def customer_message(self, message: CustomerMessageView) -> SlackMessage:
         self.messages.append(message)
         return {"text": f"message in #{message.ticket_id}"}
+
+    def reply_sent(self, reply: ReplySentView) -> SlackMessage:
+        self.shown.append(reply)
+        return {"text": f"sent in #{reply.ticket_id}: {reply.text}"}
+
+    def note(self, note: NoteView) -> SlackMessage:
+        self.shown.append(note)
+        return {"text": f"note in #{note.ticket_id}: {note.text}"}
+
+    def activity(self, activity: ActivityView) -> SlackMessage:
+        self.shown.append(activity)
+        return {"text": f"{activity.kind} #{activity.ticket_id}"}
 
 
 class TweetFactory:

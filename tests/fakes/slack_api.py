@@ -23,6 +23,7 @@ BOT_TOKEN = "xoxb-test-bot-token"
 TEAM_ID = "T0SERVICE"
 BOT_USER_ID = "UBOT00001"
 BOT_ID = "BBOT00001"
+LEAD, ANNA, BEN, TOM, EVE = "U0LEAD", "U0ANNA", "U0BEN", "U0TOM", "U0EVE"
 SECTION_TEXT_LIMIT = 3000
 MAX_BLOCKS = 50
 WORKSPACE_URL = "https://servicekanal-test.slack.com/"
@@ -123,6 +124,12 @@ class SlackStandIn(StandIn):
             self._ts_lock = threading.Lock()
         self.add_channel("CSUPPORT1", "support")
         self.add_channel("CESCALATE", "escalations")
+        # The cast of the tests' stories: a lead, two agents, a trainee, and an outsider.
+        self.add_user(LEAD, "Lena Lehmann")
+        self.add_user(ANNA, "Anna Schmidt")
+        self.add_user(BEN, "Ben Meier")
+        self.add_user(TOM, "Tom Trainee")
+        self.add_user(EVE, "Eve Outsider")
 
     def add_channel(self, channel_id: str, name: str, *, bot_member: bool = True) -> Channel:
         """A public channel; the bot is in it unless told otherwise."""

@@ -508,7 +508,7 @@ class XStandIn(StandIn):
                 "https://api.twitter.com/2/problems/invalid-request",
             )
         for tweet in self.state.tweets.values():
-            if tweet["author_id"] == BRAND_ID and tweet["text"] == text:
+            if tweet["author_id"] == BRAND_ID and tweet.get("_posted_text") == text:
                 return self.problem(403, "Forbidden", DUPLICATE_DETAIL)
         from twitter_text import parse_tweet
 
@@ -537,6 +537,7 @@ class XStandIn(StandIn):
                 return self.problem(403, "Forbidden", UNSUMMONED_DETAIL)
         brand = self.state.users[BRAND_ID]
         tweet = self.tweet(brand, text, reply_to=parent)
+        tweet["_posted_text"] = text  # what X compares to refuse duplicates; never rendered
         return Response(
             201,
             {

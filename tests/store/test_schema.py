@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -11,9 +10,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, text
 from sqlmodel import SQLModel
 
-from store.db import make_engine, migrate, session_scope
+from store.db import migrate, session_scope
 from store.models import Customer
-from tests.conftest import postgres_url, requires_postgres
 
 
 def schema_drift(engine: Engine) -> list[object]:
@@ -56,26 +54,12 @@ def test_naive_times_are_refused(engine: Engine) -> None:
         session.add(Customer(x_user_id="2", username="b", created_at=datetime(2026, 1, 1)))
 
 
-@pytest.fixture
-def pg_engine() -> Iterator[Engine]:
-    url = postgres_url()
-    assert url is not None
-    built = make_engine(url)
-    with built.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    yield built
-    built.dispose()
-
-
-@requires_postgres
 def test_migrations_build_exactly_the_declared_tables_on_postgresql(pg_engine: Engine) -> None:
     migrate(pg_engine)
     migrate(pg_engine)
     assert schema_drift(pg_engine) == []
 
 
-@requires_postgres
 def test_postgresql_keeps_times_in_utc(pg_engine: Engine) -> None:
     migrate(pg_engine)
     noon = datetime(2026, 7, 1, 12, 0, tzinfo=timezone(timedelta(hours=2)))

@@ -75,7 +75,7 @@ def upgrade() -> None:
     sa.Column('ticket_id', sa.Integer(), nullable=False),
     sa.Column('direction', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
     sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
-    sa.Column('x_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('external_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('conversation_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('in_reply_to_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('author_x_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
@@ -88,7 +88,7 @@ def upgrade() -> None:
     sa.Column('stored_at', store.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], ),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('channel', 'x_id', name='uq_message_channel_x_id')
+    sa.UniqueConstraint('channel', 'external_id', name='uq_message_channel_external_id')
     )
     with op.batch_alter_table('message', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_message_conversation_id'), ['conversation_id'], unique=False)

@@ -1,0 +1,130 @@
+"""Canned answers: named texts with {name} and {agent} placeholders, and suggestions."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlmodel import col, select
+
+from bot.clock import Clock, system_clock
+from bot.errors import Refused
+from store.db import session_scope
+from store.models import Canned
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_WORD = re.compile(r"[a-zäöüß0-9]{3,}")
+# Words that say nothing about what a tweet is about.
+_STOP = frozenset(
+    [
+        "und",
+        "der",
+        "die",
+        "das",
+        "ist",
+        "nicht",
+        "mit",
+        "ich",
+        "mein",
+        "meine",
+        "bei",
+        "auf",
+        "für",
+        "von",
+        "seit",
+        "noch",
+        "schon",
+        "aber",
+        "the",
+        "and",
+        "for",
+        "with",
+        "not",
+        "you",
+        "your",
+        "have",
+        "has",
+        "this",
+        "that",
+        "are",
+        "was",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class CannedAnswer:
+    """A canned answer as listed."""
+
+    name: str
+    text: str
+
+
+def expand(text: str, *, customer: str, agent: str) -> str:
+    """Fill in `{name}` (the customer) and `{agent}` (the agent's first name)."""
+    return text.replace("{name}", customer).replace("{agent}", agent)
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
+
+
+class CannedAnswers:
+    """The team's canned answers."""
+
+    def __init__(self, *, engine: Engine, clock: Clock = system_clock) -> None:
+        self._engine = engine
+        self._clock = clock
+
+    def all(self) -> list[CannedAnswer]:
+        """Every canned answer, by name."""
+        with session_scope(self._engine, readonly=True) as session:
+            rows = session.exec(select(Canned).order_by(col(Canned.name)))
+            return [CannedAnswer(row.name, row.text) for row in rows]
+
+    def get(self, name: str) -> CannedAnswer:
+        """One canned answer; refused, with a hint, when there is none by that name."""
+        with session_scope(self._engine, readonly=True) as session:
+            row = session.get(Canned, name.lower().lstrip(":"))
+            if row is None:
+                raise Refused(
+                    f"There is no canned answer `:{name[:64]}`. `/canned list` shows them."
+                )
+            return CannedAnswer(row.name, row.text)
+
+    def add(self, *, name: str, text: str, author: str) -> CannedAnswer:
+        """Add or replace a canned answer."""
+        name = name.lower().lstrip(":")
+        if not _NAME.match(name):
+            raise Refused("A canned answer's name is one word: letters, digits, - and _.")
+        if not text.strip():
+            raise Refused(f"`:{name}` needs a text.")
+        now = self._clock()
+        with session_scope(self._engine) as session:
+            row = session.get(Canned, name) or Canned(
+                name=name, text="", created_by=author, created_at=now
+            )
+            row.text = text.strip()
+            row.updated_at = now
+            session.add(row)
+        return CannedAnswer(name, text.strip())
+
+    def remove(self, *, name: str) -> None:
+        """Delete a canned answer."""
+        with session_scope(self._engine) as session:
+            row = session.get(Canned, name.lower().lstrip(":"))
+            if row is None:
+                raise Refused(f"There is no canned answer `:{name[:64]}`.")
+            session.delete(row)
+
+    def suggest(self, tweet: str, *, limit: int = 3) -> list[CannedAnswer]:
+        """The canned answers that share the most words with a tweet, best first."""
+        wanted = _words(tweet)
+        scored = []
+        for answer in self.all():
+            overlap = len(wanted & _words(answer.name.replace("-", " ") + " " + answer.text))
+            if overlap:
+                scored.append((overlap, answer.name, answer))
+        scored.sort(key=lambda item: (-item[0], item[1]))
+        return [answer for _, _, answer in scored[:limit]]

@@ -1,0 +1,56 @@
+"""Parsing what people type after a slash command. Pure functions, fuzzed by the tests."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.errors import Refused
+
+_TICKET = re.compile(r"^#?([0-9]{1,9})$")
+# With should_escape, Slack turns "@ben" into "<@U0BEN|ben>"; without, it stays "@ben".
+_USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+_HANDLE = re.compile(r"^@?([A-Za-z0-9_]{1,15})$")
+
+
+@dataclass(frozen=True)
+class Usage:
+    """How a command is used, shown when it is typed wrong."""
+
+    command: str
+    syntax: str
+
+    def refuse(self, problem: str = "") -> Refused:
+        """A refusal that names the problem and shows the usage line."""
+        lead = f"{problem} " if problem else ""
+        return Refused(f"{lead}Usage: `{self.command} {self.syntax}`")
+
+
+def words(text: str, count: int) -> list[str]:
+    """The first `count - 1` words and the rest of the text (which may be empty)."""
+    parts = text.strip().split(maxsplit=count - 1)
+    return parts + [""] * (count - len(parts))
+
+
+def ticket_number(token: str, usage: Usage) -> int:
+    """`12` or `#12` as a ticket number."""
+    match = _TICKET.match(token.strip())
+    if match is None:
+        raise usage.refuse(f"“{token[:40]}” is not a ticket number." if token else "Which ticket?")
+    return int(match[1])
+
+
+def slack_user(token: str, usage: Usage) -> str:
+    """A Slack user as Slack escapes a mention (`<@U0BEN|ben>`): their id."""
+    match = _USER.match(token.strip())
+    if match is None:
+        raise usage.refuse(
+            f"“{token[:40]}” is not a person; mention them with @." if token else "Who?"
+        )
+    return match[1]
+
+
+def x_handle(token: str) -> str | None:
+    """`@anna_k` or `anna_k` as an X handle, else None."""
+    match = _HANDLE.match(token.strip())
+    return match[1] if match else None

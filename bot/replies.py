@@ -1,0 +1,472 @@
+"""Answering the customer on X: checked before anything is sent, sent at most once.
+
+Every check runs before X is called and a failed check sends nothing. The reply is
+written to the `reply` table before the call; if X's answer is lost (timeout, 5xx,
+dropped connection) the row becomes `unknown` and is looked for among the brand's own
+tweets before it is ever sent again. X refuses duplicate texts, which makes a resend of
+a reply that did get through harmless: the refusal is read as "it is there".
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import Engine, update
+from sqlmodel import col, select
+from twitter_text import extract_urls, parse_tweet
+
+from bot import slack
+from bot.canned import CannedAnswer, CannedAnswers, expand
+from bot.cards import CardRefresher
+from bot.clock import Clock, system_clock
+from bot.errors import Refused
+from bot.present import ActivityView, Presenter, ReplySentView
+from bot.roster import Member
+from bot.tickets import Tickets
+from bot.x import XClient, XError, XRateLimited, XRefused, XUnavailable, XUser
+from store import tickets as queries
+from store.db import session_scope
+from store.models import (
+    Channel,
+    Customer,
+    Direction,
+    Message,
+    Reply,
+    ReplyKind,
+    ReplyState,
+    TicketSource,
+    TicketState,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_WEIGHTED_LENGTH = 280
+DUPLICATE = "duplicate content"
+NOT_SUMMONED = "not been mentioned"
+# How long a reply may stay unconfirmed before it is checked in X and sent again.
+SETTLE_AFTER = timedelta(seconds=30)
+MAX_ATTEMPTS = 5
+_URL = re.compile(r"https?://\S+")
+_LEADING_MENTIONS = re.compile(r"^(?:@\w{1,15}\s+)+")
+
+
+def same_text(ours: str, theirs: str) -> bool:
+    """Whether a tweet X shows is ours.
+
+    X puts the @handles of the conversation in front of a reply and rewrites links to
+    t.co, so both are left out of the comparison.
+    """
+
+    def norm(text: str) -> str:
+        return " ".join(_URL.sub("", _LEADING_MENTIONS.sub("", text.strip())).split())
+
+    return norm(ours) == norm(theirs)
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A reply that passed every check, with what still needs the agent's confirmation."""
+
+    ticket_id: int
+    body: str
+    text: str
+    weighted_length: int
+    in_reply_to: str
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ReplyContext:
+    """What an agent sees while writing a reply."""
+
+    ticket_id: int
+    handle: str
+    tweet: str
+    signature: str
+    canned: list[CannedAnswer]
+    suggested: list[CannedAnswer]
+
+
+@dataclass(frozen=True)
+class ReplyResult:
+    """What happened to a reply: `sent`, `confirm` (warnings), `unknown` or `failed`."""
+
+    status: str
+    ticket_id: int
+    text: str
+    url: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    message: str = ""
+
+
+class Replies:
+    """Public replies to customers."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        x: XClient,
+        brand: XUser,
+        tickets: Tickets,
+        canned: CannedAnswers,
+        presenter: Presenter,
+        cards: CardRefresher,
+        signature_format: str,
+        allow_unsummoned: bool,
+        clock: Clock = system_clock,
+        notify: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._engine = engine
+        self._x = x
+        self._brand = brand
+        self._tickets = tickets
+        self._canned = canned
+        self._presenter = presenter
+        self._cards = cards
+        self._signature_format = signature_format
+        self._allow_unsummoned = allow_unsummoned
+        self._clock = clock
+        self._notify = notify
+
+    # -- checks --------------------------------------------------------------------------
+
+    def context(self, *, ticket_id: int, member: Member) -> ReplyContext:
+        """What the reply modal shows: the customer's newest tweet, canned answers, signature."""
+        with session_scope(self._engine, readonly=True) as session:
+            ticket = Tickets.get(session, ticket_id)
+            customer = session.get(Customer, ticket.customer_id)
+            assert customer is not None
+            newest = queries.newest_customer_tweet(session=session, ticket_id=ticket_id)
+            tweet = newest.text if newest else ""
+        return ReplyContext(
+            ticket_id=ticket_id,
+            handle=customer.username,
+            tweet=tweet,
+            signature=self.signature(member),
+            canned=self._canned.all(),
+            suggested=self._canned.suggest(tweet),
+        )
+
+    def signature(self, member: Member) -> str:
+        """The mark appended to every public reply, e.g. ` ^AS`."""
+        return self._signature_format.format(initials=member.initials)
+
+    def from_canned(self, *, ticket_id: int, name: str, member: Member) -> str:
+        """A canned answer filled in for this ticket's customer and this agent."""
+        answer = self._canned.get(name)
+        with session_scope(self._engine, readonly=True) as session:
+            ticket = Tickets.get(session, ticket_id)
+            customer = session.get(Customer, ticket.customer_id)
+            assert customer is not None
+            customer_name = customer.name or f"@{customer.username}"
+        return expand(
+            answer.text, customer=customer_name, agent=member.name.split()[0] if member.name else ""
+        )
+
+    def check(self, *, ticket_id: int, body: str, member: Member) -> Checked:
+        """Every check a reply must pass; refuses with the reason, or lists the warnings."""
+        body = body.strip()
+        if not body:
+            raise Refused("The reply is empty: write what the customer should read.")
+        with session_scope(self._engine, readonly=True) as session:
+            ticket = Tickets.get(session, ticket_id)
+            if ticket.state == TicketState.RESOLVED and ticket.resolved_by != member.user_id:
+                raise Refused(
+                    f"#{ticket_id} was resolved by <@{ticket.resolved_by}>; reopen it to answer."
+                )
+            if ticket.owner_slack_id not in (None, member.user_id):
+                raise Tickets.held_by_other(ticket)
+            newest = queries.newest_customer_tweet(session=session, ticket_id=ticket_id)
+            if newest is None or newest.external_id is None:
+                raise Refused(f"#{ticket_id} has no customer tweet to reply to; use `/dm`.")
+            keyword_hit = ticket.source == TicketSource.KEYWORD
+        signature = self.signature(member)
+        text = body + signature
+        parsed = parse_tweet(text)
+        if parsed.weightedLength > MAX_WEIGHTED_LENGTH:
+            over = parsed.weightedLength - MAX_WEIGHTED_LENGTH
+            raise Refused(
+                f"The reply is {over} character{'s' if over != 1 else ''} too long: "
+                f"{parsed.weightedLength} of {MAX_WEIGHTED_LENGTH} as X counts them "
+                f"(links count 23, emoji and CJK 2), including your signature “{signature}”."
+            )
+        warnings = []
+        if extract_urls(body):
+            warnings.append(
+                "It contains a link: X charges much more for posts with links, and links "
+                "count 23 characters."
+            )
+        if keyword_hit and not self._allow_unsummoned:
+            warnings.append(
+                "The customer did not mention us (keyword search): X refuses public API "
+                "replies to people who did not mention or quote the account. "
+                "`/dm` or answering by hand may be better."
+            )
+        return Checked(
+            ticket_id=ticket_id,
+            body=body,
+            text=text,
+            weighted_length=parsed.weightedLength,
+            in_reply_to=newest.external_id,
+            warnings=warnings,
+        )
+
+    # -- sending -------------------------------------------------------------------------
+
+    def send(
+        self,
+        *,
+        ticket_id: int,
+        body: str,
+        member: Member,
+        confirmed: bool = False,
+        canned_name: str | None = None,
+    ) -> ReplyResult:
+        """Check and send a public reply; claims the ticket when nobody holds it."""
+        checked = self.check(ticket_id=ticket_id, body=body, member=member)
+        if checked.warnings and not confirmed:
+            return ReplyResult("confirm", ticket_id, checked.text, warnings=checked.warnings)
+        now = self._clock()
+        with session_scope(self._engine) as session:
+            ticket = Tickets.get(session, ticket_id)
+            if ticket.owner_slack_id is None:
+                if not queries.claim(
+                    session=session, ticket_id=ticket_id, agent=member.user_id, now=now
+                ):
+                    ticket = Tickets.get(session, ticket_id)
+                    raise Tickets.held_by_other(ticket)
+                queries.add_event(
+                    session=session,
+                    ticket_id=ticket_id,
+                    kind="claimed",
+                    actor=member.user_id,
+                    now=now,
+                )
+            reply = Reply(
+                ticket_id=ticket_id,
+                kind=ReplyKind.TWEET,
+                author_slack_id=member.user_id,
+                body=checked.body,
+                text=checked.text,
+                in_reply_to_id=checked.in_reply_to,
+                canned_name=canned_name,
+                state=ReplyState.SENDING,
+                attempts=1,
+                created_at=now,
+            )
+            session.add(reply)
+            session.flush()
+            assert reply.id is not None
+            reply_id = reply.id
+        return self._attempt(reply_id)
+
+    def _attempt(self, reply_id: int) -> ReplyResult:
+        """Call X once for a reply row that is `sending`, and record what came of it."""
+        with session_scope(self._engine, readonly=True) as session:
+            reply = session.get(Reply, reply_id)
+            assert reply is not None and reply.in_reply_to_id is not None
+        try:
+            tweet_id = self._x.post_reply(reply.text, in_reply_to=reply.in_reply_to_id)
+        except XRefused as exc:
+            if DUPLICATE in exc.detail and reply.attempts > 1:
+                # A resend of a reply whose first answer was lost: X says it is there.
+                return self._reconcile(reply, assume_posted=True)
+            return self._fail(reply, _explain(exc))
+        except XRateLimited as exc:
+            return self._fail(reply, _explain(exc))
+        except XUnavailable as exc:
+            if not exc.maybe_processed:
+                return self._fail(reply, "X could not be reached, so nothing was sent. Try again.")
+            log.warning("reply %s: X gave no clear answer (%s); checking", reply_id, exc)
+            self._set_state(reply_id, ReplyState.UNKNOWN, str(exc))
+            return self._reconcile(reply, assume_posted=False)
+        return self._record_sent(reply, tweet_id)
+
+    def _reconcile(self, reply: Reply, *, assume_posted: bool) -> ReplyResult:
+        """Look for the reply among the brand's own tweets; record it if it is there."""
+        assert reply.id is not None and reply.in_reply_to_id is not None
+        try:
+            own = self._x.own_replies(self._brand.id, since=reply.created_at - timedelta(minutes=2))
+        except XError as exc:
+            log.warning("reply %s: cannot check X (%s); will check again", reply.id, exc)
+            own = []
+        for tweet in own:
+            if tweet.replied_to_id == reply.in_reply_to_id and same_text(reply.text, tweet.text):
+                return self._record_sent(reply, tweet.id)
+        if assume_posted:
+            return self._record_sent(reply, None)
+        self._set_state(reply.id, ReplyState.UNKNOWN, "not found on X yet")
+        return ReplyResult(
+            "unknown",
+            reply.ticket_id,
+            reply.text,
+            message=(
+                "X did not confirm whether the reply went out. The bot checks again shortly "
+                "and sends it at most once; the thread will show it."
+            ),
+        )
+
+    def _set_state(self, reply_id: int, state: ReplyState, error: str | None) -> None:
+        with session_scope(self._engine) as session:
+            session.execute(
+                update(Reply)
+                .where(col(Reply.id) == reply_id)
+                .values(state=state, error=(error or "")[:300] or None, checked_at=self._clock())
+            )
+
+    def _fail(self, reply: Reply, why: str) -> ReplyResult:
+        assert reply.id is not None
+        self._set_state(reply.id, ReplyState.FAILED, why)
+        return ReplyResult(
+            "failed", reply.ticket_id, reply.text, message=f"Nothing was sent. {why}"
+        )
+
+    def _record_sent(self, reply: Reply, tweet_id: str | None) -> ReplyResult:
+        """The reply is on X: store it, move the ticket on, show it in the thread."""
+        now = self._clock()
+        url = f"https://x.com/{self._brand.username}/status/{tweet_id}" if tweet_id else None
+        with session_scope(self._engine) as session:
+            stored = session.get(Reply, reply.id)
+            assert stored is not None
+            if stored.state == ReplyState.SENT:
+                return ReplyResult("sent", reply.ticket_id, reply.text, url=url)  # recorded already
+            stored.state = ReplyState.SENT
+            stored.external_id = tweet_id
+            stored.sent_at = now
+            stored.error = None
+            session.add(stored)
+            ticket = Tickets.get(session, reply.ticket_id)
+            session.add(
+                Message(
+                    ticket_id=reply.ticket_id,
+                    direction=Direction.OUT,
+                    channel=Channel.TWEET,
+                    external_id=tweet_id,
+                    conversation_id=ticket.conversation_id,
+                    in_reply_to_id=reply.in_reply_to_id,
+                    author_slack_id=reply.author_slack_id,
+                    text=reply.text,
+                    created_at=now,
+                    stored_at=now,
+                )
+            )
+            ticket.state = TicketState.WAITING
+            ticket.resolved_at = None
+            ticket.first_response_at = ticket.first_response_at or now
+            ticket.updated_at = now
+            session.add(ticket)
+            queries.add_event(
+                session=session,
+                ticket_id=reply.ticket_id,
+                kind="replied",
+                actor=reply.author_slack_id,
+                detail=reply.canned_name,
+                now=now,
+            )
+            slack.post_in_thread(
+                session=session,
+                ticket_id=reply.ticket_id,
+                message=self._presenter.reply_sent(
+                    ReplySentView(
+                        ticket_id=reply.ticket_id,
+                        agent_slack_id=reply.author_slack_id,
+                        text=reply.text,
+                        url=url,
+                        approved_by=reply.approved_by,
+                    )
+                ),
+                now=now,
+                dedup_key=f"reply:{reply.id}",
+            )
+            self._cards.refresh(session=session, ticket=ticket, now=now)
+        self._notify()
+        return ReplyResult("sent", reply.ticket_id, reply.text, url=url)
+
+    # -- background ----------------------------------------------------------------------
+
+    def settle(self) -> int:
+        """Resolve replies whose outcome is unknown: found on X, or sent again once.
+
+        Also picks up replies a crash left `sending`. Each row is taken with a conditional
+        update, so several replicas never work on the same reply.
+        """
+        now = self._clock()
+        settled = 0
+        with session_scope(self._engine, readonly=True) as session:
+            candidates = list(
+                session.exec(
+                    select(Reply.id)
+                    .where(col(Reply.state).in_([ReplyState.UNKNOWN, ReplyState.SENDING]))
+                    .where(col(Reply.created_at) <= now - SETTLE_AFTER)
+                    .where(
+                        (col(Reply.checked_at).is_(None))
+                        | (col(Reply.checked_at) <= now - SETTLE_AFTER)
+                    )
+                )
+            )
+        for reply_id in candidates:
+            with session_scope(self._engine) as session:
+                taken = session.execute(
+                    update(Reply)
+                    .where(col(Reply.id) == reply_id)
+                    .where(col(Reply.state).in_([ReplyState.UNKNOWN, ReplyState.SENDING]))
+                    .where(
+                        (col(Reply.checked_at).is_(None))
+                        | (col(Reply.checked_at) <= now - SETTLE_AFTER)
+                    )
+                    .values(state=ReplyState.SENDING, checked_at=now, attempts=Reply.attempts + 1)
+                )
+                if taken.rowcount != 1:  # type: ignore[attr-defined]
+                    continue
+                reply = session.get(Reply, reply_id)
+                assert reply is not None
+            settled += 1
+            result = self._reconcile_then_resend(reply)
+            if result.status == "failed":
+                self._tell_thread(reply, "reply_failed", result.message)
+        return settled
+
+    def _reconcile_then_resend(self, reply: Reply) -> ReplyResult:
+        found = self._reconcile(reply, assume_posted=False)
+        if found.status == "sent":
+            return found
+        if reply.attempts > MAX_ATTEMPTS:
+            return self._fail(
+                reply, "X never confirmed it; check the customer's tweet on X by hand."
+            )
+        self._set_state(reply.id or 0, ReplyState.SENDING, None)
+        return self._attempt(reply.id or 0)
+
+    def _tell_thread(self, reply: Reply, kind: str, note: str) -> None:
+        with session_scope(self._engine) as session:
+            slack.post_in_thread(
+                session=session,
+                ticket_id=reply.ticket_id,
+                message=self._presenter.activity(
+                    ActivityView(reply.ticket_id, kind, reply.author_slack_id, note=note)
+                ),
+                now=self._clock(),
+            )
+        self._notify()
+
+
+def _explain(exc: XError) -> str:
+    """X's refusal in words an agent can act on."""
+    if isinstance(exc, XRateLimited):
+        when = f" after {exc.reset_at:%H:%M} UTC" if exc.reset_at else " in a few minutes"
+        return f"X's rate limit for posting is used up; try again{when}."
+    if isinstance(exc, XRefused):
+        if DUPLICATE in exc.detail:
+            return "X refuses duplicates: this exact text was posted before. Change a few words."
+        if NOT_SUMMONED in exc.detail:
+            return (
+                "X refused a public reply because the customer did not mention or quote us. "
+                "Answer with `/dm`, or by hand on X."
+            )
+        return f"X refused it ({exc.status}): {exc.detail}"
+    return exc.user_message

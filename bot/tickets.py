@@ -1,0 +1,376 @@
+"""Working a ticket: claim, release, hand over, note, resolve, reopen, look back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bot import slack
+from bot.cards import CardRefresher
+from bot.clock import Clock, system_clock
+from bot.errors import Refused
+from bot.present import ActivityView, NoteView, Presenter
+from bot.roster import Member, Roster
+from store import tickets as queries
+from store.db import session_scope
+from store.models import Channel, Customer, Direction, Message, Ticket, TicketState
+
+
+@dataclass(frozen=True)
+class TicketSummary:
+    """A ticket in a list (history)."""
+
+    id: int
+    state: str
+    source: str
+    created_at: datetime
+    first_text: str
+    owner_slack_id: str | None
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """A message in a customer's history."""
+
+    ticket_id: int
+    direction: str
+    channel: str
+    text: str
+    at: datetime
+    author_slack_id: str | None
+
+
+@dataclass(frozen=True)
+class History:
+    """A customer's earlier tickets and messages."""
+
+    username: str
+    name: str
+    followers: int
+    tickets: list[TicketSummary]
+    messages: list[HistoryEntry]
+
+
+class Tickets:
+    """The ticket operations agents use all day."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        roster: Roster,
+        presenter: Presenter,
+        cards: CardRefresher,
+        clock: Clock = system_clock,
+        notify: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._engine = engine
+        self._roster = roster
+        self._presenter = presenter
+        self._cards = cards
+        self._clock = clock
+        self._notify = notify
+
+    # -- helpers -------------------------------------------------------------------------
+
+    @staticmethod
+    def get(session: Session, ticket_id: int) -> Ticket:
+        """The ticket, or a refusal saying there is no such ticket."""
+        ticket = queries.ticket(session=session, ticket_id=ticket_id)
+        if ticket is None:
+            raise Refused(f"There is no ticket #{ticket_id}.")
+        return ticket
+
+    @staticmethod
+    def may_act_for_owner(ticket: Ticket, member: Member) -> bool:
+        """Owners act on their tickets, anyone on unowned ones, leads on all."""
+        return ticket.owner_slack_id in (None, member.user_id) or member.is_lead
+
+    @staticmethod
+    def held_by_other(ticket: Ticket) -> Refused:
+        """The refusal for a ticket someone else holds."""
+        return Refused(
+            f"#{ticket.id} is held by <@{ticket.owner_slack_id}>. Ask them to hand it over "
+            f"(`/handover {ticket.id} @you`), or ask a lead."
+        )
+
+    def _activity(self, session: Session, ticket: Ticket, view: ActivityView) -> None:
+        assert ticket.id is not None
+        slack.post_in_thread(
+            session=session,
+            ticket_id=ticket.id,
+            message=self._presenter.activity(view),
+            now=self._clock(),
+        )
+
+    def _done(self) -> None:
+        self._notify()
+
+    # -- operations ----------------------------------------------------------------------
+
+    def claim(self, *, ticket_id: int, member: Member) -> Ticket:
+        """Make `member` the owner; refused, naming the owner, when someone else holds it."""
+        now = self._clock()
+        with session_scope(self._engine) as session:
+            ticket = self.get(session, ticket_id)
+            if ticket.state == TicketState.RESOLVED:
+                raise Refused(f"#{ticket_id} is resolved. Reopen it from its card first.")
+            if ticket.owner_slack_id == member.user_id:
+                raise Refused(f"You already have #{ticket_id}.")
+            if not queries.claim(
+                session=session, ticket_id=ticket_id, agent=member.user_id, now=now
+            ):
+                ticket = self.get(session, ticket_id)
+                if ticket.state == TicketState.RESOLVED:
+                    raise Refused(f"#{ticket_id} was resolved a moment ago.")
+                raise Refused(f"#{ticket_id} is already claimed by <@{ticket.owner_slack_id}>.")
+            ticket = self.get(session, ticket_id)
+            queries.add_event(
+                session=session, ticket_id=ticket_id, kind="claimed", actor=member.user_id, now=now
+            )
+            self._cards.refresh(session=session, ticket=ticket, now=now)
+        self._done()
+        return ticket
+
+    def release(self, *, ticket_id: int, member: Member) -> Ticket:
+        """Give the ticket back to the queue."""
+        now = self._clock()
+        with session_scope(self._engine) as session:
+            ticket = self.get(session, ticket_id)
+            if ticket.owner_slack_id is None:
+                raise Refused(f"#{ticket_id} has no owner to release.")
+            if not self.may_act_for_owner(ticket, member):
+                raise self.held_by_other(ticket)
+            previous = ticket.owner_slack_id
+            ticket.owner_slack_id = None
+            if ticket.state == TicketState.CLAIMED:
+                ticket.state = TicketState.NEW
+            ticket.updated_at = now
+            session.add(ticket)
+            queries.add_event(
+                session=session, ticket_id=ticket_id, kind="released", actor=member.user_id, now=now
+            )
+            self._activity(
+                session, ticket, ActivityView(ticket_id, "released", member.user_id, previous)
+            )
+            self._cards.refresh(session=session, ticket=ticket, now=now)
+        self._done()
+        return ticket
+
+    def handover(self, *, ticket_id: int, member: Member, to: str, note: str) -> Ticket:
+        """Give the ticket to a colleague; the note goes into the thread."""
+        if self._roster.member(to) is None:
+            raise Refused(f"<@{to}> is not on the team; a lead can add them with `/team add`.")
+        now = self._clock()
+        with session_scope(self._engine) as session:
+            ticket = self.get(session, ticket_id)
+            if ticket.state == TicketState.RESOLVED:
+                raise Refused(f"#{ticket_id} is resolved; there is nothing to hand over.")
+            if not self.may_act_for_owner(ticket, member):
+                raise self.held_by_other(ticket)
+            if ticket.owner_slack_id == to:
+                raise Refused(f"<@{to}> already has #{ticket_id}.")
+            ticket.owner_slack_id = to
+            if ticket.state == TicketState.NEW:
+                ticket.state = TicketState.CLAIMED
+            ticket.claimed_at = ticket.claimed_at or now
+            ticket.updated_at = now
+            session.add(ticket)
+            queries.add_event(
+                session=session,
+                ticket_id=ticket_id,
+                kind="handover",
+                actor=member.user_id,
+                detail=to,
+                now=now,
+            )
+            self._activity(
+                session,
+                ticket,
+                ActivityView(ticket_id, "handover", member.user_id, to, note.strip() or None),
+            )
+            self._cards.refresh(session=session, ticket=ticket, now=now)
+        self._done()
+        return ticket
+
+    def note(self, *, ticket_id: int, member: Member, text: str) -> None:
+        """An internal note, stored with the ticket and shown in its thread; never sent to X."""
+        if not text.strip():
+            raise Refused("The note is empty.")
+        now = self._clock()
+        with session_scope(self._engine) as session:
+            ticket = self.get(session, ticket_id)
+            message = Message(
+                ticket_id=ticket_id,
+                direction=Direction.NOTE,
+                channel=Channel.SLACK,
+                author_slack_id=member.user_id,
+                text=text.strip(),
+                created_at=now,
+                stored_at=now,
+            )
+            session.add(message)
+            session.flush()
+            assert ticket.id is not None
+            slack.post_in_thread(
+                session=session,
+                ticket_id=ticket.id,
+                message=self._presenter.note(NoteView(ticket.id, member.user_id, text.strip())),
+                now=now,
+                message_id=message.id,
+            )
+        self._done()
+
+    def note_from_thread(
+        self, *, channel: str, thread_ts: str, ts: str, user: str, text: str
+    ) -> bool:
+        """Store what someone wrote in a card's thread as a note; False if it is no ticket's."""
+        now = self._clock()
+        with session_scope(self._engine) as session:
+            ticket = queries.ticket_by_card(session=session, channel=channel, ts=thread_ts)
+            if ticket is None or ticket.id is None:
+                return False
+            if queries.message_by_external_id(
+                session=session, channel=Channel.SLACK, external_id=ts
+            ):
+                return True  # already stored (a retried event)
+            session.add(
+                Message(
+                    ticket_id=ticket.id,
+                    direction=Direction.NOTE,
+                    channel=Channel.SLACK,
+                    external_id=ts,
+                    author_slack_id=user,
+                    text=text,
+                    slack_ts=ts,
+                    created_at=now,
+                    stored_at=now,
+                )
+            )
+        return True
+
+    def edit_note(self, *, ts: str, text: str) -> bool:
+        """Someone edited their thread message: the note follows."""
+        with session_scope(self._engine) as session:
+            note = queries.message_by_external_id(
+                session=session, channel=Channel.SLACK, external_id=ts
+            )
+            if note is None:
+                return False
+            note.text = text
+            note.edited_at = self._clock()
+            session.add(note)
+        return True
+
+    def delete_note(self, *, ts: str) -> bool:
+        """Someone deleted their thread message: the note is marked deleted, not erased."""
+        with session_scope(self._engine) as session:
+            note = queries.message_by_external_id(
+                session=session, channel=Channel.SLACK, external_id=ts
+            )
+            if note is None:
+                return False
+            note.deleted_at = self._clock()
+            session.add(note)
+        return True
+
+    def resolve(self, *, ticket_id: int, member: Member) -> Ticket:
+        """Close the ticket."""
+        now = self._clock()
+        with session_scope(self._engine) as session:
+            ticket = self.get(session, ticket_id)
+            if ticket.state == TicketState.RESOLVED:
+                raise Refused(f"#{ticket_id} is already resolved.")
+            if not self.may_act_for_owner(ticket, member):
+                raise self.held_by_other(ticket)
+            ticket.state = TicketState.RESOLVED
+            ticket.resolved_at = now
+            ticket.resolved_by = member.user_id
+            ticket.updated_at = now
+            session.add(ticket)
+            queries.add_event(
+                session=session, ticket_id=ticket_id, kind="resolved", actor=member.user_id, now=now
+            )
+            self._activity(session, ticket, ActivityView(ticket_id, "resolved", member.user_id))
+            self._cards.refresh(session=session, ticket=ticket, now=now)
+        self._done()
+        return ticket
+
+    def reopen(self, *, ticket_id: int, member: Member) -> Ticket:
+        """Open a resolved ticket again (its owner keeps it)."""
+        now = self._clock()
+        with session_scope(self._engine) as session:
+            ticket = self.get(session, ticket_id)
+            if ticket.state != TicketState.RESOLVED:
+                raise Refused(f"#{ticket_id} is not resolved.")
+            ticket.state = TicketState.CLAIMED if ticket.owner_slack_id else TicketState.NEW
+            ticket.resolved_at = None
+            ticket.resolved_by = None
+            ticket.updated_at = now
+            session.add(ticket)
+            queries.add_event(
+                session=session, ticket_id=ticket_id, kind="reopened", actor=member.user_id, now=now
+            )
+            self._activity(session, ticket, ActivityView(ticket_id, "reopened", member.user_id))
+            self._cards.refresh(session=session, ticket=ticket, now=now)
+        self._done()
+        return ticket
+
+    def ticket_for_thread(self, *, channel: str, ts: str) -> int | None:
+        """The ticket whose card (or thread) a message belongs to."""
+        with session_scope(self._engine) as session:
+            ticket = queries.ticket_by_card(session=session, channel=channel, ts=ts)
+            return ticket.id if ticket else None
+
+    def history(self, *, handle: str | None = None, ticket_id: int | None = None) -> History:
+        """A customer's earlier tickets and messages, by @handle or by one of their tickets."""
+        with session_scope(self._engine, readonly=True) as session:
+            customer: Customer | None
+            if ticket_id is not None:
+                ticket = self.get(session, ticket_id)
+                customer = session.get(Customer, ticket.customer_id)
+            else:
+                assert handle is not None
+                customer = queries.customer_by_handle(session=session, username=handle)
+                if customer is None:
+                    raise Refused(f"No customer @{handle} has written to us.")
+            assert customer is not None and customer.id is not None
+            tickets = queries.tickets_of_customer(session=session, customer_id=customer.id)
+            summaries = []
+            for ticket in tickets:
+                assert ticket.id is not None
+                first = queries.first_message(session=session, ticket_id=ticket.id)
+                summaries.append(
+                    TicketSummary(
+                        id=ticket.id,
+                        state=ticket.state,
+                        source=ticket.source,
+                        created_at=ticket.created_at,
+                        first_text=first.text if first else "",
+                        owner_slack_id=ticket.owner_slack_id,
+                    )
+                )
+            messages = queries.messages_of_tickets(
+                session=session, ticket_ids=[t.id for t in tickets if t.id is not None]
+            )
+            return History(
+                username=customer.username,
+                name=customer.name,
+                followers=customer.followers,
+                tickets=summaries,
+                messages=[
+                    HistoryEntry(
+                        ticket_id=m.ticket_id,
+                        direction=m.direction,
+                        channel=m.channel,
+                        text=m.text,
+                        at=m.created_at,
+                        author_slack_id=m.author_slack_id,
+                    )
+                    for m in messages
+                ],
+            )

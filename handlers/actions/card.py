@@ -1,0 +1,88 @@
+"""The ticket card's buttons: Claim, Reply, Resolve (or Reopen)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, BoltContext, Respond
+from slack_sdk import WebClient
+
+from bot.errors import Refused
+from bot.services import Services
+from handlers.context import member_of
+from handlers.views.reply_modal import open_reply_modal
+
+
+def _ticket(action: dict[str, Any]) -> int:
+    return int(str(action.get("value") or "0"))
+
+
+def make_handle_claim_button(services: Services) -> Callable[..., None]:
+    """Build the Claim button's listener."""
+
+    def handle_claim_button(
+        ack: Ack, action: dict[str, Any], respond: Respond, context: BoltContext
+    ) -> None:
+        """Claim the card's ticket."""
+        ack()
+        try:
+            ticket = services.tickets.claim(ticket_id=_ticket(action), member=member_of(context))
+        except Refused as exc:
+            respond(exc.user_message, response_type="ephemeral", replace_original=False)
+            return
+        respond(f"You have #{ticket.id} now.", response_type="ephemeral", replace_original=False)
+
+    return handle_claim_button
+
+
+def make_handle_reply_button(services: Services) -> Callable[..., None]:
+    """Build the Reply button's listener."""
+
+    def handle_reply_button(
+        ack: Ack,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: WebClient,
+        respond: Respond,
+        context: BoltContext,
+    ) -> None:
+        """Open the reply modal (trigger ids live three seconds, so this comes first)."""
+        ack()
+        try:
+            open_reply_modal(
+                client,
+                services=services,
+                trigger_id=body["trigger_id"],
+                ticket_id=_ticket(action),
+                member=member_of(context),
+            )
+        except Refused as exc:
+            respond(exc.user_message, response_type="ephemeral", replace_original=False)
+
+    return handle_reply_button
+
+
+def make_handle_resolve_button(services: Services) -> Callable[..., None]:
+    """Build the Resolve/Reopen button's listener."""
+
+    def handle_resolve_button(
+        ack: Ack, action: dict[str, Any], respond: Respond, context: BoltContext
+    ) -> None:
+        """Resolve the ticket; on a resolved card the same button reopens it."""
+        ack()
+        member = member_of(context)
+        reopen = (action.get("text") or {}).get("text") == "Reopen"
+        try:
+            if reopen:
+                ticket = services.tickets.reopen(ticket_id=_ticket(action), member=member)
+                said = f"#{ticket.id} is open again."
+            else:
+                ticket = services.tickets.resolve(ticket_id=_ticket(action), member=member)
+                said = f"#{ticket.id} is resolved."
+        except Refused as exc:
+            respond(exc.user_message, response_type="ephemeral", replace_original=False)
+            return
+        respond(said, response_type="ephemeral", replace_original=False)
+
+    return handle_resolve_button

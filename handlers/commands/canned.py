@@ -1,0 +1,47 @@
+"""/canned list | add <name> <text> | remove <name>"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, BoltContext, Respond
+
+from bot.commands import Usage, words
+from bot.errors import Refused
+from bot.services import Services
+from handlers.blocks.lists import canned
+from handlers.context import member_of
+
+USAGE = Usage("/canned", "list | add <name> <text> | remove <name>")
+
+
+def make_handle_canned(services: Services) -> Callable[..., None]:
+    """Build the /canned listener."""
+
+    def handle_canned(
+        ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext
+    ) -> None:
+        """/canned: list, add (leads) or remove (leads) canned answers."""
+        ack()
+        verb, name, text = words(command["text"], 3)
+        try:
+            if verb in ("", "list"):
+                respond(response_type="ephemeral", **canned(services.canned.all()))
+                return
+            if verb == "add" and name and text:
+                added = services.canned.add(name=name, text=text, author=member_of(context).user_id)
+                respond(
+                    f"Saved `:{added.name}`. Use it with `/reply <ticket> :{added.name}`.",
+                    response_type="ephemeral",
+                )
+                return
+            if verb == "remove" and name and not text:
+                services.canned.remove(name=name)
+                respond(f"Removed `:{name.lstrip(':')}`.", response_type="ephemeral")
+                return
+            raise USAGE.refuse()
+        except Refused as exc:
+            respond(exc.user_message, response_type="ephemeral")
+
+    return handle_canned

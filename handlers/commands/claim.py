@@ -1,0 +1,38 @@
+"""/claim <ticket>"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, BoltContext, Respond
+
+from bot.commands import Usage, ticket_number, words
+from bot.errors import Refused
+from bot.services import Services
+from handlers.context import member_of
+
+USAGE = Usage("/claim", "<ticket>")
+
+
+def make_handle_claim(services: Services) -> Callable[..., None]:
+    """Build the /claim listener."""
+
+    def handle_claim(
+        ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext
+    ) -> None:
+        """/claim <ticket>: make the caller the owner."""
+        ack()
+        try:
+            ticket_token, rest = words(command["text"], 2)
+            if rest:
+                raise USAGE.refuse()
+            ticket = services.tickets.claim(
+                ticket_id=ticket_number(ticket_token, USAGE), member=member_of(context)
+            )
+        except Refused as exc:
+            respond(exc.user_message, response_type="ephemeral")
+            return
+        respond(f"You have #{ticket.id} now.", response_type="ephemeral")
+
+    return handle_claim

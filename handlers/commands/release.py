@@ -1,0 +1,38 @@
+"""/release <ticket>"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, BoltContext, Respond
+
+from bot.commands import Usage, ticket_number, words
+from bot.errors import Refused
+from bot.services import Services
+from handlers.context import member_of
+
+USAGE = Usage("/release", "<ticket>")
+
+
+def make_handle_release(services: Services) -> Callable[..., None]:
+    """Build the /release listener."""
+
+    def handle_release(
+        ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext
+    ) -> None:
+        """/release <ticket>: give the ticket back to the queue."""
+        ack()
+        try:
+            ticket_token, rest = words(command["text"], 2)
+            if rest:
+                raise USAGE.refuse()
+            ticket = services.tickets.release(
+                ticket_id=ticket_number(ticket_token, USAGE), member=member_of(context)
+            )
+        except Refused as exc:
+            respond(exc.user_message, response_type="ephemeral")
+            return
+        respond(f"#{ticket.id} is back in the queue.", response_type="ephemeral")
+
+    return handle_release

@@ -1,0 +1,77 @@
+"""/reply <ticket> <text> | /reply <ticket> :canned"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, BoltContext, Respond
+
+from bot.commands import Usage, ticket_number, words
+from bot.errors import Refused
+from bot.replies import ReplyResult
+from bot.services import Services
+from handlers.blocks.replies import confirm_reply, confirm_value
+from handlers.context import member_of
+
+USAGE = Usage("/reply", "<ticket> <text>  or  /reply <ticket> :canned-name")
+
+
+def answer(
+    result: ReplyResult, respond: Respond, *, canned: str | None, body: str, replace: bool
+) -> None:
+    """Tell the agent how their reply went (also used by the "Send anyway" button)."""
+    if result.status == "sent":
+        where = f" {result.url}" if result.url else ""
+        respond(
+            f"Sent to the customer on X:{where}",
+            response_type="ephemeral",
+            replace_original=replace,
+        )
+    elif result.status == "confirm":
+        value = confirm_value(ticket_id=result.ticket_id, body=body, canned=canned)
+        if value is None:
+            respond(
+                " ".join(result.warnings)
+                + " The reply is too long to confirm here; use the card's Reply button.",
+                response_type="ephemeral",
+            )
+            return
+        respond(
+            response_type="ephemeral",
+            replace_original=replace,
+            **confirm_reply(
+                ticket_id=result.ticket_id, text=result.text, warnings=result.warnings, value=value
+            ),
+        )
+    else:
+        respond(result.message, response_type="ephemeral", replace_original=replace)
+
+
+def make_handle_reply(services: Services) -> Callable[..., None]:
+    """Build the /reply listener."""
+
+    def handle_reply(
+        ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext
+    ) -> None:
+        """/reply <ticket> <text>: answer the customer publicly, signed with initials."""
+        ack()
+        member = member_of(context)
+        canned: str | None = None
+        try:
+            ticket_token, body = words(command["text"], 2)
+            ticket_id = ticket_number(ticket_token, USAGE)
+            if not body:
+                raise USAGE.refuse("The reply is empty.")
+            if body.startswith(":") and len(body.split()) == 1:
+                canned = body[1:]
+                body = services.replies.from_canned(ticket_id=ticket_id, name=canned, member=member)
+            result = services.replies.send(
+                ticket_id=ticket_id, body=body, member=member, canned_name=canned
+            )
+        except Refused as exc:
+            respond(exc.user_message, response_type="ephemeral")
+            return
+        answer(result, respond, canned=canned, body=body, replace=False)
+
+    return handle_reply

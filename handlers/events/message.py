@@ -1,0 +1,49 @@
+"""Messages in ticket threads are internal notes; edits and deletions follow them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+# Subtypes that are still someone writing in the thread.
+WRITTEN = {None, "thread_broadcast", "file_share", "me_message"}
+
+
+def make_handle_message(services: Services) -> Callable[..., None]:
+    """Build the message-event listener."""
+
+    def handle_message(event: dict[str, Any]) -> None:
+        """Store thread messages of people (never the bot's own) as notes of the ticket."""
+        subtype = event.get("subtype")
+        if subtype == "message_changed":
+            changed = event.get("message") or {}
+            if not _by_bot(changed, services.bot_user_id):
+                services.tickets.edit_note(
+                    ts=str(changed.get("ts")), text=str(changed.get("text") or "")
+                )
+            return
+        if subtype == "message_deleted":
+            services.tickets.delete_note(ts=str(event.get("deleted_ts")))
+            return
+        if subtype not in WRITTEN or _by_bot(event, services.bot_user_id):
+            return
+        thread_ts = event.get("thread_ts")
+        if not thread_ts or thread_ts == event.get("ts"):
+            return  # a top-level message, not a reply in a ticket's thread
+        services.tickets.note_from_thread(
+            channel=str(event.get("channel")),
+            thread_ts=str(thread_ts),
+            ts=str(event.get("ts")),
+            user=str(event.get("user")),
+            text=str(event.get("text") or ""),
+        )
+
+    return handle_message
+
+
+def _by_bot(event: dict[str, Any], bot_user_id: str) -> bool:
+    return bool(event.get("bot_id")) or event.get("user") == bot_user_id or not event.get("user")

@@ -1,0 +1,14 @@
+"""Message shortcuts."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.services import Services
+from handlers import ids
+from handlers.shortcuts import reply_from_thread
+
+
+def register(app: App, services: Services) -> None:
+    """Attach the shortcut listeners."""
+    app.shortcut(ids.REPLY_SHORTCUT)(reply_from_thread.make_handle_reply_from_thread(services))

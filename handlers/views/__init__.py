@@ -1,0 +1,14 @@
+"""Modal submissions."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.services import Services
+from handlers import ids
+from handlers.views import reply_modal
+
+
+def register(app: App, services: Services) -> None:
+    """Attach the modal listeners."""
+    app.view(ids.REPLY_MODAL)(reply_modal.make_handle_reply_submission(services))

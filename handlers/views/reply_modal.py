@@ -1,0 +1,139 @@
+"""The reply modal: opening it, filling in a canned answer, and sending from it."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
+
+from bot.errors import Refused
+from bot.roster import Member
+from bot.services import Services
+from handlers import ids
+from handlers.blocks.replies import reply_modal
+from handlers.context import member_of
+
+log = logging.getLogger(__name__)
+
+
+def open_reply_modal(
+    client: WebClient, *, services: Services, trigger_id: str, ticket_id: int, member: Member
+) -> None:
+    """Open the modal for a ticket (raises Refused when there is no such ticket)."""
+    context = services.replies.context(ticket_id=ticket_id, member=member)
+    client.views_open(
+        trigger_id=trigger_id,
+        view=reply_modal(
+            ticket_id=ticket_id,
+            handle=context.handle,
+            tweet=context.tweet,
+            signature=context.signature,
+            canned=context.canned,
+            suggested=context.suggested,
+        ),
+    )
+
+
+def _text_of(view: dict[str, Any]) -> tuple[str, str]:
+    """The reply text and the block id it lives in."""
+    for block_id, values in (view.get("state") or {}).get("values", {}).items():
+        if block_id.startswith(ids.REPLY_TEXT_BLOCK):
+            return str((values.get(ids.REPLY_TEXT) or {}).get("value") or ""), block_id
+    return "", f"{ids.REPLY_TEXT_BLOCK}_0"
+
+
+def _confirmed(view: dict[str, Any]) -> bool:
+    values = (view.get("state") or {}).get("values", {})
+    box = (values.get(ids.REPLY_CONFIRM_BLOCK) or {}).get(ids.REPLY_CONFIRM_BOX) or {}
+    return bool(box.get("selected_options"))
+
+
+def make_handle_canned_pick(services: Services) -> Callable[..., None]:
+    """Build the listener for the modal's canned-answer picker."""
+
+    def handle_canned_pick(
+        ack: Ack,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: WebClient,
+        context: BoltContext,
+    ) -> None:
+        """Put the picked canned answer, filled in, into the reply field."""
+        ack()
+        view = body["view"]
+        meta = json.loads(view.get("private_metadata") or "{}")
+        ticket_id = int(meta["ticket"])
+        name = str((action.get("selected_option") or {}).get("value") or "")
+        member = member_of(context)
+        try:
+            text = services.replies.from_canned(ticket_id=ticket_id, name=name, member=member)
+            reply = services.replies.context(ticket_id=ticket_id, member=member)
+        except Refused as exc:
+            log.info("canned pick refused: %s", exc.user_message)
+            return
+        client.views_update(
+            view_id=view["id"],
+            hash=view.get("hash"),
+            view=reply_modal(
+                ticket_id=ticket_id,
+                handle=reply.handle,
+                tweet=reply.tweet,
+                signature=reply.signature,
+                canned=reply.canned,
+                suggested=reply.suggested,
+                body=text,
+                version=int(meta.get("version", 0)) + 1,
+            ),
+        )
+
+    return handle_canned_pick
+
+
+def make_handle_reply_submission(services: Services) -> Callable[..., None]:
+    """Build the listener for the modal's Send."""
+
+    def handle_reply_submission(
+        ack: Ack,
+        body: dict[str, Any],
+        view: dict[str, Any],
+        client: WebClient,
+        context: BoltContext,
+    ) -> None:
+        """Check the reply; errors stay in the modal, a passing reply is sent after closing it."""
+        member = member_of(context)
+        ticket_id = int(json.loads(view.get("private_metadata") or "{}")["ticket"])
+        text, block_id = _text_of(view)
+        try:
+            checked = services.replies.check(ticket_id=ticket_id, body=text, member=member)
+        except Refused as exc:
+            ack(response_action="errors", errors={block_id: exc.user_message[:150]})
+            return
+        if checked.warnings and not _confirmed(view):
+            warning = " ".join(checked.warnings)
+            ack(
+                response_action="errors",
+                errors={ids.REPLY_CONFIRM_BLOCK: f"{warning[:120]}… Tick the box to send anyway."},
+            )
+            return
+        ack()
+        try:
+            result = services.replies.send(
+                ticket_id=ticket_id, body=text, member=member, confirmed=True
+            )
+        except Refused as exc:
+            message = exc.user_message
+        else:
+            if result.status == "sent":
+                return  # the thread shows it
+            message = result.message
+        client.chat_postEphemeral(
+            channel=services.settings.support_channel_id,
+            user=member.user_id,
+            text=f"#{ticket_id}: {message}",
+        )
+
+    return handle_reply_submission

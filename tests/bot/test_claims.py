@@ -1,0 +1,84 @@
+"""Claims are atomic: of many agents clicking at the same instant, exactly one wins."""
+
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy import Engine
+
+from bot.cards import CardRefresher
+from bot.errors import Refused
+from bot.roster import Member, Roster
+from bot.tickets import Tickets
+from store.db import session_scope
+from store.models import Customer, Role, Ticket
+from tests.fakes.domain import FakeClock, RecordingPresenter
+
+
+class Names:
+    def real_name(self, user_id: str) -> str | None:
+        return f"Agent {user_id}"
+
+
+def a_ticket(engine: Engine, clock: FakeClock) -> int:
+    from bot import slack
+
+    with session_scope(engine) as session:
+        customer = Customer(x_user_id="42", username="karl", created_at=clock(), updated_at=clock())
+        session.add(customer)
+        session.flush()
+        ticket = Ticket(
+            customer_id=customer.id or 0,
+            source="mention",
+            channel_id="C1",
+            created_at=clock(),
+            updated_at=clock(),
+        )
+        session.add(ticket)
+        session.flush()
+        assert ticket.id is not None
+        slack.post_card(
+            session=session,
+            ticket_id=ticket.id,
+            channel="C1",
+            message={"text": "card"},
+            now=clock(),
+        )
+        return ticket.id
+
+
+def test_of_eight_simultaneous_claims_exactly_one_wins(any_engine: Engine) -> None:
+    clock = FakeClock()
+    presenter = RecordingPresenter()
+    tickets = Tickets(
+        engine=any_engine,
+        roster=Roster(engine=any_engine, directory=Names(), clock=clock),
+        presenter=presenter,
+        cards=CardRefresher(presenter=presenter, vip_followers=1),
+        clock=clock,
+    )
+    ticket_id = a_ticket(any_engine, clock)
+    agents = [Member(f"U{i}", Role.AGENT, f"A{i}", f"Agent {i}") for i in range(8)]
+    barrier = threading.Barrier(len(agents))
+    won: list[str] = []
+    refused: list[str] = []
+
+    def claim(member: Member) -> None:
+        barrier.wait()
+        try:
+            tickets.claim(ticket_id=ticket_id, member=member)
+            won.append(member.user_id)
+        except Refused as exc:
+            refused.append(exc.user_message)
+
+    threads = [threading.Thread(target=claim, args=(a,)) for a in agents]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert len(won) == 1
+    assert len(refused) == 7 and all(f"already claimed by <@{won[0]}>" in r for r in refused)
+    with session_scope(any_engine) as session:
+        stored = session.get(Ticket, ticket_id)
+        assert stored is not None and stored.owner_slack_id == won[0] and stored.state == "claimed"
