@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from types import FrameType
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from pydantic import ValidationError
@@ -37,17 +38,23 @@ from bot.cards import CardRefresher
 from bot.clock import Clock, system_clock
 from bot.config import Settings, describe_settings_error
 from bot.errors import Refused
+from bot.escalation import Escalations, OnCall
 from bot.events import EventLog
+from bot.followups import FollowUps
 from bot.health import Health
+from bot.hours import ServiceCalendar
 from bot.ingest import Ingest
 from bot.replies import Replies
-from bot.roster import Roster
+from bot.roster import Member, Roster
 from bot.services import Services
 from bot.slack import SlackDirectory, SlackPoster
+from bot.spikes import SpikeWatch
+from bot.sweeps import Sweeper
 from bot.tickets import Tickets
 from bot.x import XAuthFailed, XClient, XError, XUser
 from handlers.blocks.cards import BlockKitPresenter
 from store.db import make_engine, migrate
+from store.models import Role
 
 log = logging.getLogger("servicekanal")
 
@@ -70,6 +77,7 @@ Slack connection modes:
                SLACK_SIGNING_SECRET; GET /healthz answers on the same port.
 """
 STARTUP_ATTEMPTS = 6
+AUTOMATIC_INITIALS = "Bot"  # the signature of the out-of-hours answer
 
 
 class StartupError(Exception):
@@ -134,6 +142,8 @@ class Bot:
     poster: SlackPoster
     health: Health
     brand: XUser
+    sweeper: Sweeper
+    spikes: SpikeWatch
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
     _scheduler: BackgroundScheduler | None = None
@@ -158,13 +168,16 @@ class Bot:
                 coalesce=True,
                 next_run_time=self.services.clock(),
             )
+        sweep_every = self.settings.sweep_interval_seconds
+        for job_id, job in (
+            ("settle_replies", self.services.replies.settle),
+            ("sweep", self.sweeper.run),
+        ):
+            scheduler.add_job(
+                job, "interval", seconds=sweep_every, id=job_id, max_instances=1, coalesce=True
+            )
         scheduler.add_job(
-            self.services.replies.settle,
-            "interval",
-            seconds=self.settings.sweep_interval_seconds,
-            id="settle_replies",
-            max_instances=1,
-            coalesce=True,
+            self.spikes.check, "interval", seconds=60, id="spikes", max_instances=1, coalesce=True
         )
         scheduler.add_job(
             self.services.events.prune, "interval", hours=1, id="prune_events", coalesce=True
@@ -318,6 +331,10 @@ def build(
         min_interval=post_interval,
     )
     presenter = BlockKitPresenter()
+    zone = ZoneInfo(settings.timezone)
+    calendar = ServiceCalendar.from_settings(
+        settings.service_hours, settings.timezone, settings.holidays
+    )
     cards = CardRefresher(presenter=presenter, vip_followers=settings.vip_followers)
     roster = Roster(
         engine=engine,
@@ -348,9 +365,41 @@ def build(
         cards=cards,
         signature_format=settings.signature_format,
         allow_unsummoned=settings.x_allow_unsummoned_replies,
+        automaton=Member(bot_user_id, Role.LEAD, AUTOMATIC_INITIALS, "Servicekanal"),
+        zone=zone,
         clock=clock,
         notify=poster.wake,
     )
+    followups = FollowUps(
+        engine=engine, presenter=presenter, cards=cards, zone=zone, clock=clock, notify=poster.wake
+    )
+    oncall = OnCall(engine=engine, roster=roster, rota=settings.oncall_rota, clock=clock)
+    escalations = Escalations(
+        engine=engine,
+        oncall=oncall,
+        presenter=presenter,
+        cards=cards,
+        channel=settings.escalation_channel,
+        clock=clock,
+        notify=poster.wake,
+    )
+    sweeper = Sweeper(
+        engine=engine,
+        calendar=calendar,
+        presenter=presenter,
+        cards=cards,
+        escalations=escalations,
+        replies=replies,
+        warn_before=timedelta(minutes=settings.followup_warn_minutes),
+        escalate_after=timedelta(minutes=settings.followup_escalate_minutes),
+        unclaimed_minutes=settings.unclaimed_alert_minutes,
+        sla_minutes=settings.first_response_sla_minutes,
+        vip_followers=settings.vip_followers,
+        out_of_hours_reply=settings.out_of_hours_reply,
+        clock=clock,
+        notify=poster.wake,
+    )
+    spikes = SpikeWatch(engine=engine, escalations=escalations, clock=clock)
     ingest = Ingest(
         engine=engine,
         x=x,
@@ -361,6 +410,7 @@ def build(
         keyword_queries=settings.x_keyword_queries,
         backfill=timedelta(hours=settings.backfill_hours),
         vip_followers=settings.vip_followers,
+        is_open=calendar.is_open,
         clock=clock,
         notify=poster.wake,
     )
@@ -374,6 +424,9 @@ def build(
         tickets=tickets,
         replies=replies,
         canned=canned,
+        followups=followups,
+        escalations=escalations,
+        oncall=oncall,
         team_id=team_id,
         bot_user_id=bot_user_id,
     )
@@ -402,6 +455,8 @@ def build(
         poster=poster,
         health=health,
         brand=brand,
+        sweeper=sweeper,
+        spikes=spikes,
     )
 
 

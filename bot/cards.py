@@ -49,6 +49,7 @@ def card_view(
         )
     text = opening.text if opening else ""
     tweet_id = opening.external_id if opening and opening.external_id else ""
+    promise = ticket_queries.earliest_open_followup(session=session, ticket_id=ticket.id)
     is_tweet = opening is not None and opening.channel == Channel.TWEET
     return CardView(
         ticket_id=ticket.id,
@@ -68,6 +69,8 @@ def card_view(
         earlier_tickets=earlier_tickets,
         previous_ticket_id=ticket.previous_ticket_id,
         status_note=status_note,
+        followup_due=promise.due_at if promise else None,
+        overdue=promise is not None and promise.due_fired_at is not None,
     )
 
 

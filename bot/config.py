@@ -92,6 +92,7 @@ class Settings(BaseSettings):
         default_factory=lambda: _split(DEFAULT_CONTRACT_NUMBER_PATTERNS, ";")
     )
     vip_followers: int = Field(default=10000, ge=0)
+    oncall_rota: Annotated[list[str], NoDecode] = []
 
     database_url: str = "sqlite:///servicekanal.db"
     port: int = Field(default=3000, ge=1, le=65535)
@@ -113,7 +114,7 @@ class Settings(BaseSettings):
             raise ValueError("must be an app-level token starting with xapp-")
         return value
 
-    @field_validator("admin_user_ids", mode="before")
+    @field_validator("admin_user_ids", "oncall_rota", mode="before")
     @classmethod
     def _comma_list(cls, value: Any) -> Any:
         return _split(value, ",")
@@ -146,7 +147,7 @@ class Settings(BaseSettings):
             raise ValueError("must be a Slack channel id such as C0123ABCD")
         return value
 
-    @field_validator("admin_user_ids")
+    @field_validator("admin_user_ids", "oncall_rota")
     @classmethod
     def _users(cls, value: list[str]) -> list[str]:
         for user in value:

@@ -98,10 +98,12 @@ class Ingest:
         keyword_queries: Sequence[str] = (),
         backfill: timedelta = timedelta(hours=24),
         vip_followers: int = 10_000,
+        is_open: Callable[[datetime], bool] = lambda _at: True,
         clock: Clock = system_clock,
         notify: Callable[[], None] = lambda: None,
     ) -> None:
         self._engine = engine
+        self._is_open = is_open
         self._x = x
         self._brand = brand
         self._presenter = presenter
@@ -284,6 +286,7 @@ class Ingest:
             conversation_id=tweet.conversation_id or tweet.id,
             channel_id=self._channel,
             is_fail=is_fail_tweet(tweet),
+            out_of_hours=not self._is_open(now),
             previous_ticket_id=match.previous.id if match.previous else None,
             created_at=now,
             updated_at=now,
@@ -374,6 +377,7 @@ class Ingest:
             text=tweet.text,
             lang=tweet.lang,
             mentions_brand=mentioned,
+            is_fail=is_fail_tweet(tweet),
             created_at=tweet.created_at,
             stored_at=self._clock(),
         )

@@ -8,7 +8,7 @@ of database work.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, TypedDict
 
@@ -22,6 +22,7 @@ class SlackMessage(TypedDict, total=False):
     text: str
     blocks: list[dict[str, Any]]
     metadata: dict[str, Any]
+    reply_broadcast: bool
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,8 @@ class CardView:
     earlier_tickets: int = 0
     previous_ticket_id: int | None = None
     status_note: str | None = None
+    followup_due: datetime | None = None
+    overdue: bool = False
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,9 @@ class NoteView:
 class ActivityView:
     """Something that happened to a ticket that the thread should show.
 
-    `kind` is one of `handover`, `resolved`, `reopened`, `released`.
+    `kind` is one of `handover`, `resolved`, `reopened`, `released`, `reply_failed`,
+    `followup`, `followup_cancelled`, `followup_warning`, `followup_due`, `unclaimed`,
+    `sla_warning`, `escalated`, `promise_offer`.
     """
 
     ticket_id: int
@@ -108,6 +113,21 @@ class ActivityView:
     actor: str | None
     target: str | None = None
     note: str | None = None
+    due: datetime | None = None
+
+
+@dataclass(frozen=True)
+class EscalationView:
+    """A page: what burns, about which ticket, for whom."""
+
+    kind: str  # manual, followup, sla, vip, spike
+    reason: str
+    at: datetime
+    ticket_id: int | None = None
+    actor: str | None = None
+    oncall_slack_id: str | None = None
+    customer_handle: str | None = None
+    examples: list[str] = field(default_factory=list)
 
 
 class Presenter(Protocol):
@@ -131,4 +151,8 @@ class Presenter(Protocol):
 
     def activity(self, activity: ActivityView) -> SlackMessage:
         """A hand-over, resolution or reopening, in the thread."""
+        ...
+
+    def escalation(self, escalation: EscalationView) -> SlackMessage:
+        """A page, for the on-call DM and the escalation channel."""
         ...

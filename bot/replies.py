@@ -12,11 +12,12 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, update
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 from twitter_text import extract_urls, parse_tweet
 
 from bot import slack
@@ -24,12 +25,14 @@ from bot.canned import CannedAnswer, CannedAnswers, expand
 from bot.cards import CardRefresher
 from bot.clock import Clock, system_clock
 from bot.errors import Refused
+from bot.followups import Promise, detect_promise
 from bot.present import ActivityView, Presenter, ReplySentView
 from bot.roster import Member
 from bot.tickets import Tickets
 from bot.x import XClient, XError, XRateLimited, XRefused, XUnavailable, XUser
 from store import tickets as queries
 from store.db import session_scope
+from store.followups import fulfil_promises
 from store.models import (
     Channel,
     Customer,
@@ -101,6 +104,7 @@ class ReplyResult:
     url: str | None = None
     warnings: list[str] = field(default_factory=list)
     message: str = ""
+    promise: Promise | None = None
 
 
 class Replies:
@@ -118,6 +122,8 @@ class Replies:
         cards: CardRefresher,
         signature_format: str,
         allow_unsummoned: bool,
+        automaton: Member,
+        zone: ZoneInfo,
         clock: Clock = system_clock,
         notify: Callable[[], None] = lambda: None,
     ) -> None:
@@ -130,6 +136,8 @@ class Replies:
         self._cards = cards
         self._signature_format = signature_format
         self._allow_unsummoned = allow_unsummoned
+        self._automaton = automaton
+        self._zone = zone
         self._clock = clock
         self._notify = notify
 
@@ -247,23 +255,51 @@ class Replies:
                     actor=member.user_id,
                     now=now,
                 )
-            reply = Reply(
-                ticket_id=ticket_id,
-                kind=ReplyKind.TWEET,
-                author_slack_id=member.user_id,
-                body=checked.body,
-                text=checked.text,
-                in_reply_to_id=checked.in_reply_to,
-                canned_name=canned_name,
-                state=ReplyState.SENDING,
-                attempts=1,
-                created_at=now,
-            )
-            session.add(reply)
-            session.flush()
-            assert reply.id is not None
-            reply_id = reply.id
+            reply_id = self._queue(session, checked, author=member.user_id, canned_name=canned_name)
+        result = self._attempt(reply_id)
+        if result.status == "sent":
+            promise = detect_promise(checked.body, now=self._clock(), zone=self._zone)
+            return replace(result, promise=promise)
+        return result
+
+    def send_automatic(self, *, ticket_id: int, body: str) -> ReplyResult:
+        """The out-of-hours answer: same checks, signed by the bot, not a first response."""
+        try:
+            checked = self.check(ticket_id=ticket_id, body=body, member=self._automaton)
+        except Refused as exc:
+            log.warning("automatic answer to #%s not sent: %s", ticket_id, exc.user_message)
+            return ReplyResult("failed", ticket_id, body, message=exc.user_message)
+        with session_scope(self._engine) as session:
+            reply_id = self._queue(session, checked, author=self._automaton.user_id, automatic=True)
         return self._attempt(reply_id)
+
+    def _queue(
+        self,
+        session: Session,
+        checked: Checked,
+        *,
+        author: str,
+        canned_name: str | None = None,
+        automatic: bool = False,
+    ) -> int:
+        """Write the reply row before X is called, so no outcome can go unrecorded."""
+        reply = Reply(
+            ticket_id=checked.ticket_id,
+            kind=ReplyKind.TWEET,
+            author_slack_id=author,
+            body=checked.body,
+            text=checked.text,
+            in_reply_to_id=checked.in_reply_to,
+            canned_name=canned_name,
+            state=ReplyState.SENDING,
+            attempts=1,
+            automatic=automatic,
+            created_at=self._clock(),
+        )
+        session.add(reply)
+        session.flush()
+        assert reply.id is not None
+        return reply.id
 
     def _attempt(self, reply_id: int) -> ReplyResult:
         """Call X once for a reply row that is `sending`, and record what came of it."""
@@ -355,15 +391,19 @@ class Replies:
                     stored_at=now,
                 )
             )
-            ticket.state = TicketState.WAITING
-            ticket.resolved_at = None
-            ticket.first_response_at = ticket.first_response_at or now
-            ticket.updated_at = now
-            session.add(ticket)
+            if not stored.automatic:
+                # The customer heard from a person: the ticket waits for them, promises
+                # made before are kept, and the first-response clock stops.
+                ticket.state = TicketState.WAITING
+                ticket.resolved_at = None
+                ticket.first_response_at = ticket.first_response_at or now
+                ticket.updated_at = now
+                session.add(ticket)
+                fulfil_promises(session, ticket_id=reply.ticket_id, now=now)
             queries.add_event(
                 session=session,
                 ticket_id=reply.ticket_id,
-                kind="replied",
+                kind="auto_answered" if stored.automatic else "replied",
                 actor=reply.author_slack_id,
                 detail=reply.canned_name,
                 now=now,
@@ -377,6 +417,7 @@ class Replies:
                         agent_slack_id=reply.author_slack_id,
                         text=reply.text,
                         url=url,
+                        kind="auto" if stored.automatic else "tweet",
                         approved_by=reply.approved_by,
                     )
                 ),

@@ -9,7 +9,9 @@ from sqlalchemy import Engine
 from bot.canned import CannedAnswers
 from bot.clock import Clock
 from bot.config import Settings
+from bot.escalation import Escalations, OnCall
 from bot.events import EventLog
+from bot.followups import FollowUps
 from bot.ingest import Ingest
 from bot.replies import Replies
 from bot.roster import Roster
@@ -29,5 +31,8 @@ class Services:
     tickets: Tickets
     replies: Replies
     canned: CannedAnswers
+    followups: FollowUps
+    escalations: Escalations
+    oncall: OnCall
     team_id: str
     bot_user_id: str

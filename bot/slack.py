@@ -170,6 +170,25 @@ def post_to_channel(
     )
 
 
+def post_dm(
+    *,
+    session: Session,
+    user_id: str,
+    message: SlackMessage,
+    now: datetime,
+    dedup_key: str | None = None,
+) -> SlackOutbox:
+    """Queue a direct message to a person (opened with `conversations.open` when sent)."""
+    return outbox.enqueue(
+        session=session,
+        channel=user_id,
+        kind=OutboxKind.DM,
+        payload=dict(message),
+        now=now,
+        dedup_key=dedup_key,
+    )
+
+
 class SlackDirectory:
     """`bot.roster.Directory` backed by `users.info`."""
 
@@ -209,6 +228,7 @@ class SlackPoster:
         self._lease = timedelta(seconds=lease_seconds)
         self._next_ok: dict[str, datetime] = {}
         self._served: dict[str, int] = {}
+        self._dm_channels: dict[str, str] = {}
         self._turns = itertools.count(1)
         self._paused_until: datetime | None = None
         self._wake = threading.Event()
@@ -349,6 +369,15 @@ class SlackPoster:
             payload["metadata"] = {"event_type": POST_EVENT_TYPE, "event_payload": event_payload}
         return payload
 
+    def _channel_of(self, row: QueuedRow) -> str:
+        """Where the row goes: for a DM, the conversation with that person."""
+        if row.kind != OutboxKind.DM:
+            return row.channel
+        if row.channel not in self._dm_channels:
+            response = self._client.conversations_open(users=row.channel)
+            self._dm_channels[row.channel] = str(response["channel"]["id"])
+        return self._dm_channels[row.channel]
+
     def _send(self, row: QueuedRow, parent_ts: str | None) -> str:
         content = self._content(row)
         if row.kind == OutboxKind.UPDATE:
@@ -358,7 +387,7 @@ class SlackPoster:
         if row.kind == OutboxKind.THREAD and parent_ts:
             content["thread_ts"] = parent_ts
         response = self._client.chat_postMessage(
-            channel=row.channel, unfurl_links=False, unfurl_media=False, **content
+            channel=self._channel_of(row), unfurl_links=False, unfurl_media=False, **content
         )
         return str(response["ts"])
 
@@ -377,7 +406,7 @@ class SlackPoster:
         cursor: str | None = None
         for _ in range(RECONCILE_PAGES):
             params: dict[str, Any] = {
-                "channel": row.channel,
+                "channel": self._channel_of(row),
                 "oldest": oldest,
                 "include_all_metadata": True,
                 "limit": 200,

@@ -17,6 +17,7 @@ from bot.present import ActivityView, NoteView, Presenter
 from bot.roster import Member, Roster
 from store import tickets as queries
 from store.db import session_scope
+from store.followups import fulfil_promises
 from store.models import Channel, Customer, Direction, Message, Ticket, TicketState
 
 
@@ -290,6 +291,7 @@ class Tickets:
             ticket.state = TicketState.RESOLVED
             ticket.resolved_at = now
             ticket.resolved_by = member.user_id
+            fulfil_promises(session, ticket_id=ticket_id, now=now)
             ticket.updated_at = now
             session.add(ticket)
             queries.add_event(

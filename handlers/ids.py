@@ -24,3 +24,18 @@ CANNED_PICK = "reply_canned_pick"
 # The ephemeral "send anyway?" question after /reply with warnings.
 REPLY_CONFIRM = "reply_confirm"
 REPLY_CANCEL = "reply_cancel"
+
+# Promises: the Follow-up button's modal, the reply modal's choice, the offer after a reply.
+FOLLOWUP_MODAL = "followup_modal"
+FOLLOWUP_WHEN_BLOCK = "when"
+FOLLOWUP_WHEN = "when"
+FOLLOWUP_NOTE_BLOCK = "note"
+FOLLOWUP_NOTE = "note"
+REPLY_FOLLOWUP_BLOCK = "promise"
+REPLY_FOLLOWUP = "promise"
+PROMISE_CONFIRM = "promise_confirm"
+
+# The Escalate button's modal.
+ESCALATE_MODAL = "escalate_modal"
+ESCALATE_REASON_BLOCK = "reason"
+ESCALATE_REASON = "reason"

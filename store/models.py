@@ -61,7 +61,8 @@ class OutboxKind(StrEnum):
     CARD = "card"  # a ticket card: its ts becomes the ticket's thread
     THREAD = "thread"  # a message in a card's thread
     UPDATE = "update"  # chat.update of a card
-    POST = "post"  # a stand-alone message (escalation channel, DM to a person)
+    POST = "post"  # a stand-alone message (escalation channel)
+    DM = "dm"  # a direct message to a person; `channel` holds their user id
 
 
 class Role(StrEnum):
@@ -143,6 +144,10 @@ class Ticket(SQLModel, table=True):
     first_response_at: datetime | None = _when(nullable=True)
     resolved_at: datetime | None = _when(nullable=True)
     resolved_by: str | None = Field(default=None, max_length=32)
+    # When each SLA stage fired, so it fires once (and /stats can count the misses).
+    unclaimed_alerted_at: datetime | None = _when(nullable=True)
+    sla_warned_at: datetime | None = _when(nullable=True)
+    sla_missed_at: datetime | None = _when(nullable=True)
 
 
 class Message(SQLModel, table=True):
@@ -164,6 +169,7 @@ class Message(SQLModel, table=True):
     text: str
     lang: str | None = Field(default=None, max_length=16)
     mentions_brand: bool = False
+    is_fail: bool = False  # a #fail-style hashtag (for spike detection)
     slack_ts: str | None = Field(default=None, max_length=32)
     created_at: datetime = _when(index=True)
     stored_at: datetime = _when()
@@ -192,9 +198,74 @@ class Reply(SQLModel, table=True):
     error: str | None = Field(default=None, max_length=300)
     attempts: int = 0
     approved_by: str | None = Field(default=None, max_length=32)
+    automatic: bool = False  # the out-of-hours answer: not a first response
     created_at: datetime = _when(index=True)
     sent_at: datetime | None = _when(nullable=True)
     checked_at: datetime | None = _when(nullable=True)
+
+
+class FollowUpState(StrEnum):
+    OPEN = "open"
+    KEPT = "kept"  # the customer heard from us before it was due
+    LATE = "late"  # they heard from us, but after it was due
+    CANCELLED = "cancelled"
+
+
+class FollowUp(SQLModel, table=True):
+    """A promise to the customer: get back to them by `due_at`.
+
+    Each stage (reminder before, due, escalation after) records when it fired; sweeps
+    claim a stage with a conditional UPDATE on its column, so it fires exactly once.
+    """
+
+    __table_args__ = (Index("ix_followup_state_due", "state", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    owner_slack_id: str = Field(max_length=32)
+    created_by: str = Field(max_length=32)
+    due_at: datetime = _when()
+    note: str = Field(default="", max_length=500)
+    state: str = Field(default=FollowUpState.OPEN, max_length=16)
+    created_at: datetime = _when()
+    warned_at: datetime | None = _when(nullable=True)
+    due_fired_at: datetime | None = _when(nullable=True)
+    escalated_at: datetime | None = _when(nullable=True)
+    closed_at: datetime | None = _when(nullable=True)
+
+
+class Escalation(SQLModel, table=True):
+    """A page to the on-call person; `cause` is unique, so each cause pages once."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    cause: str = Field(unique=True, max_length=200)
+    kind: str = Field(max_length=16)  # manual, followup, sla, vip, spike
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
+    reason: str = Field(max_length=1000)
+    actor: str | None = Field(default=None, max_length=32)
+    oncall_slack_id: str | None = Field(default=None, max_length=32)
+    created_at: datetime = _when(index=True)
+
+
+class OnCallShift(SQLModel, table=True):
+    """Who a lead put on call with `/oncall @user`, and when (the newest row counts)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    slack_user_id: str = Field(max_length=32)
+    set_by: str = Field(max_length=32)
+    set_at: datetime = _when(index=True)
+
+
+class AutoAnswer(SQLModel, table=True):
+    """The out-of-hours answer a customer got in one closed period (at most one each)."""
+
+    __table_args__ = (UniqueConstraint("customer_id", "period_start", name="uq_autoanswer_period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id")
+    ticket_id: int = Field(foreign_key="ticket.id")
+    period_start: datetime = _when()
+    created_at: datetime = _when()
 
 
 class TicketEvent(SQLModel, table=True):

@@ -8,7 +8,17 @@ from datetime import datetime
 from sqlalchemy import case, func, or_, update
 from sqlmodel import Session, col, select
 
-from store.models import Channel, Customer, Direction, Message, Ticket, TicketEvent, TicketState
+from store.models import (
+    Channel,
+    Customer,
+    Direction,
+    FollowUp,
+    FollowUpState,
+    Message,
+    Ticket,
+    TicketEvent,
+    TicketState,
+)
 
 
 def customers_by_x_id(*, session: Session, x_user_ids: Collection[str]) -> dict[str, Customer]:
@@ -215,3 +225,14 @@ def messages_of_tickets(
             .limit(limit)
         )
     )
+
+
+def earliest_open_followup(*, session: Session, ticket_id: int) -> FollowUp | None:
+    """The ticket's next promise that is still open."""
+    return session.exec(
+        select(FollowUp)
+        .where(FollowUp.ticket_id == ticket_id)
+        .where(FollowUp.state == FollowUpState.OPEN)
+        .order_by(col(FollowUp.due_at))
+        .limit(1)
+    ).first()

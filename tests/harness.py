@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from app import Bot, HttpServer, build
+from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.ingest import IngestResult
 from tests.fakes import slack_api, x_api
@@ -41,6 +42,10 @@ def make_settings(
         "database_url": database_url,
         "poll_interval_seconds": 1,
         "admin_user_ids": slack_api.LEAD,
+        # Always open, so that no test depends on the hour CI runs at; the tests of
+        # service hours set their own hours and clock.
+        "service_hours": "mon-sun 00:00-24:00",
+        "holidays": "",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)
@@ -50,12 +55,18 @@ class BotHarness:
     """A running bot (HTTP server on a free port) plus ways to talk to it."""
 
     def __init__(
-        self, settings: Settings, slack: SlackStandIn, x: XStandIn, *, x_timeout: float = 2.0
+        self,
+        settings: Settings,
+        slack: SlackStandIn,
+        x: XStandIn,
+        *,
+        x_timeout: float = 2.0,
+        clock: Clock = system_clock,
     ) -> None:
         self.settings = settings
         self.slack = slack
         self.x = x
-        self.bot: Bot = build(settings, post_interval=0, x_timeout=x_timeout)
+        self.bot: Bot = build(settings, post_interval=0, x_timeout=x_timeout, clock=clock)
         self.server: HttpServer = self.bot.http_server(host="127.0.0.1", port=0)
         self.server.start_in_thread()
         self.url = f"http://127.0.0.1:{self.server.port}"
@@ -110,6 +121,7 @@ class BotHarness:
         *,
         team_id: str = slack_api.TEAM_ID,
         wait: bool = True,
+        count: int = 1,
     ) -> list[dict[str, Any]]:
         """Type a slash command; returns what the bot responded (ephemerally or in channel)."""
         response_url = self.slack.response_url()
@@ -132,7 +144,7 @@ class BotHarness:
         if body.strip():
             # An answer given with the acknowledgement itself; Slack shows it to the caller.
             return [json.loads(body)]
-        return self.responses_to(response_url) if wait else []
+        return self.responses_to(response_url, count=count) if wait else []
 
     def responses_to(self, response_url: str, *, count: int = 1) -> list[dict[str, Any]]:
         """Wait for `count` responses sent to one response_url."""

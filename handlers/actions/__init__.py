@@ -6,8 +6,8 @@ from slack_bolt import App
 
 from bot.services import Services
 from handlers import ids
-from handlers.actions import card, pending, reply_confirm
-from handlers.views import reply_modal
+from handlers.actions import card, reply_confirm
+from handlers.views import followup_modal, reply_modal
 
 
 def register(app: App, services: Services) -> None:
@@ -15,8 +15,9 @@ def register(app: App, services: Services) -> None:
     app.action(ids.CLAIM)(card.make_handle_claim_button(services))
     app.action(ids.REPLY)(card.make_handle_reply_button(services))
     app.action(ids.RESOLVE)(card.make_handle_resolve_button(services))
-    app.action(ids.FOLLOWUP)(pending.make_handle_pending_action(services))
-    app.action(ids.ESCALATE)(pending.make_handle_pending_action(services))
+    app.action(ids.FOLLOWUP)(followup_modal.make_handle_followup_button(services))
+    app.action(ids.ESCALATE)(followup_modal.make_handle_escalate_button(services))
+    app.action(ids.PROMISE_CONFIRM)(followup_modal.make_handle_promise_confirm(services))
     app.action(ids.REPLY_CONFIRM)(reply_confirm.make_handle_reply_confirm(services))
     app.action(ids.REPLY_CANCEL)(reply_confirm.handle_reply_cancel)
     app.action(ids.CANNED_PICK)(reply_modal.make_handle_canned_pick(services))

@@ -10,6 +10,7 @@ from bot.present import (
     CardView,
     CustomerMessageView,
     CustomerView,
+    EscalationView,
     NoteView,
     ReplySentView,
     SlackMessage,
@@ -67,6 +68,11 @@ def status_line(card: CardView) -> str:
     state = STATE_LABELS.get(card.state, card.state)
     owner = f"<@{card.owner_slack_id}>" if card.owner_slack_id else "nobody yet"
     line = f"*Status:* {state} · *Owner:* {owner}"
+    if card.followup_due is not None:
+        if card.overdue:
+            line += f" · ⏰ *follow-up overdue* since {slack_date(card.followup_due)}"
+        else:
+            line += f" · 📅 follow-up due {slack_date(card.followup_due)}"
     if card.status_note:
         line += f" · {card.status_note}"
     return line
@@ -167,6 +173,8 @@ def reply_sent(reply: ReplySentView) -> SlackMessage:
     """The record, in the thread, of an answer that went out to the customer."""
     how = "as a DM" if reply.kind == "dm" else "on X"
     lead = f"📤 <@{reply.agent_slack_id}> answered {how}"
+    if reply.kind == "auto":
+        lead = "🌙 Out of hours: the automatic answer went out on X"
     if reply.approved_by:
         lead += f" (approved by <@{reply.approved_by}>)"
     if reply.url:
@@ -192,13 +200,32 @@ def note(view: NoteView) -> SlackMessage:
 def activity(view: ActivityView) -> SlackMessage:
     """Hand-over, release, resolution, reopening: one line in the thread."""
     actor = f"<@{view.actor}>" if view.actor else "Servicekanal"
+    target = f"<@{view.target}>" if view.target else "nobody"
+    due = slack_date(view.due) if view.due else "?"
+    owner_or_channel = target if view.target else "<!here>"
     lines = {
-        "handover": f"🔁 {actor} handed #{view.ticket_id} to <@{view.target}>.",
+        "handover": f"🔁 {actor} handed #{view.ticket_id} to {target}.",
         "released": f"↩️ {actor} gave #{view.ticket_id} back to the queue.",
         "resolved": f"✅ {actor} resolved #{view.ticket_id}.",
         "reopened": f"🔓 {actor} reopened #{view.ticket_id}.",
         "reply_failed": f"⚠️ {actor}, your reply to #{view.ticket_id} could not be sent.",
+        "followup": f"📅 {actor} promised the customer a follow-up by {due} (owner {target}).",
+        "followup_cancelled": f"🗑️ {actor} cancelled the follow-up of #{view.ticket_id}.",
+        "followup_warning": f"⏳ {target}, the follow-up of #{view.ticket_id} is due {due}.",
+        "followup_due": f"⏰ {target}, the follow-up of #{view.ticket_id} is due now ({due}).",
+        "unclaimed": (
+            f"🔔 #{view.ticket_id} has waited {view.note or '?'} business minutes; "
+            "nobody has claimed it."
+        ),
+        "sla_warning": (
+            f"⌛ {owner_or_channel}, #{view.ticket_id} has {view.note or '?'} business minutes "
+            "left for its first answer."
+        ),
     }
+    if view.kind in ("unclaimed", "sla_warning"):
+        view = ActivityView(
+            view.ticket_id, view.kind, view.actor, view.target
+        )  # note was the number
     text = lines.get(view.kind, f"#{view.ticket_id}: {view.kind}")
     if view.note and view.kind == "handover":
         text += "\n" + "\n".join(f">{line}" for line in view.note.splitlines())
@@ -207,6 +234,51 @@ def activity(view: ActivityView) -> SlackMessage:
     return {
         "text": text[:300],
         "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text[:SECTION_LIMIT]}}],
+    }
+
+
+ESCALATION_LABELS = {
+    "manual": "escalated by hand",
+    "followup": "a promise is overdue",
+    "sla": "first-response SLA missed",
+    "vip": "VIP customer",
+    "spike": "spike",
+}
+
+
+def escalation(view: EscalationView) -> SlackMessage:
+    """A page: for the on-call person's DM and the escalation channel."""
+    what = ESCALATION_LABELS.get(view.kind, view.kind)
+    head = f"🚨 *Escalation: {what}*"
+    if view.ticket_id is not None:
+        head += f" · *#{view.ticket_id}*"
+    if view.customer_handle:
+        head += f" · {link(f'https://x.com/{view.customer_handle}', '@' + view.customer_handle)}"
+    lines = [head, escape_within(view.reason, 1500)]
+    if view.actor:
+        lines.append(f"Raised by <@{view.actor}>.")
+    lines.append(
+        f"On call: <@{view.oncall_slack_id}>"
+        if view.oncall_slack_id
+        else "⚠️ Nobody is on call (`/oncall @someone`)."
+    )
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}}
+    ]
+    if view.examples:
+        examples = "\n".join(quote(example, 400) for example in view.examples)
+        blocks.append(
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": f"*Examples*\n{examples}"[:SECTION_LIMIT]},
+            }
+        )
+    blocks.append(
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"🕒 {slack_date(view.at)}"}]}
+    )
+    return {
+        "text": f"Escalation: {what}" + (f" #{view.ticket_id}" if view.ticket_id else ""),
+        "blocks": blocks,
     }
 
 
@@ -232,3 +304,7 @@ class BlockKitPresenter:
     def activity(self, view: ActivityView) -> SlackMessage:
         """See `activity`."""
         return activity(view)
+
+    def escalation(self, view: EscalationView) -> SlackMessage:
+        """See `escalation`."""
+        return escalation(view)

@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.canned import CannedAnswer
 from handlers import ids
+from handlers.blocks.followups import promise_choice
 from handlers.blocks.text import escape_within, quote
 
 OPTION_TEXT_LIMIT = 75
@@ -97,6 +98,7 @@ def reply_modal(
                 "elements": [{"type": "mrkdwn", "text": "No canned answers yet (`/canned add`)."}],
             }
         )
+    blocks.append(promise_choice())
     blocks.append(
         {
             "type": "input",

@@ -10,9 +10,12 @@ from bot.services import Services
 from handlers.commands import (
     canned,
     claim,
+    escalate,
+    followup,
     handover,
     history,
     note,
+    oncall,
     pending,
     release,
     reply,
@@ -32,11 +35,11 @@ COMMANDS: dict[str, HandlerFactory] = {
     "/history": history.make_handle_history,
     "/canned": canned.make_handle_canned,
     "/team": team.make_handle_team,
+    "/followup": followup.make_handle_followup,
+    "/escalate": escalate.make_handle_escalate,
+    "/oncall": oncall.make_handle_oncall,
     # Registered so the Slack app never needs reinstalling; their features come later.
     "/dm": pending.make_handle_pending,
-    "/followup": pending.make_handle_pending,
-    "/escalate": pending.make_handle_pending,
-    "/oncall": pending.make_handle_pending,
     "/stats": pending.make_handle_pending,
 }
 

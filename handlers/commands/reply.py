@@ -11,6 +11,7 @@ from bot.commands import Usage, ticket_number, words
 from bot.errors import Refused
 from bot.replies import ReplyResult
 from bot.services import Services
+from handlers.blocks.followups import promise_offer
 from handlers.blocks.replies import confirm_reply, confirm_value
 from handlers.context import member_of
 
@@ -28,6 +29,12 @@ def answer(
             response_type="ephemeral",
             replace_original=replace,
         )
+        if result.promise is not None:
+            respond(
+                response_type="ephemeral",
+                replace_original=False,
+                **promise_offer(result.ticket_id, result.promise),
+            )
     elif result.status == "confirm":
         value = confirm_value(ticket_id=result.ticket_id, body=body, canned=canned)
         if value is None:

@@ -6,9 +6,11 @@ from slack_bolt import App
 
 from bot.services import Services
 from handlers import ids
-from handlers.views import reply_modal
+from handlers.views import followup_modal, reply_modal
 
 
 def register(app: App, services: Services) -> None:
     """Attach the modal listeners."""
     app.view(ids.REPLY_MODAL)(reply_modal.make_handle_reply_submission(services))
+    app.view(ids.FOLLOWUP_MODAL)(followup_modal.make_handle_followup_submission(services))
+    app.view(ids.ESCALATE_MODAL)(followup_modal.make_handle_escalate_submission(services))

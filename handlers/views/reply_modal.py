@@ -14,6 +14,7 @@ from bot.errors import Refused
 from bot.roster import Member
 from bot.services import Services
 from handlers import ids
+from handlers.blocks.followups import promise_offer
 from handlers.blocks.replies import reply_modal
 from handlers.context import member_of
 
@@ -44,6 +45,13 @@ def _text_of(view: dict[str, Any]) -> tuple[str, str]:
         if block_id.startswith(ids.REPLY_TEXT_BLOCK):
             return str((values.get(ids.REPLY_TEXT) or {}).get("value") or ""), block_id
     return "", f"{ids.REPLY_TEXT_BLOCK}_0"
+
+
+def _promised(view: dict[str, Any]) -> str | None:
+    values = (view.get("state") or {}).get("values", {})
+    choice = (values.get(ids.REPLY_FOLLOWUP_BLOCK) or {}).get(ids.REPLY_FOLLOWUP) or {}
+    selected = choice.get("selected_option") or {}
+    return str(selected["value"]) if selected.get("value") else None
 
 
 def _confirmed(view: dict[str, Any]) -> bool:
@@ -120,20 +128,24 @@ def make_handle_reply_submission(services: Services) -> Callable[..., None]:
             )
             return
         ack()
+        channel = services.settings.support_channel_id
         try:
             result = services.replies.send(
                 ticket_id=ticket_id, body=text, member=member, confirmed=True
             )
+            if result.status != "sent":
+                raise Refused(result.message)
+            promised = _promised(view)
+            if promised is not None:
+                due, _ = services.followups.parse(promised)
+                services.followups.promise(ticket_id=ticket_id, member=member, due=due, note="")
+            elif result.promise is not None:
+                client.chat_postEphemeral(
+                    channel=channel, user=member.user_id, **promise_offer(ticket_id, result.promise)
+                )
         except Refused as exc:
-            message = exc.user_message
-        else:
-            if result.status == "sent":
-                return  # the thread shows it
-            message = result.message
-        client.chat_postEphemeral(
-            channel=services.settings.support_channel_id,
-            user=member.user_id,
-            text=f"#{ticket_id}: {message}",
-        )
+            client.chat_postEphemeral(
+                channel=channel, user=member.user_id, text=f"#{ticket_id}: {exc.user_message}"
+            )
 
     return handle_reply_submission

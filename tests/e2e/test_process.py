@@ -49,6 +49,9 @@ def running_bot(
         "X_API_URL": x.base_url,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
         "POLL_INTERVAL_SECONDS": "1",
+        # Always open: no out-of-hours answers whatever hour the test runs at.
+        "SERVICE_HOURS": "mon-sun 00:00-24:00",
+        "HOLIDAYS": "",
         "PORT": str(port),
         "PYTHONPATH": str(ROOT),
     }

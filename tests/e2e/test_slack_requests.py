@@ -9,7 +9,7 @@ from sqlmodel import select
 from store.db import session_scope
 from store.models import SlackEvent
 from tests.fakes.signing import form_body
-from tests.fakes.slack_api import LEAD, SlackStandIn
+from tests.fakes.slack_api import SlackStandIn
 from tests.fakes.x_api import XStandIn
 from tests.harness import BotHarness
 
@@ -80,16 +80,6 @@ def test_slacks_retry_of_an_event_is_acknowledged_but_not_handled_again(bot: Bot
     assert bot.event(event, event_id="Ev0001", retry_num=2)[0] == 200
     with session_scope(bot.bot.engine) as session:
         assert [e.event_id for e in session.exec(select(SlackEvent))] == ["Ev0001"]
-
-
-def test_the_card_buttons_answer_until_their_features_land(
-    bot: BotHarness, x: XStandIn, slack: SlackStandIn
-) -> None:
-    x.mention(x.add_user("anna"), "hilfe")
-    bot.poll_and_deliver()
-    [response] = bot.click(LEAD, "ticket_escalate", "1", message_ts=slack.card(1).ts)
-    assert response["response_type"] == "ephemeral"
-    assert "coming soon" in response["text"]
 
 
 def test_health_reports_ok_with_the_queue_length(bot: BotHarness, x: XStandIn) -> None:

@@ -11,6 +11,7 @@ from bot.present import (
     ActivityView,
     CardView,
     CustomerMessageView,
+    EscalationView,
     NoteView,
     ReplySentView,
     SlackMessage,
@@ -69,6 +70,16 @@ class RecordingPresenter:
     def activity(self, activity: ActivityView) -> SlackMessage:
         self.shown.append(activity)
         return {"text": f"{activity.kind} #{activity.ticket_id}"}
+
+    def escalation(self, escalation: EscalationView) -> SlackMessage:
+        self.shown.append(escalation)
+        return {
+            "text": f"escalation {escalation.kind} #{escalation.ticket_id}: {escalation.reason}"
+        }
+
+    def kinds(self) -> list[str]:
+        """What was shown, by kind, in order."""
+        return [getattr(view, "kind", type(view).__name__) for view in self.shown]
 
 
 class TweetFactory:

@@ -1,0 +1,123 @@
+"""Spike detection: when mentions or #fail tweets suddenly pile up, on-call is paged once.
+
+The rule, in numbers (all constants below):
+
+- **Mentions.** The customer tweets of the last 10 minutes are compared with the average
+  per 10 minutes over the 24 hours before. It is a spike when there are at least
+  `MIN_MENTIONS` (20) of them and at least `MENTION_FACTOR` (5) times the average.
+- **#fail.** Tweets with a `#…fail…` hashtag in the last 10 minutes: a burst when there
+  are at least `MIN_FAILS` (5) and at least `FAIL_FACTOR` (3) times their average.
+
+Each kind pages at most once per hour (the cause key is the hour), with the most-followed
+authors' tweets as examples, so a long storm is one page, not one every ten minutes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, func
+from sqlmodel import Session, col, select
+
+from bot.clock import Clock, system_clock
+from bot.escalation import Escalations
+from store.db import session_scope
+from store.models import Channel, Customer, Direction, Message
+
+WINDOW = timedelta(minutes=10)
+BASELINE = timedelta(hours=24)
+MIN_MENTIONS = 20
+MENTION_FACTOR = 5.0
+MIN_FAILS = 5
+FAIL_FACTOR = 3.0
+EXAMPLES = 3
+
+
+@dataclass(frozen=True)
+class Spike:
+    """A spike found: how many against how many usually, and some examples."""
+
+    kind: str  # "mentions" or "fail"
+    count: int
+    baseline: float
+    examples: list[str]
+
+
+def is_spike(count: int, baseline: float, *, minimum: int, factor: float) -> bool:
+    """The rule: at least `minimum`, and at least `factor` times the usual."""
+    return count >= minimum and count >= factor * baseline
+
+
+class SpikeWatch:
+    """Counts incoming tweets per window and pages on-call for spikes."""
+
+    def __init__(
+        self, *, engine: Engine, escalations: Escalations, clock: Clock = system_clock
+    ) -> None:
+        self._engine = engine
+        self._escalations = escalations
+        self._clock = clock
+
+    def _count(self, session: Session, start: datetime, end: datetime, *, fail_only: bool) -> int:
+        query = (
+            select(func.count())
+            .select_from(Message)
+            .where(Message.direction == Direction.IN)
+            .where(Message.channel == Channel.TWEET)
+            .where(col(Message.created_at) > start)
+            .where(col(Message.created_at) <= end)
+        )
+        if fail_only:
+            query = query.where(col(Message.is_fail))
+        return int(session.exec(query).one())
+
+    def _examples(self, session: Session, start: datetime, *, fail_only: bool) -> list[str]:
+        query = (
+            select(Message.text, Customer.username)
+            .join(Customer, col(Customer.x_user_id) == col(Message.author_x_id))
+            .where(Message.direction == Direction.IN)
+            .where(Message.channel == Channel.TWEET)
+            .where(col(Message.created_at) > start)
+            .order_by(col(Customer.followers).desc())
+            .limit(EXAMPLES)
+        )
+        if fail_only:
+            query = query.where(col(Message.is_fail))
+        return [f"@{username}: {text}" for text, username in session.exec(query)]
+
+    def find(self) -> list[Spike]:
+        """The spikes right now (without paging)."""
+        now = self._clock()
+        start = now - WINDOW
+        windows = BASELINE / WINDOW
+        spikes = []
+        with session_scope(self._engine, readonly=True) as session:
+            for kind, fail_only, minimum, factor in (
+                ("mentions", False, MIN_MENTIONS, MENTION_FACTOR),
+                ("fail", True, MIN_FAILS, FAIL_FACTOR),
+            ):
+                count = self._count(session, start, now, fail_only=fail_only)
+                usual = self._count(session, start - BASELINE, start, fail_only=fail_only) / windows
+                if is_spike(count, usual, minimum=minimum, factor=factor):
+                    examples = self._examples(session, start, fail_only=fail_only)
+                    spikes.append(Spike(kind, count, usual, examples))
+        return spikes
+
+    def check(self) -> list[Spike]:
+        """Page on-call for each spike, once per kind and hour; the spikes that paged."""
+        now = self._clock()
+        paged = []
+        for spike in self.find():
+            what = "mentions" if spike.kind == "mentions" else "#fail tweets"
+            if self._escalations.escalate(
+                cause=f"spike:{spike.kind}:{now:%Y-%m-%dT%H}",
+                kind="spike",
+                reason=(
+                    f"{spike.count} {what} in the last 10 minutes; usually "
+                    f"{spike.baseline:.1f} per 10 minutes."
+                ),
+                examples=spike.examples,
+            ):
+                paged.append(spike)
+        return paged

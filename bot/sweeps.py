@@ -1,0 +1,373 @@
+"""The reminder and SLA sweep: every promise and every waiting customer, checked on a clock.
+
+Each stage of each row fires exactly once, also with several replicas and across
+restarts: due rows are selected `FOR UPDATE SKIP LOCKED` (PostgreSQL; SQLite serialises
+writers anyway), and each stage is claimed by a conditional UPDATE of its own timestamp
+column (`... WHERE warned_at IS NULL`) in the same transaction that queues its Slack posts.
+A crash before the commit leaves nothing behind; the next sweep does it again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, update
+from sqlmodel import Session, SQLModel, col, or_, select
+
+from bot import slack
+from bot.cards import CardRefresher
+from bot.clock import Clock, system_clock
+from bot.escalation import Escalations
+from bot.hours import ServiceCalendar
+from bot.present import ActivityView, Presenter
+from bot.replies import Replies
+from store.db import session_scope
+from store.models import (
+    AutoAnswer,
+    Customer,
+    Escalation,
+    FollowUp,
+    FollowUpState,
+    Ticket,
+    TicketSource,
+    TicketState,
+)
+
+log = logging.getLogger(__name__)
+
+BATCH = 100
+SLA_WARN_FRACTION = 0.8  # the owner is warned when 80 % of the first-response time is gone
+RECENT = timedelta(hours=24)  # VIP pages and out-of-hours answers look only this far back
+
+
+@dataclass
+class SweepReport:
+    """How many times each stage fired in one sweep."""
+
+    fired: dict[str, int] = field(default_factory=dict)
+
+    def count(self, stage: str) -> None:
+        """One more of `stage`."""
+        self.fired[stage] = self.fired.get(stage, 0) + 1
+
+
+def claim_stage(
+    session: Session, model: type[SQLModel], column: str, row_id: int, now: datetime
+) -> bool:
+    """Set a stage's timestamp if nobody did yet; True for the one caller that did."""
+    table = model.__table__  # type: ignore[attr-defined]
+    result = session.execute(
+        update(table)
+        .where(table.c.id == row_id)
+        .where(table.c[column].is_(None))
+        .values({column: now})
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+class Sweeper:
+    """Follow-up reminders, unclaimed and SLA alerts, VIP pages, out-of-hours answers."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        calendar: ServiceCalendar,
+        presenter: Presenter,
+        cards: CardRefresher,
+        escalations: Escalations,
+        replies: Replies,
+        warn_before: timedelta,
+        escalate_after: timedelta,
+        unclaimed_minutes: int,
+        sla_minutes: int,
+        vip_followers: int,
+        out_of_hours_reply: str,
+        clock: Clock = system_clock,
+        notify: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._engine = engine
+        self._calendar = calendar
+        self._presenter = presenter
+        self._cards = cards
+        self._escalations = escalations
+        self._replies = replies
+        self._warn_before = warn_before
+        self._escalate_after = escalate_after
+        self._unclaimed_minutes = unclaimed_minutes
+        self._sla_minutes = sla_minutes
+        self._vip_followers = vip_followers
+        self._out_of_hours_reply = out_of_hours_reply
+        self._clock = clock
+        self._notify = notify
+
+    def run(self) -> SweepReport:
+        """One sweep over everything that may be due."""
+        report = SweepReport()
+        self._followups(report)
+        self._unclaimed(report)
+        self._sla(report)
+        self._vip(report)
+        self._out_of_hours(report)
+        if report.fired:
+            log.info("sweep: %s", report.fired)
+            self._notify()
+        return report
+
+    def _post(
+        self, session: Session, ticket_id: int, view: ActivityView, *, broadcast: bool = False
+    ) -> None:
+        message = self._presenter.activity(view)
+        if broadcast:
+            message["reply_broadcast"] = True  # shown in the channel too, not only the thread
+        slack.post_in_thread(
+            session=session, ticket_id=ticket_id, message=message, now=self._clock()
+        )
+
+    # -- promises ------------------------------------------------------------------------
+
+    def _followups(self, report: SweepReport) -> None:
+        now = self._clock()
+        with session_scope(self._engine) as session:
+            due_soon = session.exec(
+                select(FollowUp)
+                .where(FollowUp.state == FollowUpState.OPEN)
+                .where(col(FollowUp.due_at) <= now + self._warn_before)
+                .where(
+                    or_(
+                        col(FollowUp.warned_at).is_(None),
+                        col(FollowUp.due_fired_at).is_(None),
+                        col(FollowUp.escalated_at).is_(None),
+                    )
+                )
+                .order_by(col(FollowUp.due_at))
+                .limit(BATCH)
+                .with_for_update(skip_locked=True)
+            ).all()
+            for followup in due_soon:
+                self._followup_stages(session, followup, now, report)
+
+    def _followup_stages(
+        self, session: Session, followup: FollowUp, now: datetime, report: SweepReport
+    ) -> None:
+        assert followup.id is not None
+        overdue = followup.due_at <= now
+        # A promise made for sooner than the warning time gets no warning, only the stage mark.
+        if (
+            followup.warned_at is None
+            and claim_stage(session, FollowUp, "warned_at", followup.id, now)
+            and not overdue
+        ):
+            self._post(
+                session,
+                followup.ticket_id,
+                ActivityView(
+                    followup.ticket_id,
+                    "followup_warning",
+                    None,
+                    followup.owner_slack_id,
+                    followup.note or None,
+                    followup.due_at,
+                ),
+            )
+            report.count("followup_warning")
+        if (
+            overdue
+            and followup.due_fired_at is None
+            and claim_stage(session, FollowUp, "due_fired_at", followup.id, now)
+        ):
+            self._post(
+                session,
+                followup.ticket_id,
+                ActivityView(
+                    followup.ticket_id,
+                    "followup_due",
+                    None,
+                    followup.owner_slack_id,
+                    followup.note or None,
+                    followup.due_at,
+                ),
+            )
+            session.refresh(followup)  # the card reads the stage just claimed
+            ticket = session.get(Ticket, followup.ticket_id)
+            assert ticket is not None
+            self._cards.refresh(session=session, ticket=ticket, now=now)
+            report.count("followup_due")
+        if (
+            followup.due_at + self._escalate_after <= now
+            and followup.escalated_at is None
+            and claim_stage(session, FollowUp, "escalated_at", followup.id, now)
+        ):
+            late = int((now - followup.due_at).total_seconds() // 60)
+            customer = self._customer_of(session, followup.ticket_id)
+            self._escalations.escalate_in(
+                session,
+                cause=f"followup:{followup.id}",
+                kind="followup",
+                ticket_id=followup.ticket_id,
+                reason=(
+                    f"The follow-up promised to @{customer} is {late} minutes overdue "
+                    f"(owner <@{followup.owner_slack_id}>)."
+                    + (f" Note: {followup.note}" if followup.note else "")
+                ),
+            )
+            report.count("followup_escalated")
+
+    @staticmethod
+    def _customer_of(session: Session, ticket_id: int) -> str:
+        ticket = session.get(Ticket, ticket_id)
+        customer = session.get(Customer, ticket.customer_id) if ticket else None
+        return customer.username if customer else "?"
+
+    # -- waiting customers ---------------------------------------------------------------
+
+    def _unclaimed(self, report: SweepReport) -> None:
+        now = self._clock()
+        # Business minutes never exceed wall-clock minutes, so the SQL filter is safe.
+        oldest = now - timedelta(minutes=self._unclaimed_minutes)
+        with session_scope(self._engine) as session:
+            waiting = session.exec(
+                select(Ticket)
+                .where(Ticket.state == TicketState.NEW)
+                .where(col(Ticket.owner_slack_id).is_(None))
+                .where(col(Ticket.unclaimed_alerted_at).is_(None))
+                .where(col(Ticket.created_at) <= oldest)
+                .order_by(col(Ticket.id))
+                .limit(BATCH)
+                .with_for_update(skip_locked=True)
+            ).all()
+            for ticket in waiting:
+                assert ticket.id is not None
+                waited = self._calendar.business_minutes_between(ticket.created_at, now)
+                if waited < self._unclaimed_minutes:
+                    continue
+                if claim_stage(session, Ticket, "unclaimed_alerted_at", ticket.id, now):
+                    self._post(
+                        session,
+                        ticket.id,
+                        ActivityView(ticket.id, "unclaimed", None, note=f"{int(waited)}"),
+                        broadcast=True,
+                    )
+                    report.count("unclaimed")
+
+    def _sla(self, report: SweepReport) -> None:
+        now = self._clock()
+        warn_at = self._sla_minutes * SLA_WARN_FRACTION
+        oldest = now - timedelta(minutes=warn_at)
+        with session_scope(self._engine) as session:
+            open_tickets = session.exec(
+                select(Ticket)
+                .where(col(Ticket.first_response_at).is_(None))
+                .where(Ticket.state != TicketState.RESOLVED)
+                .where(col(Ticket.sla_missed_at).is_(None))
+                .where(col(Ticket.created_at) <= oldest)
+                .order_by(col(Ticket.id))
+                .limit(BATCH)
+                .with_for_update(skip_locked=True)
+            ).all()
+            for ticket in open_tickets:
+                assert ticket.id is not None
+                waited = self._calendar.business_minutes_between(ticket.created_at, now)
+                if waited >= self._sla_minutes:
+                    if claim_stage(session, Ticket, "sla_missed_at", ticket.id, now):
+                        self._escalations.escalate_in(
+                            session,
+                            cause=f"sla:{ticket.id}",
+                            kind="sla",
+                            ticket_id=ticket.id,
+                            reason=(
+                                f"#{ticket.id} has had no answer for {int(waited)} business "
+                                f"minutes (first-response SLA: {self._sla_minutes})."
+                            ),
+                        )
+                        report.count("sla_missed")
+                elif (
+                    waited >= warn_at
+                    and ticket.sla_warned_at is None
+                    and claim_stage(session, Ticket, "sla_warned_at", ticket.id, now)
+                ):
+                    left = int(self._sla_minutes - waited)
+                    self._post(
+                        session,
+                        ticket.id,
+                        ActivityView(
+                            ticket.id, "sla_warning", None, ticket.owner_slack_id, note=f"{left}"
+                        ),
+                        broadcast=ticket.owner_slack_id is None,
+                    )
+                    report.count("sla_warning")
+
+    def _vip(self, report: SweepReport) -> None:
+        now = self._clock()
+        with session_scope(self._engine) as session:
+            paged = select(Escalation.ticket_id).where(Escalation.kind == "vip")
+            vips = session.exec(
+                select(Ticket, Customer)
+                .join(Customer, col(Customer.id) == col(Ticket.customer_id))
+                .where(col(Ticket.created_at) >= now - RECENT)
+                .where(Ticket.state != TicketState.RESOLVED)
+                .where(or_(col(Customer.verified), col(Customer.followers) >= self._vip_followers))
+                .where(col(Ticket.id).not_in(paged.where(col(Escalation.ticket_id).is_not(None))))
+                .limit(BATCH)
+            ).all()
+            for ticket, customer in vips:
+                assert ticket.id is not None
+                badge = "verified" if customer.verified else f"{customer.followers:,} followers"
+                if self._escalations.escalate_in(
+                    session,
+                    cause=f"vip:{ticket.id}",
+                    kind="vip",
+                    ticket_id=ticket.id,
+                    reason=f"A VIP customer wrote: @{customer.username} ({badge}).",
+                ):
+                    report.count("vip")
+
+    # -- closed hours --------------------------------------------------------------------
+
+    def _out_of_hours(self, report: SweepReport) -> None:
+        """One automatic answer per customer and closed period, through the checked reply path."""
+        if not self._out_of_hours_reply:
+            return
+        now = self._clock()
+        if self._calendar.is_open(now):
+            return  # the team is back; people answer now
+        claimed: list[int] = []
+        with session_scope(self._engine) as session:
+            answered = select(AutoAnswer.ticket_id)
+            candidates = session.exec(
+                select(Ticket)
+                .where(col(Ticket.out_of_hours))
+                .where(Ticket.source == TicketSource.MENTION)
+                .where(Ticket.state == TicketState.NEW)
+                .where(col(Ticket.owner_slack_id).is_(None))
+                .where(col(Ticket.created_at) >= now - RECENT)
+                .where(col(Ticket.id).not_in(answered))
+                .order_by(col(Ticket.id))
+                .limit(BATCH)
+            ).all()
+            for ticket in candidates:
+                assert ticket.id is not None
+                period = self._calendar.closed_period_start(ticket.created_at) or ticket.created_at
+                already = session.exec(
+                    select(AutoAnswer.id)
+                    .where(AutoAnswer.customer_id == ticket.customer_id)
+                    .where(AutoAnswer.period_start == period)
+                ).first()
+                session.add(
+                    AutoAnswer(
+                        customer_id=ticket.customer_id,
+                        ticket_id=ticket.id,
+                        # A second ticket of the same period is recorded as handled, not answered.
+                        period_start=period if already is None else now,
+                        created_at=now,
+                    )
+                )
+                if already is None:
+                    claimed.append(ticket.id)
+        text = self._out_of_hours_reply.format(opens=self._calendar.describe_opening(now))
+        for ticket_id in claimed:
+            result = self._replies.send_automatic(ticket_id=ticket_id, body=text)
+            report.count(f"out_of_hours_{result.status}")

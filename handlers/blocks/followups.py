@@ -1,0 +1,144 @@
+"""Promises and escalations: modals, lists, the offer after a reply."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from bot.followups import FollowUpView, Promise
+from handlers import ids
+from handlers.blocks.text import SECTION_LIMIT, escape_within, slack_date
+
+# What the reply modal offers to promise, as `/followup` would read it.
+PROMISE_CHOICES = [
+    ("30 minutes", "30m"),
+    ("1 hour", "1h"),
+    ("2 hours", "2h"),
+    ("4 hours", "4h"),
+    ("tomorrow 10:00", "tomorrow 10:00"),
+]
+
+
+def promise_choice() -> dict[str, Any]:
+    """The reply modal's optional "promise a follow-up in" select."""
+    return {
+        "type": "input",
+        "block_id": ids.REPLY_FOLLOWUP_BLOCK,
+        "optional": True,
+        "label": {"type": "plain_text", "text": "Promise a follow-up in"},
+        "element": {
+            "type": "static_select",
+            "action_id": ids.REPLY_FOLLOWUP,
+            "placeholder": {"type": "plain_text", "text": "no promise"},
+            "options": [
+                {"text": {"type": "plain_text", "text": label}, "value": value}
+                for label, value in PROMISE_CHOICES
+            ],
+        },
+    }
+
+
+def followup_modal(ticket_id: int) -> dict[str, Any]:
+    """The card's Follow-up button: when, and a note."""
+    return {
+        "type": "modal",
+        "callback_id": ids.FOLLOWUP_MODAL,
+        "private_metadata": json.dumps({"ticket": ticket_id}),
+        "title": {"type": "plain_text", "text": f"Follow-up for #{ticket_id}"[:24]},
+        "submit": {"type": "plain_text", "text": "Promise"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": ids.FOLLOWUP_WHEN_BLOCK,
+                "label": {"type": "plain_text", "text": "When did you promise to get back?"},
+                "hint": {
+                    "type": "plain_text",
+                    "text": "45m, 2h, 14:30, tomorrow 10:00, morgen 10 Uhr …",
+                },
+                "element": {"type": "plain_text_input", "action_id": ids.FOLLOWUP_WHEN},
+            },
+            {
+                "type": "input",
+                "block_id": ids.FOLLOWUP_NOTE_BLOCK,
+                "optional": True,
+                "label": {"type": "plain_text", "text": "Note"},
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": ids.FOLLOWUP_NOTE,
+                    "max_length": 500,
+                },
+            },
+        ],
+    }
+
+
+def escalate_modal(ticket_id: int) -> dict[str, Any]:
+    """The card's Escalate button: why."""
+    return {
+        "type": "modal",
+        "callback_id": ids.ESCALATE_MODAL,
+        "private_metadata": json.dumps({"ticket": ticket_id}),
+        "title": {"type": "plain_text", "text": f"Escalate #{ticket_id}"[:24]},
+        "submit": {"type": "plain_text", "text": "Page on-call"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": ids.ESCALATE_REASON_BLOCK,
+                "label": {"type": "plain_text", "text": "What burns?"},
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": ids.ESCALATE_REASON,
+                    "multiline": True,
+                    "max_length": 1000,
+                },
+            }
+        ],
+    }
+
+
+def promise_offer(ticket_id: int, promise: Promise) -> dict[str, Any]:
+    """After a reply that promised a time: one click records the follow-up."""
+    value = json.dumps({"ticket": ticket_id, "due": promise.due.isoformat()})
+    text = (
+        f"Your reply promised “{escape_within(promise.phrase, 80)}”. "
+        f"Record a follow-up for #{ticket_id} at {slack_date(promise.due)}?"
+    )
+    return {
+        "text": text,
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "text": {"type": "plain_text", "text": "Record follow-up"},
+                        "style": "primary",
+                        "action_id": ids.PROMISE_CONFIRM,
+                        "value": value,
+                    }
+                ],
+            },
+        ],
+    }
+
+
+def followup_list(followups: Sequence[FollowUpView]) -> dict[str, Any]:
+    """`/followup list`: open promises, soonest first."""
+    if not followups:
+        return {"text": "No open follow-ups."}
+    lines = []
+    for f in followups:
+        mark = "⏰ overdue" if f.overdue else "📅"
+        note = f" — {escape_within(f.note, 100)}" if f.note else ""
+        lines.append(
+            f"• {mark} *#{f.ticket_id}* {slack_date(f.due_at)} · <@{f.owner_slack_id}>{note}"
+        )
+    text = f"*Open follow-ups* ({len(followups)})\n" + "\n".join(lines)
+    return {
+        "text": f"{len(followups)} open follow-ups",
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text[:SECTION_LIMIT]}}],
+    }

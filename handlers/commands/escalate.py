@@ -1,0 +1,46 @@
+"""/escalate <ticket> <reason>"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, BoltContext, Respond
+
+from bot.commands import Usage, ticket_number, words
+from bot.errors import Refused
+from bot.services import Services
+from handlers.context import member_of
+
+USAGE = Usage("/escalate", "<ticket> <reason>")
+
+
+def paged_text(ticket_id: int, oncall: str | None) -> str:
+    """What the person who escalated is told."""
+    if oncall is None:
+        return f"#{ticket_id} is escalated in the escalation channel; nobody is on call right now."
+    return f"#{ticket_id} is escalated: <@{oncall}> has been paged."
+
+
+def make_handle_escalate(services: Services) -> Callable[..., None]:
+    """Build the /escalate listener."""
+
+    def handle_escalate(
+        ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext
+    ) -> None:
+        """/escalate <ticket> <reason>: page the on-call person."""
+        ack()
+        try:
+            first, reason = words(command["text"], 2)
+            ticket_id = ticket_number(first, USAGE)
+            if not reason:
+                raise USAGE.refuse("Say why.")
+            oncall = services.escalations.manual(
+                ticket_id=ticket_id, reason=reason, member=member_of(context)
+            )
+        except Refused as exc:
+            respond(exc.user_message, response_type="ephemeral")
+            return
+        respond(paged_text(ticket_id, oncall), response_type="ephemeral")
+
+    return handle_escalate

@@ -1,0 +1,142 @@
+"""The Follow-up and Escalate buttons' modals, and the one-click promise after a reply."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from slack_bolt import Ack, BoltContext, Respond
+from slack_sdk import WebClient
+
+from bot.errors import Refused
+from bot.services import Services
+from handlers import ids
+from handlers.blocks.followups import escalate_modal, followup_modal
+from handlers.blocks.text import slack_date
+from handlers.commands.escalate import paged_text
+from handlers.context import member_of
+
+
+def _value(view: dict[str, Any], block: str, action: str) -> str:
+    values = (view.get("state") or {}).get("values", {})
+    return str(((values.get(block) or {}).get(action) or {}).get("value") or "")
+
+
+def _ticket(view: dict[str, Any]) -> int:
+    return int(json.loads(view.get("private_metadata") or "{}")["ticket"])
+
+
+def make_handle_followup_button(services: Services) -> Callable[..., None]:
+    """Build the Follow-up button's listener."""
+
+    def handle_followup_button(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
+    ) -> None:
+        """Open the follow-up modal."""
+        ack()
+        client.views_open(trigger_id=body["trigger_id"], view=followup_modal(int(action["value"])))
+
+    return handle_followup_button
+
+
+def make_handle_followup_submission(services: Services) -> Callable[..., None]:
+    """Build the follow-up modal's listener."""
+
+    def handle_followup_submission(
+        ack: Ack, view: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        """Record the promise; a time that cannot be read stays in the modal as an error."""
+        ticket_id = _ticket(view)
+        try:
+            due, rest = services.followups.parse(
+                _value(view, ids.FOLLOWUP_WHEN_BLOCK, ids.FOLLOWUP_WHEN)
+            )
+            note = " ".join(
+                part
+                for part in (rest, _value(view, ids.FOLLOWUP_NOTE_BLOCK, ids.FOLLOWUP_NOTE))
+                if part
+            )
+        except Refused as exc:
+            ack(response_action="errors", errors={ids.FOLLOWUP_WHEN_BLOCK: exc.user_message[:150]})
+            return
+        ack()
+        member = member_of(context)
+        try:
+            services.followups.promise(ticket_id=ticket_id, member=member, due=due, note=note)
+        except Refused as exc:
+            client.chat_postEphemeral(
+                channel=services.settings.support_channel_id,
+                user=member.user_id,
+                text=exc.user_message,
+            )
+
+    return handle_followup_submission
+
+
+def make_handle_escalate_button(services: Services) -> Callable[..., None]:
+    """Build the Escalate button's listener."""
+
+    def handle_escalate_button(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
+    ) -> None:
+        """Open the escalation modal."""
+        ack()
+        client.views_open(trigger_id=body["trigger_id"], view=escalate_modal(int(action["value"])))
+
+    return handle_escalate_button
+
+
+def make_handle_escalate_submission(services: Services) -> Callable[..., None]:
+    """Build the escalation modal's listener."""
+
+    def handle_escalate_submission(
+        ack: Ack, view: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        """Page on-call; the outcome is told ephemerally in the support channel."""
+        ticket_id = _ticket(view)
+        reason = _value(view, ids.ESCALATE_REASON_BLOCK, ids.ESCALATE_REASON)
+        member = member_of(context)
+        try:
+            oncall = services.escalations.manual(ticket_id=ticket_id, reason=reason, member=member)
+        except Refused as exc:
+            ack(
+                response_action="errors", errors={ids.ESCALATE_REASON_BLOCK: exc.user_message[:150]}
+            )
+            return
+        ack()
+        client.chat_postEphemeral(
+            channel=services.settings.support_channel_id,
+            user=member.user_id,
+            text=paged_text(ticket_id, oncall),
+        )
+
+    return handle_escalate_submission
+
+
+def make_handle_promise_confirm(services: Services) -> Callable[..., None]:
+    """Build the listener of "Record follow-up" after a reply that promised a time."""
+
+    def handle_promise_confirm(
+        ack: Ack, action: dict[str, Any], respond: Respond, context: BoltContext
+    ) -> None:
+        """Record the follow-up the reply promised."""
+        ack()
+        offer = json.loads(str(action.get("value") or "{}"))
+        try:
+            due = datetime.fromisoformat(str(offer["due"]))
+            ticket_id = int(offer["ticket"])
+            services.followups.promise(
+                ticket_id=ticket_id, member=member_of(context), due=due, note=""
+            )
+        except Refused as exc:
+            respond(exc.user_message, response_type="ephemeral", replace_original=True)
+            return
+        respond(
+            f"Follow-up for #{ticket_id} recorded for {slack_date(due)}.",
+            response_type="ephemeral",
+            replace_original=True,
+        )
+
+    return handle_promise_confirm
