@@ -47,12 +47,14 @@ from bot.ingest import Ingest
 from bot.replies import Replies
 from bot.roster import Member, Roster
 from bot.services import Services
-from bot.slack import SlackDirectory, SlackPoster
+from bot.slack import HomePublisher, SlackDirectory, SlackPoster
 from bot.spikes import SpikeWatch
+from bot.stats import Stats
 from bot.sweeps import Sweeper
 from bot.tickets import Tickets
 from bot.x import XAuthFailed, XClient, XError, XUser
 from handlers.blocks.cards import BlockKitPresenter
+from handlers.home import render_home
 from store.db import make_engine, migrate
 from store.models import Role
 
@@ -157,6 +159,11 @@ class Bot:
         )
         worker.start()
         self._threads.append(worker)
+        homes = threading.Thread(
+            target=self.services.home.run, args=(self._stop,), name="app-home", daemon=True
+        )
+        homes.start()
+        self._threads.append(homes)
         scheduler = BackgroundScheduler(timezone="UTC")
         if poll:
             scheduler.add_job(
@@ -331,6 +338,8 @@ def build(
         min_interval=post_interval,
     )
     presenter = BlockKitPresenter()
+    # The Home tab renders from the services built below; the closure reads them late.
+    home = HomePublisher(client=slack_client, render=lambda user: render_home(services, user))
     zone = ZoneInfo(settings.timezone)
     calendar = ServiceCalendar.from_settings(
         settings.service_hours, settings.timezone, settings.holidays
@@ -354,6 +363,7 @@ def build(
         cards=cards,
         clock=clock,
         notify=poster.wake,
+        changed=home.changed,
     )
     replies = Replies(
         engine=engine,
@@ -367,11 +377,19 @@ def build(
         allow_unsummoned=settings.x_allow_unsummoned_replies,
         automaton=Member(bot_user_id, Role.LEAD, AUTOMATIC_INITIALS, "Servicekanal"),
         zone=zone,
+        business_minutes=calendar.business_minutes_between,
         clock=clock,
         notify=poster.wake,
+        changed=home.changed,
     )
     followups = FollowUps(
-        engine=engine, presenter=presenter, cards=cards, zone=zone, clock=clock, notify=poster.wake
+        engine=engine,
+        presenter=presenter,
+        cards=cards,
+        zone=zone,
+        clock=clock,
+        notify=poster.wake,
+        changed=home.changed,
     )
     oncall = OnCall(engine=engine, roster=roster, rota=settings.oncall_rota, clock=clock)
     escalations = Escalations(
@@ -427,6 +445,10 @@ def build(
         followups=followups,
         escalations=escalations,
         oncall=oncall,
+        stats=Stats(
+            engine=engine, zone=zone, sla_minutes=settings.first_response_sla_minutes, clock=clock
+        ),
+        home=home,
         team_id=team_id,
         bot_user_id=bot_user_id,
     )

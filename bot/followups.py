@@ -181,8 +181,10 @@ class FollowUps:
         zone: ZoneInfo,
         clock: Clock = system_clock,
         notify: Callable[[], None] = lambda: None,
+        changed: Callable[[set[str]], None] = lambda _people: None,
     ) -> None:
         self._engine = engine
+        self._changed = changed
         self._presenter = presenter
         self._cards = cards
         self._zone = zone
@@ -237,6 +239,7 @@ class FollowUps:
             )
             self._cards.refresh(session=session, ticket=ticket, now=now)
         self._notify()
+        self._changed({owner})
         return followup
 
     def cancel(self, *, ticket_id: int, member: Member) -> int:
@@ -265,6 +268,7 @@ class FollowUps:
             )
             self._cards.refresh(session=session, ticket=ticket, now=now)
         self._notify()
+        self._changed({f.owner_slack_id for f in found})
         return len(found)
 
     def listing(self) -> list[FollowUpView]:

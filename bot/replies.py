@@ -13,7 +13,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, update
@@ -55,6 +55,11 @@ SETTLE_AFTER = timedelta(seconds=30)
 MAX_ATTEMPTS = 5
 _URL = re.compile(r"https?://\S+")
 _LEADING_MENTIONS = re.compile(r"^(?:@\w{1,15}\s+)+")
+
+
+def wall_minutes(start: datetime, end: datetime) -> float:
+    """Minutes between two instants, open or not (when there is no service calendar)."""
+    return max(0.0, (end - start).total_seconds() / 60)
 
 
 def same_text(ours: str, theirs: str) -> bool:
@@ -124,9 +129,12 @@ class Replies:
         allow_unsummoned: bool,
         automaton: Member,
         zone: ZoneInfo,
+        business_minutes: Callable[[datetime, datetime], float] = wall_minutes,
         clock: Clock = system_clock,
         notify: Callable[[], None] = lambda: None,
+        changed: Callable[[set[str]], None] = lambda _people: None,
     ) -> None:
+        self._changed = changed
         self._engine = engine
         self._x = x
         self._brand = brand
@@ -138,6 +146,7 @@ class Replies:
         self._allow_unsummoned = allow_unsummoned
         self._automaton = automaton
         self._zone = zone
+        self._business_minutes = business_minutes
         self._clock = clock
         self._notify = notify
 
@@ -396,7 +405,10 @@ class Replies:
                 # made before are kept, and the first-response clock stops.
                 ticket.state = TicketState.WAITING
                 ticket.resolved_at = None
-                ticket.first_response_at = ticket.first_response_at or now
+                if ticket.first_response_at is None:
+                    ticket.first_response_at = now
+                    ticket.first_response_by = reply.author_slack_id
+                    ticket.first_response_minutes = self._business_minutes(ticket.created_at, now)
                 ticket.updated_at = now
                 session.add(ticket)
                 fulfil_promises(session, ticket_id=reply.ticket_id, now=now)
@@ -426,6 +438,7 @@ class Replies:
             )
             self._cards.refresh(session=session, ticket=ticket, now=now)
         self._notify()
+        self._changed({reply.author_slack_id})
         return ReplyResult("sent", reply.ticket_id, reply.text, url=url)
 
     # -- background ----------------------------------------------------------------------

@@ -15,6 +15,8 @@ from bot.followups import FollowUps
 from bot.ingest import Ingest
 from bot.replies import Replies
 from bot.roster import Roster
+from bot.slack import HomePublisher
+from bot.stats import Stats
 from bot.tickets import Tickets
 
 
@@ -34,5 +36,7 @@ class Services:
     followups: FollowUps
     escalations: Escalations
     oncall: OnCall
+    stats: Stats
+    home: HomePublisher
     team_id: str
     bot_user_id: str

@@ -209,6 +209,53 @@ class SlackDirectory:
         return str(name or user.get("name") or user_id)
 
 
+class HomePublisher:
+    """Keeps people's App Home tabs current: `views.publish`, a moment after changes.
+
+    Changes are collected for `delay` seconds, so a burst of claims costs one publish per
+    person, not one per change; `views.publish` is idempotent, so nothing needs a queue.
+    """
+
+    def __init__(
+        self, *, client: WebClient, render: Callable[[str], dict[str, Any]], delay: float = 2.0
+    ) -> None:
+        self._client = client
+        self._render = render
+        self._delay = delay
+        self._pending: set[str] = set()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+
+    def changed(self, people: set[str]) -> None:
+        """These people's tickets changed: their Home tabs are due a refresh."""
+        with self._lock:
+            self._pending |= people
+        self._wake.set()
+
+    def publish(self, user_id: str) -> None:
+        """Render and publish one person's Home tab now."""
+        self._client.views_publish(user_id=user_id, view=self._render(user_id))
+
+    def flush(self) -> int:
+        """Publish every pending Home tab; how many."""
+        with self._lock:
+            people, self._pending = self._pending, set()
+        for person in sorted(people):
+            try:
+                self.publish(person)
+            except (SlackApiError, URLError, OSError) as exc:
+                log.warning("App Home of %s not refreshed: %s", person, type(exc).__name__)
+        return len(people)
+
+    def run(self, stop: threading.Event) -> None:
+        """Publish pending Home tabs until `stop` is set."""
+        while not stop.is_set():
+            if self._wake.wait(timeout=1.0):
+                self._wake.clear()
+                stop.wait(self._delay)
+                self.flush()
+
+
 class SlackPoster:
     """The worker that drains the posting queue into Slack."""
 

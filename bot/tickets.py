@@ -68,8 +68,10 @@ class Tickets:
         cards: CardRefresher,
         clock: Clock = system_clock,
         notify: Callable[[], None] = lambda: None,
+        changed: Callable[[set[str]], None] = lambda _people: None,
     ) -> None:
         self._engine = engine
+        self._changed = changed
         self._roster = roster
         self._presenter = presenter
         self._cards = cards
@@ -108,8 +110,9 @@ class Tickets:
             now=self._clock(),
         )
 
-    def _done(self) -> None:
+    def _done(self, *people: str | None) -> None:
         self._notify()
+        self._changed({person for person in people if person})
 
     # -- operations ----------------------------------------------------------------------
 
@@ -134,7 +137,7 @@ class Tickets:
                 session=session, ticket_id=ticket_id, kind="claimed", actor=member.user_id, now=now
             )
             self._cards.refresh(session=session, ticket=ticket, now=now)
-        self._done()
+        self._done(member.user_id)
         return ticket
 
     def release(self, *, ticket_id: int, member: Member) -> Ticket:
@@ -159,7 +162,7 @@ class Tickets:
                 session, ticket, ActivityView(ticket_id, "released", member.user_id, previous)
             )
             self._cards.refresh(session=session, ticket=ticket, now=now)
-        self._done()
+        self._done(member.user_id, previous)
         return ticket
 
     def handover(self, *, ticket_id: int, member: Member, to: str, note: str) -> Ticket:
@@ -195,7 +198,7 @@ class Tickets:
                 ActivityView(ticket_id, "handover", member.user_id, to, note.strip() or None),
             )
             self._cards.refresh(session=session, ticket=ticket, now=now)
-        self._done()
+        self._done(member.user_id, to)
         return ticket
 
     def note(self, *, ticket_id: int, member: Member, text: str) -> None:
@@ -299,7 +302,7 @@ class Tickets:
             )
             self._activity(session, ticket, ActivityView(ticket_id, "resolved", member.user_id))
             self._cards.refresh(session=session, ticket=ticket, now=now)
-        self._done()
+        self._done(member.user_id, ticket.owner_slack_id)
         return ticket
 
     def reopen(self, *, ticket_id: int, member: Member) -> Ticket:
@@ -319,7 +322,7 @@ class Tickets:
             )
             self._activity(session, ticket, ActivityView(ticket_id, "reopened", member.user_id))
             self._cards.refresh(session=session, ticket=ticket, now=now)
-        self._done()
+        self._done(ticket.owner_slack_id)
         return ticket
 
     def ticket_for_thread(self, *, channel: str, ts: str) -> int | None:

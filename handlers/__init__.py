@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.services import Services
-from handlers import actions, commands, errors, events, middleware, shortcuts, views
+from handlers import actions, commands, errors, events, home, middleware, shortcuts, views
 
 
 def register(app: App, services: Services) -> None:
@@ -16,4 +16,5 @@ def register(app: App, services: Services) -> None:
     events.register(app, services)
     views.register(app, services)
     shortcuts.register(app, services)
+    home.register(app, services)
     errors.register(app)

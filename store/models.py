@@ -122,7 +122,10 @@ class Customer(SQLModel, table=True):
 class Ticket(SQLModel, table=True):
     """One customer conversation: a customer, a Slack thread, a state, an owner."""
 
-    __table_args__ = (Index("ix_ticket_customer_state", "customer_id", "state"),)
+    __table_args__ = (
+        Index("ix_ticket_customer_state", "customer_id", "state"),
+        Index("ix_ticket_owner_state", "owner_slack_id", "state"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id")
@@ -142,6 +145,10 @@ class Ticket(SQLModel, table=True):
     updated_at: datetime = _when()
     claimed_at: datetime | None = _when(nullable=True)
     first_response_at: datetime | None = _when(nullable=True)
+    # Who answered first, and after how many business minutes (open hours only), so that
+    # /stats computes medians in SQL instead of replaying the calendar per ticket.
+    first_response_by: str | None = Field(default=None, max_length=32)
+    first_response_minutes: float | None = None
     resolved_at: datetime | None = _when(nullable=True)
     resolved_by: str | None = Field(default=None, max_length=32)
     # When each SLA stage fired, so it fires once (and /stats can count the misses).
@@ -200,7 +207,7 @@ class Reply(SQLModel, table=True):
     approved_by: str | None = Field(default=None, max_length=32)
     automatic: bool = False  # the out-of-hours answer: not a first response
     created_at: datetime = _when(index=True)
-    sent_at: datetime | None = _when(nullable=True)
+    sent_at: datetime | None = _when(nullable=True, index=True)
     checked_at: datetime | None = _when(nullable=True)
 
 
@@ -270,6 +277,8 @@ class AutoAnswer(SQLModel, table=True):
 
 class TicketEvent(SQLModel, table=True):
     """What happened to a ticket, by whom and when: the audit trail and the stats' source."""
+
+    __table_args__ = (Index("ix_ticketevent_kind_at", "kind", "at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="ticket.id", index=True)

@@ -20,6 +20,7 @@ from handlers.commands import (
     release,
     reply,
     resolve,
+    stats,
     team,
 )
 
@@ -38,9 +39,9 @@ COMMANDS: dict[str, HandlerFactory] = {
     "/followup": followup.make_handle_followup,
     "/escalate": escalate.make_handle_escalate,
     "/oncall": oncall.make_handle_oncall,
+    "/stats": stats.make_handle_stats,
     # Registered so the Slack app never needs reinstalling; their features come later.
     "/dm": pending.make_handle_pending,
-    "/stats": pending.make_handle_pending,
 }
 
 

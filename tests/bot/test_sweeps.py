@@ -64,19 +64,21 @@ class World:
             access_token_secret="t",
             base_url=x.base_url,
         )
+        self.canned = CannedAnswers(engine=engine, clock=clock)
         self.brand = XUser(id=x_api.BRAND_ID, username=x_api.BRAND_USERNAME)
         self.replies = Replies(
             engine=engine,
             x=xc,
             brand=self.brand,
             tickets=self.tickets,
-            canned=CannedAnswers(engine=engine, clock=clock),
+            canned=self.canned,
             presenter=self.presenter,
             cards=cards,
             signature_format=" ^{initials}",
             allow_unsummoned=False,
             automaton=Member("UBOT", Role.LEAD, "Bot", "Servicekanal"),
             zone=BERLIN,
+            business_minutes=self.calendar.business_minutes_between,
             clock=clock,
         )
         self.followups = FollowUps(

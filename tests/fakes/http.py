@@ -151,7 +151,9 @@ class StandIn:
             if isinstance(json_body, dict):
                 params.update(json_body)
         elif raw and "x-www-form-urlencoded" in content_type:
-            params.update(parse_qsl(raw.decode(), keep_blank_values=True))
+            # A binary upload arrives with urllib's default content type: not a form.
+            with contextlib.suppress(UnicodeDecodeError):
+                params.update(parse_qsl(raw.decode(), keep_blank_values=True))
         request = Request(
             method=http.command,
             path=url.path,

@@ -1,0 +1,223 @@
+"""`/stats` and the App Home: the numbers as Block Kit, and the chart as a PNG."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display: render straight to PNG bytes
+
+from matplotlib import pyplot as plt
+
+from bot.stats import HomeData, StatsReport
+from handlers.blocks.cards import STATE_LABELS
+from handlers.blocks.text import SECTION_LIMIT, escape_within, slack_date
+
+
+def _minutes(value: float | None) -> str:
+    if value is None:
+        return "–"
+    if value >= 120:
+        return f"{value / 60:.1f} h"
+    return f"{value:.0f} min"
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0f} %"
+
+
+def _fields(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    return {
+        "type": "section",
+        "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{v}"} for k, v in pairs],
+    }
+
+
+def stats_blocks(report: StatsReport) -> list[dict[str, Any]]:
+    """The team's numbers for one period."""
+    backlog = report.backlog
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": f"📊 Servicekanal — {report.label}"},
+        },
+        _fields(
+            [
+                ("Tickets in", str(report.tickets_in)),
+                ("Replies out", str(report.replies_out)),
+                ("DMs out", str(report.dms_out)),
+                ("Answered", str(report.answered)),
+                ("First response (median)", _minutes(report.first_response_p50)),
+                ("First response (90 %)", _minutes(report.first_response_p90)),
+                (
+                    "SLA kept",
+                    f"{_percent(report.sla_percent)} "
+                    f"({report.sla_kept} of {report.sla_kept + report.sla_missed})",
+                ),
+                (
+                    "Promises kept",
+                    f"{_percent(report.promises_percent)} "
+                    f"({report.promises_kept} of {report.promises_kept + report.promises_broken})",
+                ),
+            ]
+        ),
+        _fields(
+            [
+                ("Unclaimed", str(backlog.unclaimed)),
+                ("Claimed", str(backlog.claimed)),
+                ("Follow-ups pending", str(backlog.followup_pending)),
+                ("Overdue", str(backlog.overdue)),
+            ]
+        ),
+    ]
+    if report.agents:
+        lines = ["`claimed replied resolved median`"]
+        for agent in report.agents[:25]:
+            lines.append(
+                f"`{agent.claimed:>7} {agent.replied:>7} {agent.resolved:>8} "
+                f"{_minutes(agent.median_first_response):>6}` <@{agent.slack_user_id}>"
+            )
+        blocks.append(
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": "*Per agent*\n" + "\n".join(lines)},
+            }
+        )
+    extras = []
+    if report.busiest_hours:
+        extras.append(
+            "*Busiest hours:* " + ", ".join(f"{h:02d}:00 ({n})" for h, n in report.busiest_hours)
+        )
+    if report.top_canned:
+        extras.append(
+            "*Top canned answers:* "
+            + ", ".join(f"`:{escape_within(n, 64)}` ({c})" for n, c in report.top_canned)
+        )
+    if extras:
+        blocks.append(
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": "\n".join(extras)[:SECTION_LIMIT]},
+            }
+        )
+    blocks.append(
+        {
+            "type": "context",
+            "elements": [
+                {
+                    "type": "mrkdwn",
+                    "text": f"{slack_date(report.start)} – {slack_date(report.end)} · "
+                    "business minutes count open hours only",
+                }
+            ],
+        }
+    )
+    return blocks
+
+
+def stats_message(report: StatsReport) -> dict[str, Any]:
+    """`/stats` as an ephemeral message."""
+    summary = (
+        f"{report.label}: {report.tickets_in} tickets in, {report.replies_out} replies out, "
+        f"SLA kept {_percent(report.sla_percent)}"
+    )
+    return {"text": summary, "blocks": stats_blocks(report)}
+
+
+def chart_alt_text(report: StatsReport) -> str:
+    """What the chart shows, for people who cannot see it."""
+    busiest = max(report.series, key=lambda p: p.tickets, default=None)
+    unit = "hour" if report.period == "today" else "day"
+    text = f"Tickets per {unit} and median first response, {report.label}."
+    if busiest is not None:
+        text += f" Most tickets: {busiest.tickets} at {busiest.label}."
+    return text[:1000]
+
+
+def chart_png(report: StatsReport) -> bytes:
+    """Tickets per day (or hour) as bars, median first response as a line; Slack-preview size."""
+    labels = [p.label for p in report.series] or ["–"]
+    counts = [p.tickets for p in report.series] or [0]
+    medians = [p.median_first_response for p in report.series] or [None]
+    figure, bars = plt.subplots(figsize=(8, 4.5), dpi=100)
+    try:
+        positions = list(range(len(labels)))
+        bars.bar(positions, counts, color="#e20074", label="tickets in")
+        bars.set_ylabel("tickets")
+        bars.set_xticks(positions)
+        step = max(1, len(labels) // 12)  # about a dozen labels stay readable at preview size
+        bars.set_xticklabels(
+            [label if i % step == 0 else "" for i, label in enumerate(labels)],
+            rotation=45,
+            ha="right",
+        )
+        line = bars.twinx()
+        points = [(i, m) for i, m in enumerate(medians) if m is not None]
+        if points:
+            line.plot(
+                [i for i, _ in points],
+                [m for _, m in points],
+                color="#1d3a5f",
+                marker="o",
+                label="median first response",
+            )
+        line.set_ylabel("median first response (business min)")
+        line.set_ylim(bottom=0)
+        bars.set_title(f"Servicekanal — {report.label}")
+        handles = bars.get_legend_handles_labels()[0] + line.get_legend_handles_labels()[0]
+        figure.legend(handles=handles, loc="upper left", fontsize="small")
+        figure.tight_layout()
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png")
+        return buffer.getvalue()
+    finally:
+        plt.close(figure)
+
+
+def home_view(data: HomeData) -> dict[str, Any]:
+    """The App Home tab: my tickets and promises; for leads, today's team numbers."""
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "Your tickets"}},
+    ]
+    if data.tickets:
+        lines = [
+            f"• *#{t.id}* {STATE_LABELS.get(t.state, t.state)} · since {slack_date(t.created_at)}"
+            for t in data.tickets
+        ]
+        blocks.append(
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": "\n".join(lines)[:SECTION_LIMIT]},
+            }
+        )
+    else:
+        blocks.append(
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": "No open tickets. Claim one from the support channel.",
+                },
+            }
+        )
+    blocks.append({"type": "header", "text": {"type": "plain_text", "text": "Your follow-ups"}})
+    if data.followups:
+        lines = [
+            f"• {'⏰ *overdue*' if f.overdue else '📅'} *#{f.ticket_id}* {slack_date(f.due_at)}"
+            + (f" — {escape_within(f.note, 100)}" if f.note else "")
+            for f in data.followups
+        ]
+        blocks.append(
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": "\n".join(lines)[:SECTION_LIMIT]},
+            }
+        )
+    else:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "No promises due."}})
+    if data.team is not None:
+        blocks.append({"type": "divider"})
+        blocks.extend(stats_blocks(data.team))
+    return {"type": "home", "blocks": blocks[:100]}

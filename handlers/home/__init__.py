@@ -1,0 +1,41 @@
+"""The App Home tab."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import App
+
+from bot.services import Services
+from handlers.blocks.stats import home_view
+
+
+def render_home(services: Services, user_id: str) -> dict[str, Any]:
+    """A person's Home tab: their tickets and promises; for leads, the team's day too."""
+    member = services.roster.member(user_id)
+    if member is None:
+        return {
+            "type": "home",
+            "blocks": [
+                {
+                    "type": "section",
+                    "text": {
+                        "type": "mrkdwn",
+                        "text": "You are not on the Servicekanal team yet. "
+                        "A lead adds you with `/team add @you agent`.",
+                    },
+                }
+            ],
+        }
+    return home_view(services.stats.home(slack_user_id=user_id, lead=member.is_lead))
+
+
+def register(app: App, services: Services) -> None:
+    """Publish the Home tab whenever someone opens it."""
+
+    def handle_app_home_opened(event: dict[str, Any]) -> None:
+        """Refresh the Home tab of whoever opened it."""
+        if event.get("tab", "home") == "home":
+            services.home.publish(str(event["user"]))
+
+    app.event("app_home_opened")(handle_app_home_opened)
