@@ -44,6 +44,7 @@ from bot.followups import FollowUps
 from bot.health import Health
 from bot.hours import ServiceCalendar
 from bot.ingest import Ingest
+from bot.pii import PiiDetector
 from bot.replies import Replies
 from bot.roster import Member, Roster
 from bot.services import Services
@@ -175,6 +176,15 @@ class Bot:
                 coalesce=True,
                 next_run_time=self.services.clock(),
             )
+            scheduler.add_job(
+                self.services.ingest.poll_dms,
+                "interval",
+                seconds=self.settings.dm_poll_interval_seconds,
+                id="poll_dms",
+                max_instances=1,
+                coalesce=True,
+                next_run_time=self.services.clock(),
+            )
         sweep_every = self.settings.sweep_interval_seconds
         for job_id, job in (
             ("settle_replies", self.services.replies.settle),
@@ -301,6 +311,13 @@ def _raise_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
+def personal_data_detector(settings: Settings) -> PiiDetector:
+    """The detector of personal data, with PHONE_REGION and CONTRACT_NUMBER_PATTERNS."""
+    return PiiDetector(
+        region=settings.phone_region, contract_patterns=settings.contract_number_patterns
+    )
+
+
 def build(
     settings: Settings,
     *,
@@ -344,7 +361,8 @@ def build(
     calendar = ServiceCalendar.from_settings(
         settings.service_hours, settings.timezone, settings.holidays
     )
-    cards = CardRefresher(presenter=presenter, vip_followers=settings.vip_followers)
+    pii = personal_data_detector(settings)
+    cards = CardRefresher(presenter=presenter, vip_followers=settings.vip_followers, mask=pii.mask)
     roster = Roster(
         engine=engine,
         directory=SlackDirectory(slack_client),
@@ -377,6 +395,8 @@ def build(
         allow_unsummoned=settings.x_allow_unsummoned_replies,
         automaton=Member(bot_user_id, Role.LEAD, AUTOMATIC_INITIALS, "Servicekanal"),
         zone=zone,
+        pii=pii,
+        public_contacts=settings.public_contact_data,
         business_minutes=calendar.business_minutes_between,
         clock=clock,
         notify=poster.wake,
@@ -429,6 +449,7 @@ def build(
         backfill=timedelta(hours=settings.backfill_hours),
         vip_followers=settings.vip_followers,
         is_open=calendar.is_open,
+        pii=pii,
         clock=clock,
         notify=poster.wake,
     )
@@ -512,7 +533,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check":
         print("settings are valid")
         return 0
-    logs.configure(level=settings.log_level, fmt=settings.log_format, secrets=settings.secrets())
+    logs.configure(
+        level=settings.log_level,
+        fmt=settings.log_format,
+        secrets=settings.secrets(),
+        mask=personal_data_detector(settings).mask,
+    )
     try:
         bot = build(settings)
     except StartupError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlmodel import Session
@@ -37,6 +38,7 @@ def card_view(
     customer: Customer | None = None,
     opening: Message | None = None,
     earlier_tickets: int | None = None,
+    mask: Callable[[str], str] = str,
 ) -> CardView:
     """Everything the ticket's card shows; what the caller already holds is not read again."""
     assert ticket.id is not None
@@ -48,6 +50,8 @@ def card_view(
             session=session, customer_id=customer.id, before_ticket_id=ticket.id
         )
     text = opening.text if opening else ""
+    direct = opening is not None and opening.channel == Channel.DM
+    shown = mask(text) if direct else text  # DMs are private: masked unless revealed
     tweet_id = opening.external_id if opening and opening.external_id else ""
     promise = ticket_queries.earliest_open_followup(session=session, ticket_id=ticket.id)
     is_tweet = opening is not None and opening.channel == Channel.TWEET
@@ -57,7 +61,7 @@ def card_view(
         state=ticket.state,
         source=ticket.source,
         customer=customer_view(customer, vip_followers=vip_followers),
-        text=text,
+        text=shown,
         url=tweet_url(customer.username, tweet_id) if is_tweet else None,
         created_at=opening.created_at if opening else ticket.created_at,
         owner_slack_id=ticket.owner_slack_id,
@@ -71,17 +75,27 @@ def card_view(
         status_note=status_note,
         followup_due=promise.due_at if promise else None,
         overdue=promise is not None and promise.due_fired_at is not None,
+        reveal_id=opening.id if direct and opening is not None and shown != text else None,
     )
 
 
 def customer_message_view(
-    *, message: Message, customer: Customer, vip_followers: int, reopened: bool = False
+    *,
+    message: Message,
+    customer: Customer,
+    vip_followers: int,
+    reopened: bool = False,
+    mask: Callable[[str], str] = str,
 ) -> CustomerMessageView:
-    """A later customer message as its thread post shows it."""
+    """A later customer message as its thread post shows it (a DM masked)."""
+    direct = message.channel == Channel.DM
+    shown = mask(message.text) if direct else message.text
     return CustomerMessageView(
         ticket_id=message.ticket_id,
         customer=customer_view(customer, vip_followers=vip_followers),
-        text=message.text,
+        text=shown,
+        direct=direct,
+        reveal_id=message.id if direct and shown != message.text else None,
         url=tweet_url(customer.username, message.external_id)
         if message.channel == Channel.TWEET
         else None,
@@ -93,9 +107,12 @@ def customer_message_view(
 class CardRefresher:
     """Re-renders a ticket's card after its owner or state changed, through the queue."""
 
-    def __init__(self, *, presenter: Presenter, vip_followers: int) -> None:
+    def __init__(
+        self, *, presenter: Presenter, vip_followers: int, mask: Callable[[str], str] = str
+    ) -> None:
         self._presenter = presenter
         self._vip_followers = vip_followers
+        self.mask = mask
 
     def refresh(
         self, *, session: Session, ticket: Ticket, now: datetime, status_note: str | None = None
@@ -107,6 +124,7 @@ class CardRefresher:
             ticket=ticket,
             vip_followers=self._vip_followers,
             status_note=status_note,
+            mask=self.mask,
         )
         slack.refresh_card(
             session=session, ticket_id=ticket.id, message=self._presenter.ticket_card(view), now=now

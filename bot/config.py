@@ -22,8 +22,9 @@ DEFAULT_OUT_OF_HOURS_REPLY = (
 # Customer and contract numbers as German providers print them on invoices: a keyword
 # followed by the number, or the "Buchungskonto" form with its dashes.
 DEFAULT_CONTRACT_NUMBER_PATTERNS = (
-    r"(?i)\b(?:kunden|vertrags|auftrags|rechnungs|customer|contract|account)"
-    r"[- ]?(?:nummer|nr\.?|number|no\.?|id)\s*[:#]?\s*[A-Z0-9][A-Z0-9 -]{5,}[0-9]"
+    r"(?i)\b(?:kunden|kd\.?|vertrags|auftrags|rechnungs|customer|contract|account)"
+    r"[- ]?(?:nummer|nr\.?|number|no\.?|id)\s*(?:[:#]|ist|lautet|is)?\s*"
+    r"[A-Z]{0,3}[0-9](?:[ -]?[0-9]){5,}"
     r";\b\d{3}-\d{3}-\d{4}\b"
 )
 
@@ -92,6 +93,7 @@ class Settings(BaseSettings):
         default_factory=lambda: _split(DEFAULT_CONTRACT_NUMBER_PATTERNS, ";")
     )
     vip_followers: int = Field(default=10000, ge=0)
+    public_contact_data: Annotated[list[str], NoDecode] = []
     oncall_rota: Annotated[list[str], NoDecode] = []
 
     database_url: str = "sqlite:///servicekanal.db"
@@ -119,7 +121,9 @@ class Settings(BaseSettings):
     def _comma_list(cls, value: Any) -> Any:
         return _split(value, ",")
 
-    @field_validator("x_keyword_queries", "contract_number_patterns", mode="before")
+    @field_validator(
+        "x_keyword_queries", "contract_number_patterns", "public_contact_data", mode="before"
+    )
     @classmethod
     def _semicolon_list(cls, value: Any) -> Any:
         return _split(value, ";")

@@ -19,8 +19,18 @@ from sqlmodel import Session
 from bot import slack
 from bot.cards import CardRefresher, card_view, customer_message_view
 from bot.clock import Clock, system_clock
+from bot.pii import PiiDetector
 from bot.present import Presenter
-from bot.x import Tweet, TweetBatch, XClient, XError, XRateLimited, XRefused, XUser
+from bot.x import (
+    DirectMessage,
+    Tweet,
+    TweetBatch,
+    XClient,
+    XError,
+    XRateLimited,
+    XRefused,
+    XUser,
+)
 from store import cursors
 from store import tickets as queries
 from store.db import session_scope
@@ -29,6 +39,9 @@ from store.models import Channel, Customer, Direction, Message, Ticket, TicketSo
 log = logging.getLogger(__name__)
 
 MENTIONS_STREAM = "mentions"
+DM_STREAM = "dm"
+DM_WINDOW = timedelta(minutes=15)
+DM_REQUESTS_PER_WINDOW = 15  # X: GET /2/dm_events, 15 requests per 15 minutes per user
 REOPEN_WINDOW = timedelta(days=7)
 CHUNK = 100
 MAX_BACKOFF = timedelta(minutes=5)
@@ -99,11 +112,14 @@ class Ingest:
         backfill: timedelta = timedelta(hours=24),
         vip_followers: int = 10_000,
         is_open: Callable[[datetime], bool] = lambda _at: True,
+        pii: PiiDetector | None = None,
         clock: Clock = system_clock,
         notify: Callable[[], None] = lambda: None,
     ) -> None:
         self._engine = engine
         self._is_open = is_open
+        self._pii = pii or PiiDetector()
+        self._dm_requests: list[datetime] = []
         self._x = x
         self._brand = brand
         self._presenter = presenter
@@ -119,6 +135,133 @@ class Ingest:
         self.last_success: datetime | None = None
 
     # -- polling -------------------------------------------------------------------------
+
+    def poll_dms(self) -> IngestResult:
+        """Read new direct messages to the brand account, within X's 15 reads per 15 minutes."""
+        now = self._clock()
+        blocked = self._blocked_until.get(DM_STREAM)
+        if blocked is not None and blocked > now:
+            return IngestResult()
+        self._dm_requests = [t for t in self._dm_requests if now - t < DM_WINDOW]
+        budget = DM_REQUESTS_PER_WINDOW - len(self._dm_requests)
+        if budget <= 0:
+            return IngestResult()
+        with session_scope(self._engine) as session:
+            since = cursors.since_id(session=session, name=DM_STREAM)
+        try:
+            batch = self._x.dm_events(after_id=since, max_requests=budget)
+        except XError as exc:
+            self._dm_requests.append(now)
+            self._back_off(DM_STREAM, exc, now)
+            return IngestResult()
+        self._dm_requests.extend([now] * max(1, batch.requests))
+        self._failures.pop(DM_STREAM, None)
+        messages = batch.messages
+        if since is None:  # the very first poll imports only the backfill window
+            messages = [m for m in messages if m.created_at >= now - self._backfill]
+        result = self.store_dms(messages)
+        if batch.complete and batch.newest_id is not None:
+            with session_scope(self._engine) as session:
+                cursors.advance(session=session, name=DM_STREAM, newest_id=batch.newest_id, now=now)
+        return result
+
+    def store_dms(self, messages: Sequence[DirectMessage]) -> IngestResult:
+        """Store DMs from customers (oldest first) in their open ticket, or open a `dm` ticket."""
+        result = IngestResult(fetched=len(messages))
+        with session_scope(self._engine) as session:
+            stored = queries.stored_external_ids(
+                session=session, channel=Channel.DM, external_ids=[m.id for m in messages]
+            )
+            for dm in messages:
+                if dm.sender.id == self._brand.id:
+                    result.skipped += 1  # our own DMs are stored when they are sent
+                elif dm.id in stored:
+                    result.duplicates += 1
+                else:
+                    stored.add(dm.id)
+                    self._store_dm(session, dm, result)
+        self._notify()
+        return result
+
+    def _store_dm(self, session: Session, dm: DirectMessage, result: IngestResult) -> None:
+        now = self._clock()
+        customer = queries.upsert_customer(
+            session=session,
+            x_user_id=dm.sender.id,
+            username=dm.sender.username,
+            name=dm.sender.name,
+            followers=dm.sender.followers,
+            verified=dm.sender.verified,
+            now=now,
+        )
+        assert customer.id is not None
+        ticket = queries.open_ticket_of_customer(session=session, customer_id=customer.id)
+        new = ticket is None
+        if ticket is None:
+            ticket = Ticket(
+                customer_id=customer.id,
+                source=TicketSource.DM,
+                channel_id=self._channel,
+                out_of_hours=not self._is_open(now),
+                previous_ticket_id=(
+                    latest.id
+                    if (
+                        latest := queries.latest_ticket_of_customer(
+                            session=session, customer_id=customer.id
+                        )
+                    )
+                    else None
+                ),
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(ticket)
+            session.flush()
+        assert ticket.id is not None
+        message = Message(
+            ticket_id=ticket.id,
+            direction=Direction.IN,
+            channel=Channel.DM,
+            external_id=dm.id,
+            author_x_id=dm.sender.id,
+            text=dm.text,
+            created_at=dm.created_at,
+            stored_at=now,
+        )
+        session.add(message)
+        session.flush()
+        if new:
+            card = card_view(
+                session=session,
+                ticket=ticket,
+                vip_followers=self._vip_followers,
+                customer=customer,
+                opening=message,
+                mask=self._pii.mask,
+            )
+            slack.post_card(
+                session=session,
+                ticket_id=ticket.id,
+                channel=self._channel,
+                message=self._presenter.ticket_card(card),
+                now=now,
+            )
+            result.new_tickets.append(ticket.id)
+            return
+        view = customer_message_view(
+            message=message,
+            customer=customer,
+            vip_followers=self._vip_followers,
+            mask=self._pii.mask,
+        )
+        slack.post_in_thread(
+            session=session,
+            ticket_id=ticket.id,
+            message=self._presenter.customer_message(view),
+            now=now,
+            message_id=message.id,
+        )
+        result.joined += 1
 
     def poll(self) -> IngestResult:
         """One round: mentions, then every keyword query."""
@@ -257,6 +400,7 @@ class Ingest:
             batch.customers[tweet.author.id] = customer
             batch.first_timers.add(customer.id)
         match = self._find_ticket(session, tweet, customer, batch)
+        has_pii = self._pii.contains(tweet.text)
         if match.ticket is not None:
             message = self._add_message(session, match.ticket, tweet, mentioned, need_id=True)
             if match.reopen:
@@ -264,6 +408,10 @@ class Ingest:
                 result.reopened += 1
             else:
                 result.joined += 1
+                if has_pii and not match.ticket.has_pii:
+                    match.ticket.has_pii = True  # the card offers to move to DM
+                    session.add(match.ticket)
+                    self._cards.refresh(session=session, ticket=match.ticket, now=now)
             view = customer_message_view(
                 message=message,
                 customer=customer,
@@ -286,6 +434,7 @@ class Ingest:
             conversation_id=tweet.conversation_id or tweet.id,
             channel_id=self._channel,
             is_fail=is_fail_tweet(tweet),
+            has_pii=has_pii,
             out_of_hours=not self._is_open(now),
             previous_ticket_id=match.previous.id if match.previous else None,
             created_at=now,

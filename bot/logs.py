@@ -1,11 +1,11 @@
-"""Logging set-up: text or JSON lines, with secrets redacted from every line."""
+"""Logging set-up: text or JSON lines; secrets redacted and personal data masked in every line."""
 
 from __future__ import annotations
 
 import json
 import logging
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 REDACTED = "[redacted]"
@@ -27,10 +27,17 @@ class RedactingFormatter(logging.Formatter):
     exception texts and tracebacks.
     """
 
-    def __init__(self, secrets: Iterable[str], *, json_lines: bool) -> None:
+    def __init__(
+        self,
+        secrets: Iterable[str],
+        *,
+        json_lines: bool,
+        mask: Callable[[str], str] | None = None,
+    ) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
         self._secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
         self._json = json_lines
+        self._mask = mask
 
     def format(self, record: logging.LogRecord) -> str:
         if self._json:
@@ -48,17 +55,19 @@ class RedactingFormatter(logging.Formatter):
         return self.redact(line)
 
     def redact(self, line: str) -> str:
-        """Replace every secret in `line`."""
+        """Replace every secret in `line`, and mask personal data."""
         for secret in self._secrets:
             if secret in line:
                 line = line.replace(secret, REDACTED)
-        return line
+        return self._mask(line) if self._mask is not None else line
 
 
-def configure(*, level: str, fmt: str, secrets: Iterable[str]) -> None:
-    """Send logs to stderr in the chosen format, secrets redacted."""
+def configure(
+    *, level: str, fmt: str, secrets: Iterable[str], mask: Callable[[str], str] | None = None
+) -> None:
+    """Send logs to stderr in the chosen format, secrets redacted, personal data masked."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(RedactingFormatter(secrets, json_lines=fmt == "json"))
+    handler.setFormatter(RedactingFormatter(secrets, json_lines=fmt == "json", mask=mask))
     root = logging.getLogger()
     for existing in list(root.handlers):
         root.removeHandler(existing)

@@ -64,6 +64,7 @@ class CardView:
     status_note: str | None = None
     followup_due: datetime | None = None
     overdue: bool = False
+    reveal_id: int | None = None  # the text is masked; this message can be revealed
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,8 @@ class CustomerMessageView:
     url: str | None
     created_at: datetime
     reopened: bool = False
+    direct: bool = False  # a DM, not a tweet
+    reveal_id: int | None = None  # the text is masked; this message can be revealed
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,20 @@ class ReplySentView:
     url: str | None
     kind: str = "tweet"
     approved_by: str | None = None
+    reveal_id: int | None = None  # the text is masked; this message can be revealed
+
+
+@dataclass(frozen=True)
+class ApprovalView:
+    """A trainee's reply waiting for a lead (or the decision about it)."""
+
+    reply_id: int
+    ticket_id: int
+    trainee_slack_id: str
+    text: str
+    state: str  # awaiting_approval, sent, rejected, failed
+    lead_slack_id: str | None = None
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -155,4 +172,8 @@ class Presenter(Protocol):
 
     def escalation(self, escalation: EscalationView) -> SlackMessage:
         """A page, for the on-call DM and the escalation channel."""
+        ...
+
+    def approval(self, approval: ApprovalView) -> SlackMessage:
+        """A trainee's reply for a lead to approve, or what became of it."""
         ...

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -26,7 +26,8 @@ from bot.cards import CardRefresher
 from bot.clock import Clock, system_clock
 from bot.errors import Refused
 from bot.followups import Promise, detect_promise
-from bot.present import ActivityView, Presenter, ReplySentView
+from bot.pii import PiiDetector
+from bot.present import ActivityView, ApprovalView, Presenter, ReplySentView
 from bot.roster import Member
 from bot.tickets import Tickets
 from bot.x import XClient, XError, XRateLimited, XRefused, XUnavailable, XUser
@@ -41,6 +42,8 @@ from store.models import (
     Reply,
     ReplyKind,
     ReplyState,
+    Role,
+    Ticket,
     TicketSource,
     TicketState,
 )
@@ -48,6 +51,12 @@ from store.models import (
 log = logging.getLogger(__name__)
 
 MAX_WEIGHTED_LENGTH = 280
+MAX_DM_LENGTH = 10_000  # X's limit for a direct message
+MOVE_TO_DM_CANNED = "dm-bitte"  # a lead's own wording, if they added a canned answer by this name
+MOVE_TO_DM_TEXT = (
+    "Bitte lösche deinen Tweet, er enthält persönliche Daten. Wir schreiben dir per DM. "
+    "Please delete your tweet, it shows personal data; we'll continue by DM."
+)
 DUPLICATE = "duplicate content"
 NOT_SUMMONED = "not been mentioned"
 # How long a reply may stay unconfirmed before it is checked in X and sent again.
@@ -55,6 +64,14 @@ SETTLE_AFTER = timedelta(seconds=30)
 MAX_ATTEMPTS = 5
 _URL = re.compile(r"https?://\S+")
 _LEADING_MENTIONS = re.compile(r"^(?:@\w{1,15}\s+)+")
+
+
+def _contact_key(text: str) -> str:
+    """A phone number by its digits (+49 171 … and 0171 … alike), anything else lower-cased."""
+    digits = re.sub(r"\D", "", text)
+    if "@" not in text and len(digits) >= 6:
+        return digits.removeprefix("49").removeprefix("0")
+    return text.strip().lower()
 
 
 def wall_minutes(start: datetime, end: datetime) -> float:
@@ -77,14 +94,16 @@ def same_text(ours: str, theirs: str) -> bool:
 
 @dataclass(frozen=True)
 class Checked:
-    """A reply that passed every check, with what still needs the agent's confirmation."""
+    """An answer that passed every check, with what still needs the agent's confirmation."""
 
     ticket_id: int
     body: str
     text: str
     weighted_length: int
-    in_reply_to: str
+    in_reply_to: str | None
     warnings: list[str] = field(default_factory=list)
+    kind: str = ReplyKind.TWEET
+    recipient: str | None = None
 
 
 @dataclass(frozen=True)
@@ -113,7 +132,7 @@ class ReplyResult:
 
 
 class Replies:
-    """Public replies to customers."""
+    """Answers to customers: public replies and DMs."""
 
     def __init__(
         self,
@@ -129,6 +148,8 @@ class Replies:
         allow_unsummoned: bool,
         automaton: Member,
         zone: ZoneInfo,
+        pii: PiiDetector | None = None,
+        public_contacts: Sequence[str] = (),
         business_minutes: Callable[[datetime, datetime], float] = wall_minutes,
         clock: Clock = system_clock,
         notify: Callable[[], None] = lambda: None,
@@ -146,6 +167,8 @@ class Replies:
         self._allow_unsummoned = allow_unsummoned
         self._automaton = automaton
         self._zone = zone
+        self._pii = pii or PiiDetector()
+        self._public_contacts = {_contact_key(contact) for contact in public_contacts}
         self._business_minutes = business_minutes
         self._clock = clock
         self._notify = notify
@@ -170,34 +193,45 @@ class Replies:
         )
 
     def signature(self, member: Member) -> str:
-        """The mark appended to every public reply, e.g. ` ^AS`."""
+        """The mark appended to every answer, e.g. ` ^AS`."""
         return self._signature_format.format(initials=member.initials)
 
     def from_canned(self, *, ticket_id: int, name: str, member: Member) -> str:
         """A canned answer filled in for this ticket's customer and this agent."""
         answer = self._canned.get(name)
+        return self._fill(ticket_id, answer.text, member)
+
+    def fill(self, *, ticket_id: int, text: str, member: Member) -> str:
+        """`{name}` and `{agent}` filled in for this ticket's customer and this agent."""
+        return self._fill(ticket_id, text, member)
+
+    def _fill(self, ticket_id: int, text: str, member: Member) -> str:
         with session_scope(self._engine, readonly=True) as session:
             ticket = Tickets.get(session, ticket_id)
             customer = session.get(Customer, ticket.customer_id)
             assert customer is not None
             customer_name = customer.name or f"@{customer.username}"
         return expand(
-            answer.text, customer=customer_name, agent=member.name.split()[0] if member.name else ""
+            text, customer=customer_name, agent=member.name.split()[0] if member.name else ""
         )
 
+    def _may_answer(self, session: Session, ticket_id: int, member: Member) -> Ticket:
+        ticket = Tickets.get(session, ticket_id)
+        if ticket.state == TicketState.RESOLVED and ticket.resolved_by != member.user_id:
+            raise Refused(
+                f"#{ticket_id} was resolved by <@{ticket.resolved_by}>; reopen it to answer."
+            )
+        if ticket.owner_slack_id not in (None, member.user_id):
+            raise Tickets.held_by_other(ticket)
+        return ticket
+
     def check(self, *, ticket_id: int, body: str, member: Member) -> Checked:
-        """Every check a reply must pass; refuses with the reason, or lists the warnings."""
+        """Every check a public reply must pass; refuses with the reason, or lists warnings."""
         body = body.strip()
         if not body:
             raise Refused("The reply is empty: write what the customer should read.")
         with session_scope(self._engine, readonly=True) as session:
-            ticket = Tickets.get(session, ticket_id)
-            if ticket.state == TicketState.RESOLVED and ticket.resolved_by != member.user_id:
-                raise Refused(
-                    f"#{ticket_id} was resolved by <@{ticket.resolved_by}>; reopen it to answer."
-                )
-            if ticket.owner_slack_id not in (None, member.user_id):
-                raise Tickets.held_by_other(ticket)
+            ticket = self._may_answer(session, ticket_id, member)
             newest = queries.newest_customer_tweet(session=session, ticket_id=ticket_id)
             if newest is None or newest.external_id is None:
                 raise Refused(f"#{ticket_id} has no customer tweet to reply to; use `/dm`.")
@@ -211,6 +245,13 @@ class Replies:
                 f"The reply is {over} character{'s' if over != 1 else ''} too long: "
                 f"{parsed.weightedLength} of {MAX_WEIGHTED_LENGTH} as X counts them "
                 f"(links count 23, emoji and CJK 2), including your signature “{signature}”."
+            )
+        findings = [f for f in self._pii.find(body) if not self._is_public_contact(f.text)]
+        if findings:
+            named = ", ".join(f"{f.label} “{f.text}”" for f in findings)
+            raise Refused(
+                f"The reply contains personal data and would be public: {named}. "
+                f"Nothing was sent. Send it as a DM instead (`/dm {ticket_id} …`)."
             )
         warnings = []
         if extract_urls(body):
@@ -233,6 +274,34 @@ class Replies:
             warnings=warnings,
         )
 
+    def _is_public_contact(self, found: str) -> bool:
+        """The team's own hotline or address (PUBLIC_CONTACT_DATA) may be given publicly."""
+        return _contact_key(found) in self._public_contacts
+
+    def check_dm(self, *, ticket_id: int, body: str, member: Member) -> Checked:
+        """The checks of a DM: personal data is allowed there, the length is X's DM limit."""
+        body = body.strip()
+        if not body:
+            raise Refused("The DM is empty: write what the customer should read.")
+        with session_scope(self._engine, readonly=True) as session:
+            ticket = self._may_answer(session, ticket_id, member)
+            customer = session.get(Customer, ticket.customer_id)
+            assert customer is not None
+        text = body + self.signature(member)
+        if len(text) > MAX_DM_LENGTH:
+            raise Refused(
+                f"The DM is {len(text) - MAX_DM_LENGTH} characters over X's {MAX_DM_LENGTH}."
+            )
+        return Checked(
+            ticket_id=ticket_id,
+            body=body,
+            text=text,
+            weighted_length=len(text),
+            in_reply_to=None,
+            kind=ReplyKind.DM,
+            recipient=customer.x_user_id,
+        )
+
     # -- sending -------------------------------------------------------------------------
 
     def send(
@@ -244,32 +313,38 @@ class Replies:
         confirmed: bool = False,
         canned_name: str | None = None,
     ) -> ReplyResult:
-        """Check and send a public reply; claims the ticket when nobody holds it."""
+        """Check and send a public reply; claims the ticket when nobody holds it.
+
+        A trainee's reply is checked the same way, then waits in the thread for a lead.
+        """
         checked = self.check(ticket_id=ticket_id, body=body, member=member)
         if checked.warnings and not confirmed:
             return ReplyResult("confirm", ticket_id, checked.text, warnings=checked.warnings)
-        now = self._clock()
+        trainee = member.role == Role.TRAINEE
         with session_scope(self._engine) as session:
-            ticket = Tickets.get(session, ticket_id)
-            if ticket.owner_slack_id is None:
-                if not queries.claim(
-                    session=session, ticket_id=ticket_id, agent=member.user_id, now=now
-                ):
-                    ticket = Tickets.get(session, ticket_id)
-                    raise Tickets.held_by_other(ticket)
-                queries.add_event(
-                    session=session,
-                    ticket_id=ticket_id,
-                    kind="claimed",
-                    actor=member.user_id,
-                    now=now,
-                )
-            reply_id = self._queue(session, checked, author=member.user_id, canned_name=canned_name)
-        result = self._attempt(reply_id)
-        if result.status == "sent":
-            promise = detect_promise(checked.body, now=self._clock(), zone=self._zone)
-            return replace(result, promise=promise)
-        return result
+            self._claim_if_unowned(session, ticket_id, member)
+            reply_id = self._queue(
+                session, checked, author=member.user_id, canned_name=canned_name, held=trainee
+            )
+            if trainee:
+                self._post_approval(session, reply_id, checked, member.user_id)
+        if trainee:
+            self._notify()
+            return ReplyResult(
+                "awaiting_approval",
+                ticket_id,
+                checked.text,
+                message="Your reply waits in the thread for a lead's approval.",
+            )
+        return self._with_promise(self._attempt(reply_id), checked.body)
+
+    def send_dm(self, *, ticket_id: int, body: str, member: Member) -> ReplyResult:
+        """Answer the customer by direct message (claims the ticket when nobody holds it)."""
+        checked = self.check_dm(ticket_id=ticket_id, body=body, member=member)
+        with session_scope(self._engine) as session:
+            self._claim_if_unowned(session, ticket_id, member)
+            reply_id = self._queue(session, checked, author=member.user_id)
+        return self._with_promise(self._attempt(reply_id), checked.body)
 
     def send_automatic(self, *, ticket_id: int, body: str) -> ReplyResult:
         """The out-of-hours answer: same checks, signed by the bot, not a first response."""
@@ -282,6 +357,36 @@ class Replies:
             reply_id = self._queue(session, checked, author=self._automaton.user_id, automatic=True)
         return self._attempt(reply_id)
 
+    def ask_to_move_to_dm(self, *, ticket_id: int, member: Member) -> ReplyResult:
+        """The one-click public answer to a tweet with personal data: delete it, DMs follow."""
+        try:
+            body = self.from_canned(ticket_id=ticket_id, name=MOVE_TO_DM_CANNED, member=member)
+        except Refused:
+            body = self._fill(ticket_id, MOVE_TO_DM_TEXT, member)
+        return self.send(
+            ticket_id=ticket_id,
+            body=body,
+            member=member,
+            confirmed=True,
+            canned_name=MOVE_TO_DM_CANNED,
+        )
+
+    def _with_promise(self, result: ReplyResult, body: str) -> ReplyResult:
+        if result.status != "sent":
+            return result
+        return replace(result, promise=detect_promise(body, now=self._clock(), zone=self._zone))
+
+    def _claim_if_unowned(self, session: Session, ticket_id: int, member: Member) -> None:
+        now = self._clock()
+        ticket = Tickets.get(session, ticket_id)
+        if ticket.owner_slack_id is not None:
+            return
+        if not queries.claim(session=session, ticket_id=ticket_id, agent=member.user_id, now=now):
+            raise Tickets.held_by_other(Tickets.get(session, ticket_id))
+        queries.add_event(
+            session=session, ticket_id=ticket_id, kind="claimed", actor=member.user_id, now=now
+        )
+
     def _queue(
         self,
         session: Session,
@@ -290,18 +395,20 @@ class Replies:
         author: str,
         canned_name: str | None = None,
         automatic: bool = False,
+        held: bool = False,
     ) -> int:
         """Write the reply row before X is called, so no outcome can go unrecorded."""
         reply = Reply(
             ticket_id=checked.ticket_id,
-            kind=ReplyKind.TWEET,
+            kind=checked.kind,
             author_slack_id=author,
             body=checked.body,
             text=checked.text,
             in_reply_to_id=checked.in_reply_to,
+            recipient_x_id=checked.recipient,
             canned_name=canned_name,
-            state=ReplyState.SENDING,
-            attempts=1,
+            state=ReplyState.AWAITING_APPROVAL if held else ReplyState.SENDING,
+            attempts=0 if held else 1,
             automatic=automatic,
             created_at=self._clock(),
         )
@@ -310,18 +417,129 @@ class Replies:
         assert reply.id is not None
         return reply.id
 
+    # -- trainees ------------------------------------------------------------------------
+
+    def _post_approval(
+        self, session: Session, reply_id: int, checked: Checked, trainee: str
+    ) -> None:
+        now = self._clock()
+        queries.add_event(
+            session=session,
+            ticket_id=checked.ticket_id,
+            kind="reply_drafted",
+            actor=trainee,
+            detail=str(reply_id),
+            now=now,
+        )
+        slack.post_in_thread(
+            session=session,
+            ticket_id=checked.ticket_id,
+            message=self._presenter.approval(
+                ApprovalView(
+                    reply_id, checked.ticket_id, trainee, checked.text, ReplyState.AWAITING_APPROVAL
+                )
+            ),
+            now=now,
+            dedup_key=f"approval:{reply_id}",
+        )
+
+    def _decide(self, reply_id: int, lead: Member, state: ReplyState) -> Reply:
+        """Take a trainee's reply out of the waiting state, exactly once."""
+        with session_scope(self._engine) as session:
+            taken = session.execute(
+                update(Reply)
+                .where(col(Reply.id) == reply_id)
+                .where(col(Reply.state) == ReplyState.AWAITING_APPROVAL)
+                .values(state=state, approved_by=lead.user_id, attempts=Reply.attempts + 1)
+            )
+            reply = session.get(Reply, reply_id)
+            if reply is None:
+                raise Refused("There is no such reply.")
+            if taken.rowcount != 1:  # type: ignore[attr-defined]
+                decided = f" by <@{reply.approved_by}>" if reply.approved_by else ""
+                raise Refused(f"That reply was decided already{decided}.")
+            return reply
+
+    def approve(self, *, reply_id: int, lead: Member) -> ReplyResult:
+        """A lead approves a trainee's reply: it goes out, with the trainee's initials."""
+        reply = self._decide(reply_id, lead, ReplyState.SENDING)
+        self._show_decision(reply, lead, ReplyState.SENT, None, "reply_approved")
+        result = self._attempt(reply_id)
+        if result.status == "failed":
+            self._show_decision(reply, lead, ReplyState.FAILED, result.message, None)
+        return result
+
+    def reject(self, *, reply_id: int, lead: Member, note: str) -> None:
+        """A lead returns a trainee's reply with a comment; nothing is sent."""
+        if not note.strip():
+            raise Refused("Say what should change, so the trainee can learn from it.")
+        reply = self._decide(reply_id, lead, ReplyState.REJECTED)
+        with session_scope(self._engine) as session:
+            session.execute(
+                update(Reply).where(col(Reply.id) == reply_id).values(error=note.strip()[:300])
+            )
+        self._show_decision(reply, lead, ReplyState.REJECTED, note.strip(), "reply_rejected")
+
+    def _show_decision(
+        self, reply: Reply, lead: Member, state: ReplyState, note: str | None, event: str | None
+    ) -> None:
+        assert reply.id is not None
+        now = self._clock()
+        view = ApprovalView(
+            reply.id, reply.ticket_id, reply.author_slack_id, reply.text, state, lead.user_id, note
+        )
+        with session_scope(self._engine) as session:
+            if event is not None:
+                queries.add_event(
+                    session=session,
+                    ticket_id=reply.ticket_id,
+                    kind=event,
+                    actor=lead.user_id,
+                    detail=str(reply.id),
+                    now=now,
+                )
+            slack.update_posted(
+                session=session,
+                dedup_key=f"approval:{reply.id}",
+                message=self._presenter.approval(view),
+                now=now,
+            )
+            if state == ReplyState.REJECTED:
+                slack.post_in_thread(
+                    session=session,
+                    ticket_id=reply.ticket_id,
+                    message=self._presenter.activity(
+                        ActivityView(
+                            reply.ticket_id,
+                            "reply_rejected",
+                            lead.user_id,
+                            reply.author_slack_id,
+                            note,
+                        )
+                    ),
+                    now=now,
+                )
+        self._notify()
+
+    # -- one attempt ---------------------------------------------------------------------
+
     def _attempt(self, reply_id: int) -> ReplyResult:
         """Call X once for a reply row that is `sending`, and record what came of it."""
         with session_scope(self._engine, readonly=True) as session:
             reply = session.get(Reply, reply_id)
-            assert reply is not None and reply.in_reply_to_id is not None
+            assert reply is not None
         try:
-            tweet_id = self._x.post_reply(reply.text, in_reply_to=reply.in_reply_to_id)
+            if reply.kind == ReplyKind.DM:
+                assert reply.recipient_x_id is not None
+                external_id = self._x.send_dm(reply.recipient_x_id, reply.text)
+            else:
+                assert reply.in_reply_to_id is not None
+                external_id = self._x.post_reply(reply.text, in_reply_to=reply.in_reply_to_id)
         except XRefused as exc:
             if DUPLICATE in exc.detail and reply.attempts > 1:
                 # A resend of a reply whose first answer was lost: X says it is there.
                 return self._reconcile(reply, assume_posted=True)
-            return self._fail(reply, _explain(exc))
+            return self._fail(reply, _explain(exc, dm=reply.kind == ReplyKind.DM))
         except XRateLimited as exc:
             return self._fail(reply, _explain(exc))
         except XUnavailable as exc:
@@ -330,28 +548,39 @@ class Replies:
             log.warning("reply %s: X gave no clear answer (%s); checking", reply_id, exc)
             self._set_state(reply_id, ReplyState.UNKNOWN, str(exc))
             return self._reconcile(reply, assume_posted=False)
-        return self._record_sent(reply, tweet_id)
+        return self._record_sent(reply, external_id)
 
-    def _reconcile(self, reply: Reply, *, assume_posted: bool) -> ReplyResult:
-        """Look for the reply among the brand's own tweets; record it if it is there."""
-        assert reply.id is not None and reply.in_reply_to_id is not None
-        try:
-            own = self._x.own_replies(self._brand.id, since=reply.created_at - timedelta(minutes=2))
-        except XError as exc:
-            log.warning("reply %s: cannot check X (%s); will check again", reply.id, exc)
-            own = []
+    def _find_on_x(self, reply: Reply) -> str | None:
+        """The id of the reply on X, if it got there after all."""
+        if reply.kind == ReplyKind.DM:
+            assert reply.recipient_x_id is not None
+            for message in self._x.dms_with(reply.recipient_x_id):
+                if message.sender.id == self._brand.id and same_text(reply.text, message.text):
+                    return message.id
+            return None
+        own = self._x.own_replies(self._brand.id, since=reply.created_at - timedelta(minutes=2))
         for tweet in own:
             if tweet.replied_to_id == reply.in_reply_to_id and same_text(reply.text, tweet.text):
-                return self._record_sent(reply, tweet.id)
-        if assume_posted:
-            return self._record_sent(reply, None)
+                return tweet.id
+        return None
+
+    def _reconcile(self, reply: Reply, *, assume_posted: bool) -> ReplyResult:
+        """Look for the reply on X; record it if it is there."""
+        assert reply.id is not None
+        try:
+            found = self._find_on_x(reply)
+        except XError as exc:
+            log.warning("reply %s: cannot check X (%s); will check again", reply.id, exc)
+            found = None
+        if found is not None or assume_posted:
+            return self._record_sent(reply, found)
         self._set_state(reply.id, ReplyState.UNKNOWN, "not found on X yet")
         return ReplyResult(
             "unknown",
             reply.ticket_id,
             reply.text,
             message=(
-                "X did not confirm whether the reply went out. The bot checks again shortly "
+                "X did not confirm whether the answer went out. The bot checks again shortly "
                 "and sends it at most once; the thread will show it."
             ),
         )
@@ -371,35 +600,40 @@ class Replies:
             "failed", reply.ticket_id, reply.text, message=f"Nothing was sent. {why}"
         )
 
-    def _record_sent(self, reply: Reply, tweet_id: str | None) -> ReplyResult:
-        """The reply is on X: store it, move the ticket on, show it in the thread."""
+    def _record_sent(self, reply: Reply, external_id: str | None) -> ReplyResult:
+        """The answer is on X: store it, move the ticket on, show it in the thread."""
         now = self._clock()
-        url = f"https://x.com/{self._brand.username}/status/{tweet_id}" if tweet_id else None
+        dm = reply.kind == ReplyKind.DM
+        url = (
+            None
+            if dm or not external_id
+            else f"https://x.com/{self._brand.username}/status/{external_id}"
+        )
         with session_scope(self._engine) as session:
             stored = session.get(Reply, reply.id)
             assert stored is not None
             if stored.state == ReplyState.SENT:
                 return ReplyResult("sent", reply.ticket_id, reply.text, url=url)  # recorded already
             stored.state = ReplyState.SENT
-            stored.external_id = tweet_id
+            stored.external_id = external_id
             stored.sent_at = now
             stored.error = None
             session.add(stored)
             ticket = Tickets.get(session, reply.ticket_id)
-            session.add(
-                Message(
-                    ticket_id=reply.ticket_id,
-                    direction=Direction.OUT,
-                    channel=Channel.TWEET,
-                    external_id=tweet_id,
-                    conversation_id=ticket.conversation_id,
-                    in_reply_to_id=reply.in_reply_to_id,
-                    author_slack_id=reply.author_slack_id,
-                    text=reply.text,
-                    created_at=now,
-                    stored_at=now,
-                )
+            message = Message(
+                ticket_id=reply.ticket_id,
+                direction=Direction.OUT,
+                channel=Channel.DM if dm else Channel.TWEET,
+                external_id=external_id,
+                conversation_id=None if dm else ticket.conversation_id,
+                in_reply_to_id=reply.in_reply_to_id,
+                author_slack_id=reply.author_slack_id,
+                text=reply.text,
+                created_at=now,
+                stored_at=now,
             )
+            session.add(message)
+            session.flush()
             if not stored.automatic:
                 # The customer heard from a person: the ticket waits for them, promises
                 # made before are kept, and the first-response clock stops.
@@ -415,11 +649,12 @@ class Replies:
             queries.add_event(
                 session=session,
                 ticket_id=reply.ticket_id,
-                kind="auto_answered" if stored.automatic else "replied",
+                kind="auto_answered" if stored.automatic else ("dm_sent" if dm else "replied"),
                 actor=reply.author_slack_id,
                 detail=reply.canned_name,
                 now=now,
             )
+            masked = self._pii.mask(reply.text) if dm else reply.text
             slack.post_in_thread(
                 session=session,
                 ticket_id=reply.ticket_id,
@@ -427,10 +662,11 @@ class Replies:
                     ReplySentView(
                         ticket_id=reply.ticket_id,
                         agent_slack_id=reply.author_slack_id,
-                        text=reply.text,
+                        text=masked,
                         url=url,
-                        kind="auto" if stored.automatic else "tweet",
+                        kind="auto" if stored.automatic else reply.kind,
                         approved_by=reply.approved_by,
+                        reveal_id=message.id if dm and masked != reply.text else None,
                     )
                 ),
                 now=now,
@@ -444,23 +680,22 @@ class Replies:
     # -- background ----------------------------------------------------------------------
 
     def settle(self) -> int:
-        """Resolve replies whose outcome is unknown: found on X, or sent again once.
+        """Resolve answers whose outcome is unknown: found on X, or sent again once.
 
-        Also picks up replies a crash left `sending`. Each row is taken with a conditional
+        Also picks up answers a crash left `sending`. Each row is taken with a conditional
         update, so several replicas never work on the same reply.
         """
         now = self._clock()
         settled = 0
+        due = (col(Reply.checked_at).is_(None)) | (col(Reply.checked_at) <= now - SETTLE_AFTER)
+        waiting = col(Reply.state).in_([ReplyState.UNKNOWN, ReplyState.SENDING])
         with session_scope(self._engine, readonly=True) as session:
             candidates = list(
                 session.exec(
                     select(Reply.id)
-                    .where(col(Reply.state).in_([ReplyState.UNKNOWN, ReplyState.SENDING]))
+                    .where(waiting)
                     .where(col(Reply.created_at) <= now - SETTLE_AFTER)
-                    .where(
-                        (col(Reply.checked_at).is_(None))
-                        | (col(Reply.checked_at) <= now - SETTLE_AFTER)
-                    )
+                    .where(due)
                 )
             )
         for reply_id in candidates:
@@ -468,11 +703,8 @@ class Replies:
                 taken = session.execute(
                     update(Reply)
                     .where(col(Reply.id) == reply_id)
-                    .where(col(Reply.state).in_([ReplyState.UNKNOWN, ReplyState.SENDING]))
-                    .where(
-                        (col(Reply.checked_at).is_(None))
-                        | (col(Reply.checked_at) <= now - SETTLE_AFTER)
-                    )
+                    .where(waiting)
+                    .where(due)
                     .values(state=ReplyState.SENDING, checked_at=now, attempts=Reply.attempts + 1)
                 )
                 if taken.rowcount != 1:  # type: ignore[attr-defined]
@@ -509,8 +741,13 @@ class Replies:
         self._notify()
 
 
-def _explain(exc: XError) -> str:
+def _explain(exc: XError, *, dm: bool = False) -> str:
     """X's refusal in words an agent can act on."""
+    if dm and isinstance(exc, XRefused) and exc.status == 403:
+        return (
+            "X refused the DM: the customer does not accept DMs from us (they need to follow "
+            "us or open their DMs). Ask them publicly to open their DMs."
+        )
     if isinstance(exc, XRateLimited):
         when = f" after {exc.reset_at:%H:%M} UTC" if exc.reset_at else " in a few minutes"
         return f"X's rate limit for posting is used up; try again{when}."

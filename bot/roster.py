@@ -63,11 +63,14 @@ def required_role(kind: str, name: str, text: str = "") -> Role:
             return Role.LEAD
     if kind == "action" and name in LEAD_ACTIONS:
         return Role.LEAD
+    if kind == "view" and name in LEAD_VIEWS:
+        return Role.LEAD
     return Role.TRAINEE
 
 
-# Buttons only leads may press (filled in by the features that add them).
-LEAD_ACTIONS: set[str] = set()
+# Buttons and modals only leads may use: approving and returning trainees' replies.
+LEAD_ACTIONS = frozenset({"reply_approve", "reply_reject"})
+LEAD_VIEWS = frozenset({"reply_reject_modal"})
 
 
 def allows(member: Member, needed: Role) -> bool:

@@ -149,6 +149,28 @@ def refresh_card(*, session: Session, ticket_id: int, message: SlackMessage, now
     )
 
 
+def update_posted(
+    *, session: Session, dedup_key: str, message: SlackMessage, now: datetime
+) -> None:
+    """Change a message posted earlier (found by its queue key) with `chat.update`."""
+    posted = outbox.find_by_key(session=session, dedup_key=dedup_key)
+    if posted is None:
+        raise LookupError(f"nothing was posted as {dedup_key}")
+    if posted.state == OutboxState.PENDING:
+        posted.payload = json.dumps(dict(message), ensure_ascii=False)
+        session.add(posted)
+        return
+    outbox.enqueue(
+        session=session,
+        channel=posted.channel,
+        kind=OutboxKind.UPDATE,
+        payload=dict(message),
+        now=now,
+        ticket_id=posted.ticket_id,
+        parent_id=posted.id,
+    )
+
+
 def post_to_channel(
     *,
     session: Session,

@@ -325,6 +325,23 @@ class Tickets:
         self._done(ticket.owner_slack_id)
         return ticket
 
+    def reveal(self, *, message_id: int, member: Member) -> str:
+        """The unmasked text of a DM, for one agent; who revealed what and when is recorded."""
+        now = self._clock()
+        with session_scope(self._engine) as session:
+            message = session.get(Message, message_id)
+            if message is None:
+                raise Refused("That message no longer exists.")
+            queries.add_event(
+                session=session,
+                ticket_id=message.ticket_id,
+                kind="revealed",
+                actor=member.user_id,
+                detail=f"message {message_id}",
+                now=now,
+            )
+            return message.text
+
     def ticket_for_thread(self, *, channel: str, ts: str) -> int | None:
         """The ticket whose card (or thread) a message belongs to."""
         with session_scope(self._engine) as session:

@@ -32,6 +32,7 @@ TWEET_FIELDS = [
 ]
 USER_FIELDS = ["username", "name", "public_metrics", "verified"]
 EXPANSIONS = ["author_id", "referenced_tweets.id"]
+DM_FIELDS = ["id", "text", "event_type", "created_at", "sender_id", "dm_conversation_id"]
 PAGE_SIZE = 100
 
 
@@ -81,6 +82,27 @@ class TweetBatch:
 
     tweets: list[Tweet] = field(default_factory=list)
     newest_id: str | None = None
+
+
+@dataclass(frozen=True)
+class DirectMessage:
+    """A direct message between the brand account and someone."""
+
+    id: str
+    text: str
+    sender: XUser
+    created_at: datetime
+    conversation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class DirectMessageBatch:
+    """New DMs of one poll, oldest first; `complete` is False when the budget ran out."""
+
+    messages: list[DirectMessage] = field(default_factory=list)
+    newest_id: str | None = None
+    complete: bool = True
+    requests: int = 0  # how many of X's scarce DM reads this took
 
 
 @dataclass(frozen=True)
@@ -225,6 +247,35 @@ def map_tweets(body: Mapping[str, Any]) -> list[Tweet]:
     return tweets
 
 
+def map_direct_messages(body: Mapping[str, Any]) -> list[DirectMessage]:
+    """Map a page of X's DM events (newest first, as X sends them); malformed ones skipped."""
+    users: dict[str, XUser] = {}
+    for raw_user in (body.get("includes") or {}).get("users") or []:
+        try:
+            user = _map_user(raw_user)
+        except (KeyError, TypeError, ValueError):
+            continue
+        users[user.id] = user
+    messages = []
+    for raw in body.get("data") or []:
+        try:
+            if raw.get("event_type", "MessageCreate") != "MessageCreate":
+                continue
+            sender = str(raw["sender_id"])
+            messages.append(
+                DirectMessage(
+                    id=str(raw["id"]),
+                    text=str(raw.get("text") or ""),
+                    sender=users.get(sender) or XUser(id=sender, username=sender),
+                    created_at=_parse_time(raw.get("created_at")),
+                    conversation_id=raw.get("dm_conversation_id"),
+                )
+            )
+        except (KeyError, TypeError, ValueError, AttributeError):
+            log.warning("skipping a malformed DM event from X (id=%s)", _safe_id(raw))
+    return messages
+
+
 def _safe_id(raw: Any) -> str:
     return str(raw.get("id", "?"))[:32] if isinstance(raw, Mapping) else "?"
 
@@ -352,6 +403,73 @@ class XClient:
             if not token:
                 break
         return found
+
+    def send_dm(self, participant_id: str, text: str) -> str:
+        """Send a direct message to a user (`POST /2/dm_conversations/with/:id/messages`)."""
+        body = self._call(
+            self._client.create_direct_message,
+            participant_id=participant_id,
+            text=text,
+            user_auth=True,
+        )
+        try:
+            return str(body["data"]["dm_event_id"])
+        except (KeyError, TypeError):
+            raise XUnavailable("malformed DM answer") from None
+
+    def dm_events(self, *, after_id: str | None, max_requests: int) -> DirectMessageBatch:
+        """DMs newer than `after_id`, oldest first (`GET /2/dm_events`, newest first by X).
+
+        X has no `since_id` for DMs, so pages are read until an already-seen id appears, at
+        most `max_requests` of them (X allows 15 per 15 minutes); the batch says whether it
+        reached the old ones.
+        """
+        found: dict[str, DirectMessage] = {}
+        newest: str | None = None
+        token: str | None = None
+        requests = 0
+        for _ in range(max(0, max_requests)):
+            params: dict[str, Any] = {
+                "dm_event_fields": DM_FIELDS,
+                "event_types": "MessageCreate",
+                "expansions": ["sender_id"],
+                "user_fields": USER_FIELDS,
+                "max_results": PAGE_SIZE,
+                "user_auth": True,
+            }
+            if token:
+                params["pagination_token"] = token
+            body = self._call(self._client.get_direct_message_events, **params)
+            page = map_direct_messages(body)
+            if newest is None and page:
+                newest = page[0].id
+            reached_old = False
+            for message in page:
+                if after_id is not None and int(message.id) <= int(after_id):
+                    reached_old = True
+                    break
+                found[message.id] = message
+            token = (body.get("meta") or {}).get("next_token")
+            requests += 1
+            if reached_old or not token:
+                ordered = sorted(found.values(), key=lambda m: int(m.id))
+                return DirectMessageBatch(ordered, newest or after_id, True, requests)
+        ordered = sorted(found.values(), key=lambda m: int(m.id))
+        return DirectMessageBatch(ordered, newest or after_id, False, requests)
+
+    def dms_with(self, participant_id: str) -> list[DirectMessage]:
+        """The latest DMs with one user (to find a DM whose answer was lost)."""
+        body = self._call(
+            self._client.get_direct_message_events,
+            participant_id=participant_id,
+            dm_event_fields=DM_FIELDS,
+            event_types="MessageCreate",
+            expansions=["sender_id"],
+            user_fields=USER_FIELDS,
+            max_results=PAGE_SIZE,
+            user_auth=True,
+        )
+        return map_direct_messages(body)
 
     def _all_pages(
         self,

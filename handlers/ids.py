@@ -39,3 +39,18 @@ PROMISE_CONFIRM = "promise_confirm"
 ESCALATE_MODAL = "escalate_modal"
 ESCALATE_REASON_BLOCK = "reason"
 ESCALATE_REASON = "reason"
+
+# Personal data and DMs.
+REVEAL = "reveal_message"  # show a masked DM unmasked, to the one who clicks (audited)
+DM_BUTTON = "ticket_dm"  # on cards with personal data or found by keyword: answer by DM
+ASK_DELETE = "ticket_ask_delete"  # on cards with personal data: ask to delete, move to DM
+DM_MODAL = "dm_modal"
+DM_TEXT_BLOCK = "dm_text"
+DM_TEXT = "text"
+
+# Trainees' replies wait for a lead.
+APPROVE = "reply_approve"
+REJECT = "reply_reject"
+REJECT_MODAL = "reply_reject_modal"
+REJECT_NOTE_BLOCK = "note"
+REJECT_NOTE = "note"

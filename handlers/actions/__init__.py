@@ -6,7 +6,7 @@ from slack_bolt import App
 
 from bot.services import Services
 from handlers import ids
-from handlers.actions import card, reply_confirm
+from handlers.actions import approval, card, privacy, reply_confirm
 from handlers.views import followup_modal, reply_modal
 
 
@@ -21,3 +21,8 @@ def register(app: App, services: Services) -> None:
     app.action(ids.REPLY_CONFIRM)(reply_confirm.make_handle_reply_confirm(services))
     app.action(ids.REPLY_CANCEL)(reply_confirm.handle_reply_cancel)
     app.action(ids.CANNED_PICK)(reply_modal.make_handle_canned_pick(services))
+    app.action(ids.REVEAL)(privacy.make_handle_reveal(services))
+    app.action(ids.ASK_DELETE)(privacy.make_handle_ask_delete(services))
+    app.action(ids.DM_BUTTON)(privacy.make_handle_dm_button(services))
+    app.action(ids.APPROVE)(approval.make_handle_approve(services))
+    app.action(ids.REJECT)(approval.make_handle_reject(services))

@@ -7,6 +7,7 @@ from typing import Any
 from bot.present import (
     TICKET_EVENT_TYPE,
     ActivityView,
+    ApprovalView,
     CardView,
     CustomerMessageView,
     CustomerView,
@@ -106,6 +107,57 @@ def card_buttons(ticket_id: int, *, resolved: bool) -> dict[str, Any]:
     }
 
 
+def text_section(text: str, reveal_id: int | None) -> dict[str, Any]:
+    """Customer text as a quote; a masked DM gets a Reveal button."""
+    section: dict[str, Any] = {
+        "type": "section",
+        "text": {"type": "mrkdwn", "text": quote(text) or " "},
+    }
+    if reveal_id is not None:
+        section["accessory"] = {
+            "type": "button",
+            "text": {"type": "plain_text", "text": "Reveal"},
+            "action_id": ids.REVEAL,
+            "value": str(reveal_id),
+            "confirm": {
+                "title": {"type": "plain_text", "text": "Show personal data?"},
+                "text": {
+                    "type": "mrkdwn",
+                    "text": "Only you will see it, and who revealed what is recorded.",
+                },
+                "confirm": {"type": "plain_text", "text": "Reveal"},
+                "deny": {"type": "plain_text", "text": "Cancel"},
+            },
+        }
+    return section
+
+
+def privacy_buttons(card: CardView) -> dict[str, Any] | None:
+    """On cards with personal data or found by keyword: move the conversation to a DM."""
+    elements = []
+    if card.has_pii and card.source != "dm":
+        elements.append(
+            {
+                "type": "button",
+                "text": {"type": "plain_text", "text": "Ask to delete, continue by DM"},
+                "action_id": ids.ASK_DELETE,
+                "value": str(card.ticket_id),
+            }
+        )
+    if (card.has_pii or card.source == "keyword") and card.state != "resolved":
+        elements.append(
+            {
+                "type": "button",
+                "text": {"type": "plain_text", "text": "Answer by DM"},
+                "action_id": ids.DM_BUTTON,
+                "value": str(card.ticket_id),
+            }
+        )
+    if not elements:
+        return None
+    return {"type": "actions", "block_id": f"privacy_{card.ticket_id}", "elements": elements}
+
+
 def ticket_card(card: CardView) -> SlackMessage:
     """The card that opens a ticket's thread in the support channel."""
     header = f"*#{card.ticket_id}* · {STATE_LABELS.get(card.state, card.state)}"
@@ -127,7 +179,7 @@ def ticket_card(card: CardView) -> SlackMessage:
     blocks: list[dict[str, Any]] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": header}},
         {"type": "section", "text": {"type": "mrkdwn", "text": customer_line(card.customer)}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": quote(card.text) or " "}},
+        text_section(card.text, card.reveal_id),
         {"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(context)}]},
     ]
     flags = card_flags(card)
@@ -135,6 +187,9 @@ def ticket_card(card: CardView) -> SlackMessage:
         blocks.append(
             {"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(flags)}]}
         )
+    privacy = privacy_buttons(card)
+    if privacy is not None:
+        blocks.append(privacy)
     blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": status_line(card)}})
     blocks.append(card_buttons(card.ticket_id, resolved=card.state == "resolved"))
     return {
@@ -151,7 +206,7 @@ def ticket_card(card: CardView) -> SlackMessage:
 
 def customer_message(message: CustomerMessageView) -> SlackMessage:
     """A later customer message, posted in the card's thread."""
-    lead = f"↩️ {customer_line(message.customer)}"
+    lead = f"{'✉️ DM from' if message.direct else '↩️'} {customer_line(message.customer)}"
     if message.reopened:
         lead = f"🔁 *Ticket #{message.ticket_id} reopened* — the customer wrote again.\n" + lead
     context = [f"🕒 {slack_date(message.created_at)}"]
@@ -163,7 +218,7 @@ def customer_message(message: CustomerMessageView) -> SlackMessage:
         ),
         "blocks": [
             {"type": "section", "text": {"type": "mrkdwn", "text": lead}},
-            {"type": "section", "text": {"type": "mrkdwn", "text": quote(message.text) or " "}},
+            text_section(message.text, message.reveal_id),
             {"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(context)}]},
         ],
     }
@@ -183,9 +238,54 @@ def reply_sent(reply: ReplySentView) -> SlackMessage:
         "text": f"#{reply.ticket_id} answered: {escape_within(reply.text, 150)}",
         "blocks": [
             {"type": "section", "text": {"type": "mrkdwn", "text": lead}},
-            {"type": "section", "text": {"type": "mrkdwn", "text": quote(reply.text) or " "}},
+            text_section(reply.text, reply.reveal_id),
         ],
     }
+
+
+def approval(view: ApprovalView) -> SlackMessage:
+    """A trainee's reply in the thread: Approve / Return for leads, or what became of it."""
+    trainee, lead = f"<@{view.trainee_slack_id}>", f"<@{view.lead_slack_id}>"
+    heads = {
+        "awaiting_approval": f"🎓 {trainee} wrote a reply; a lead approves it before it goes out.",
+        "sent": f"✅ {lead} approved {trainee}'s reply; it is on its way.",
+        "rejected": f"↩️ {lead} returned {trainee}'s reply.",
+        "failed": f"⚠️ {trainee}'s approved reply could not be sent.",
+    }
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": heads.get(view.state, view.state)}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": quote(view.text) or " "}},
+    ]
+    if view.note:
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": escape_within(view.note, 500)}],
+            }
+        )
+    if view.state == "awaiting_approval":
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": f"approval_{view.reply_id}",
+                "elements": [
+                    {
+                        "type": "button",
+                        "text": {"type": "plain_text", "text": "Approve & send"},
+                        "style": "primary",
+                        "action_id": ids.APPROVE,
+                        "value": str(view.reply_id),
+                    },
+                    {
+                        "type": "button",
+                        "text": {"type": "plain_text", "text": "Return with comment"},
+                        "action_id": ids.REJECT,
+                        "value": str(view.reply_id),
+                    },
+                ],
+            }
+        )
+    return {"text": f"#{view.ticket_id}: a trainee's reply ({view.state})", "blocks": blocks}
 
 
 def note(view: NoteView) -> SlackMessage:
@@ -209,6 +309,7 @@ def activity(view: ActivityView) -> SlackMessage:
         "resolved": f"✅ {actor} resolved #{view.ticket_id}.",
         "reopened": f"🔓 {actor} reopened #{view.ticket_id}.",
         "reply_failed": f"⚠️ {actor}, your reply to #{view.ticket_id} could not be sent.",
+        "reply_rejected": f"↩️ {target}, {actor} returned your reply to #{view.ticket_id}:",
         "followup": f"📅 {actor} promised the customer a follow-up by {due} (owner {target}).",
         "followup_cancelled": f"🗑️ {actor} cancelled the follow-up of #{view.ticket_id}.",
         "followup_warning": f"⏳ {target}, the follow-up of #{view.ticket_id} is due {due}.",
@@ -308,3 +409,7 @@ class BlockKitPresenter:
     def escalation(self, view: EscalationView) -> SlackMessage:
         """See `escalation`."""
         return escalation(view)
+
+    def approval(self, view: ApprovalView) -> SlackMessage:
+        """See `approval`."""
+        return approval(view)

@@ -173,3 +173,61 @@ def confirm_reply(
             },
         ],
     }
+
+
+DM_OPENER = "Hallo {name}, hier können wir sicher weiterschreiben. Worum geht es genau?"
+
+
+def dm_modal(*, ticket_id: int, handle: str, signature: str, body: str = "") -> dict[str, Any]:
+    """Answer by DM: a text field; personal data may be written here."""
+    return {
+        "type": "modal",
+        "callback_id": ids.DM_MODAL,
+        "private_metadata": json.dumps({"ticket": ticket_id}),
+        "title": {"type": "plain_text", "text": f"DM to @{handle}"[:24]},
+        "submit": {"type": "plain_text", "text": "Send DM"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": ids.DM_TEXT_BLOCK,
+                "label": {"type": "plain_text", "text": "Direct message"},
+                "hint": {
+                    "type": "plain_text",
+                    "text": "Private: personal data is allowed. "
+                    f"Your signature “{signature.strip()}” is added.",
+                },
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": ids.DM_TEXT,
+                    "multiline": True,
+                    "max_length": 3000,
+                    **({"initial_value": body} if body else {}),
+                },
+            }
+        ],
+    }
+
+
+def reject_modal(reply_id: int) -> dict[str, Any]:
+    """A lead returns a trainee's reply: what should change?"""
+    return {
+        "type": "modal",
+        "callback_id": ids.REJECT_MODAL,
+        "private_metadata": json.dumps({"reply": reply_id}),
+        "title": {"type": "plain_text", "text": "Return the reply"},
+        "submit": {"type": "plain_text", "text": "Return"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": ids.REJECT_NOTE_BLOCK,
+                "label": {"type": "plain_text", "text": "What should change?"},
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": ids.REJECT_NOTE,
+                    "multiline": True,
+                },
+            }
+        ],
+    }

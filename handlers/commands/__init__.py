@@ -10,13 +10,13 @@ from bot.services import Services
 from handlers.commands import (
     canned,
     claim,
+    dm,
     escalate,
     followup,
     handover,
     history,
     note,
     oncall,
-    pending,
     release,
     reply,
     resolve,
@@ -40,8 +40,7 @@ COMMANDS: dict[str, HandlerFactory] = {
     "/escalate": escalate.make_handle_escalate,
     "/oncall": oncall.make_handle_oncall,
     "/stats": stats.make_handle_stats,
-    # Registered so the Slack app never needs reinstalling; their features come later.
-    "/dm": pending.make_handle_pending,
+    "/dm": dm.make_handle_dm,
 }
 
 

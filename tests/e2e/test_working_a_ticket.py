@@ -349,7 +349,7 @@ def test_a_reply_x_never_saw_is_sent_once_more_after_checking(
         },
     )
     answer = said(bot.slash(ANNA, "/reply", "1 Wir melden uns gleich"))
-    assert "did not confirm whether the reply went out" in answer
+    assert "did not confirm whether the answer went out" in answer
     assert x.brand_tweets() == []
 
     with session_scope(bot.bot.engine) as session:  # a minute passes for this reply

@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.present import (
     ActivityView,
+    ApprovalView,
     CardView,
     CustomerMessageView,
     EscalationView,
@@ -76,6 +77,10 @@ class RecordingPresenter:
         return {
             "text": f"escalation {escalation.kind} #{escalation.ticket_id}: {escalation.reason}"
         }
+
+    def approval(self, approval: ApprovalView) -> SlackMessage:
+        self.shown.append(approval)
+        return {"text": f"approval {approval.state} #{approval.ticket_id}"}
 
     def kinds(self) -> list[str]:
         """What was shown, by kind, in order."""

@@ -318,6 +318,7 @@ class XStandIn(StandIn):
             "DELETE /2/tweets/:id": (self._delete_tweet, True),
             "GET /2/tweets/:id": (self._get_tweet, False),
             "GET /2/dm_events": (self._dm_events, True),
+            "GET /2/dm_conversations/with/:id/dm_events": (self._dm_events, True),
             "POST /2/dm_conversations/with/:id/messages": (self._send_dm, True),
         }
         route = routes.get(name)
@@ -572,6 +573,9 @@ class XStandIn(StandIn):
 
     def _dm_events(self, request: Request) -> Response:
         events = sorted(self.state.dm_events, key=lambda e: int(e.id), reverse=True)
+        if "/with/" in request.path:
+            other = request.path.split("/")[4]
+            events = [e for e in events if other in (e.sender_id, e.recipient_id)]
         max_results = int(request.params.get("max_results", 100))
         offset = (
             int(request.params["pagination_token"].removeprefix("p"))
@@ -599,6 +603,12 @@ class XStandIn(StandIn):
         body: dict[str, Any] = {"meta": {"result_count": len(page)}}
         if data:
             body["data"] = data
+            if "sender_id" in self._fields(request, "expansions"):
+                senders = sorted({e.sender_id for e in page})
+                user_fields = self._fields(request, "user.fields")
+                body["includes"] = {
+                    "users": [self._render_user(self.state.users[s], user_fields) for s in senders]
+                }
         if offset + max_results < len(events):
             body["meta"]["next_token"] = f"p{offset + max_results}"
         return Response(200, body)

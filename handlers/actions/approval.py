@@ -1,0 +1,71 @@
+"""Leads approve or return trainees' replies (the roster middleware admits leads only)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, BoltContext, Respond
+from slack_sdk import WebClient
+
+from bot.errors import Refused
+from bot.services import Services
+from handlers import ids
+from handlers.blocks.replies import reject_modal
+from handlers.context import member_of
+
+
+def make_handle_approve(services: Services) -> Callable[..., None]:
+    """Build the Approve button's listener."""
+
+    def handle_approve(
+        ack: Ack, action: dict[str, Any], respond: Respond, context: BoltContext
+    ) -> None:
+        """Send the trainee's reply, signed with the trainee's initials."""
+        ack()
+        try:
+            result = services.replies.approve(
+                reply_id=int(action["value"]), lead=member_of(context)
+            )
+        except Refused as exc:
+            respond(exc.user_message, response_type="ephemeral", replace_original=False)
+            return
+        if result.status != "sent":
+            respond(result.message, response_type="ephemeral", replace_original=False)
+
+    return handle_approve
+
+
+def make_handle_reject(services: Services) -> Callable[..., None]:
+    """Build the Return button's listener."""
+
+    def handle_reject(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
+    ) -> None:
+        """Ask the lead what should change."""
+        ack()
+        client.views_open(trigger_id=body["trigger_id"], view=reject_modal(int(action["value"])))
+
+    return handle_reject
+
+
+def make_handle_reject_submission(services: Services) -> Callable[..., None]:
+    """Build the listener of the return modal."""
+
+    def handle_reject_submission(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
+        """Return the reply with the lead's comment; nothing is sent to X."""
+        reply_id = int(json.loads(view.get("private_metadata") or "{}")["reply"])
+        values = (view.get("state") or {}).get("values", {})
+        note = str(
+            ((values.get(ids.REJECT_NOTE_BLOCK) or {}).get(ids.REJECT_NOTE) or {}).get("value")
+            or ""
+        )
+        try:
+            services.replies.reject(reply_id=reply_id, lead=member_of(context), note=note)
+        except Refused as exc:
+            ack(response_action="errors", errors={ids.REJECT_NOTE_BLOCK: exc.user_message[:150]})
+            return
+        ack()
+
+    return handle_reject_submission

@@ -1,0 +1,132 @@
+"""Personal data: revealing a masked DM, and moving a conversation from public to DM."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, BoltContext, Respond
+from slack_sdk import WebClient
+
+from bot.errors import Refused
+from bot.services import Services
+from bot.text import escape_slack
+from handlers import ids
+from handlers.blocks.replies import DM_OPENER, dm_modal
+from handlers.context import member_of
+
+
+def make_handle_reveal(services: Services) -> Callable[..., None]:
+    """Build the Reveal button's listener."""
+
+    def handle_reveal(
+        ack: Ack, action: dict[str, Any], respond: Respond, context: BoltContext
+    ) -> None:
+        """Show the unmasked DM to the one who asked; the reveal is recorded."""
+        ack()
+        try:
+            text = services.tickets.reveal(
+                message_id=int(action["value"]), member=member_of(context)
+            )
+        except Refused as exc:
+            respond(exc.user_message, response_type="ephemeral", replace_original=False)
+            return
+        respond(
+            f"🔓 Only you see this (the reveal is recorded):\n>{escape_slack(text)}",
+            response_type="ephemeral",
+            replace_original=False,
+        )
+
+    return handle_reveal
+
+
+def make_handle_ask_delete(services: Services) -> Callable[..., None]:
+    """Build the listener of "Ask to delete, continue by DM"."""
+
+    def handle_ask_delete(
+        ack: Ack, action: dict[str, Any], respond: Respond, context: BoltContext
+    ) -> None:
+        """Ask the customer publicly to delete the tweet with their data; DMs follow."""
+        ack()
+        try:
+            result = services.replies.ask_to_move_to_dm(
+                ticket_id=int(action["value"]), member=member_of(context)
+            )
+        except Refused as exc:
+            respond(exc.user_message, response_type="ephemeral", replace_original=False)
+            return
+        said = "Asked the customer to delete the tweet; continue with “Answer by DM”."
+        respond(
+            said if result.status == "sent" else result.message,
+            response_type="ephemeral",
+            replace_original=False,
+        )
+
+    return handle_ask_delete
+
+
+def make_handle_dm_button(services: Services) -> Callable[..., None]:
+    """Build the "Answer by DM" button's listener."""
+
+    def handle_dm_button(
+        ack: Ack,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: WebClient,
+        respond: Respond,
+        context: BoltContext,
+    ) -> None:
+        """Open the DM modal, with an opener to start from."""
+        ack()
+        ticket_id = int(action["value"])
+        member = member_of(context)
+        try:
+            reply = services.replies.context(ticket_id=ticket_id, member=member)
+            opener = services.replies.fill(ticket_id=ticket_id, text=DM_OPENER, member=member)
+        except Refused as exc:
+            respond(exc.user_message, response_type="ephemeral", replace_original=False)
+            return
+        client.views_open(
+            trigger_id=body["trigger_id"],
+            view=dm_modal(
+                ticket_id=ticket_id, handle=reply.handle, signature=reply.signature, body=opener
+            ),
+        )
+
+    return handle_dm_button
+
+
+def make_handle_dm_submission(services: Services) -> Callable[..., None]:
+    """Build the DM modal's listener."""
+
+    def handle_dm_submission(
+        ack: Ack, view: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        """Check the DM (errors stay in the modal), then send it."""
+        member = member_of(context)
+        ticket_id = int(json.loads(view.get("private_metadata") or "{}")["ticket"])
+        values = (view.get("state") or {}).get("values", {})
+        text = str(
+            ((values.get(ids.DM_TEXT_BLOCK) or {}).get(ids.DM_TEXT) or {}).get("value") or ""
+        )
+        try:
+            services.replies.check_dm(ticket_id=ticket_id, body=text, member=member)
+        except Refused as exc:
+            ack(response_action="errors", errors={ids.DM_TEXT_BLOCK: exc.user_message[:150]})
+            return
+        ack()
+        try:
+            result = services.replies.send_dm(ticket_id=ticket_id, body=text, member=member)
+            if result.status == "sent":
+                return  # the thread shows it
+            message = result.message
+        except Refused as exc:
+            message = exc.user_message
+        client.chat_postEphemeral(
+            channel=services.settings.support_channel_id,
+            user=member.user_id,
+            text=f"#{ticket_id}: {message}",
+        )
+
+    return handle_dm_submission
