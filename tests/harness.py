@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 from app import Bot, HttpServer, build
@@ -87,6 +88,15 @@ class BotHarness:
     def deliver(self) -> int:
         """Send everything queued for Slack that is due now."""
         return self.bot.poster.drain()
+
+    def deliver_until(self, condition: Callable[[], Any], *, timeout: float = 10.0) -> Any:
+        """Keep delivering the queue (work finishing in the background) until `condition`."""
+
+        def delivered() -> Any:
+            self.deliver()
+            return condition()
+
+        return wait_for(delivered, timeout=timeout)
 
     def poll_and_deliver(self) -> IngestResult:
         """Poll X, then post what came in."""

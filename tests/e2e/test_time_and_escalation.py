@@ -107,7 +107,7 @@ def test_the_follow_up_and_escalate_buttons_open_modals(
         lambda: bot.open_views()[-1]["callback_id"] == "escalate_modal" and bot.open_views()[-1]
     )
     bot.submit_view(ANNA, modal, {"reason": {"reason": {"value": "Großstörung in Bonn"}}})
-    wait_for(lambda: bot.deliver() or slack.messages("CESCALATE"))
+    bot.deliver_until(lambda: slack.messages("CESCALATE"))
     assert "Großstörung in Bonn" in json.dumps(
         slack.messages("CESCALATE")[0].blocks, ensure_ascii=False
     )

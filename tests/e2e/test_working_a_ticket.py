@@ -76,8 +76,8 @@ def test_anna_claims_answers_notes_and_hands_over_and_ben_resolves(
 
     status, answer = reply_in_modal(bot, slack, ANNA, "Das tut uns leid! Wir prüfen die Leitung.")
     assert status == 200 and answer is None  # the modal closes
-    wait_for(lambda: x.brand_tweets())
-    bot.deliver()
+    # The reply is sent after the modal closed; wait until the thread shows it.
+    bot.deliver_until(lambda: slack.thread("CSUPPORT1", slack.card(1).ts))
     [sent] = x.brand_tweets()
     assert sent["text"] == "@karl_k Das tut uns leid! Wir prüfen die Leitung. ^AS"
     assert sent["referenced_tweets"] == [{"type": "replied_to", "id": tweet["id"]}]
