@@ -322,7 +322,7 @@ def build(
     settings: Settings,
     *,
     clock: Clock = system_clock,
-    post_interval: float = 1.0,
+    post_interval: float | None = None,
     x_timeout: float = 10.0,
 ) -> Bot:
     """Build the whole bot from settings; nothing runs until `serve` or `start_background`."""
@@ -352,7 +352,9 @@ def build(
             token=token, base_url=settings.slack_api_url, timeout=10, retry_handlers=[]
         ),
         clock=clock,
-        min_interval=post_interval,
+        min_interval=settings.slack_post_interval_seconds
+        if post_interval is None
+        else post_interval,
     )
     presenter = BlockKitPresenter()
     # The Home tab renders from the services built below; the closure reads them late.

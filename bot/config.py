@@ -77,6 +77,7 @@ class Settings(BaseSettings):
     poll_interval_seconds: int = Field(default=15, ge=1, le=3600)
     dm_poll_interval_seconds: int = Field(default=60, ge=1, le=3600)
     sweep_interval_seconds: int = Field(default=15, ge=1, le=3600)
+    slack_post_interval_seconds: float = Field(default=1.0, ge=0, le=60)
     backfill_hours: int = Field(default=24, ge=0, le=168)
 
     timezone: str = "Europe/Berlin"
