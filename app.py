@@ -44,6 +44,7 @@ from bot.followups import FollowUps
 from bot.health import Health
 from bot.hours import ServiceCalendar
 from bot.ingest import Ingest
+from bot.leader import Leadership, leadership_for
 from bot.pii import PiiDetector
 from bot.replies import Replies
 from bot.roster import Member, Roster
@@ -147,6 +148,7 @@ class Bot:
     brand: XUser
     sweeper: Sweeper
     spikes: SpikeWatch
+    leadership: Leadership
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
     _scheduler: BackgroundScheduler | None = None
@@ -168,7 +170,7 @@ class Bot:
         scheduler = BackgroundScheduler(timezone="UTC")
         if poll:
             scheduler.add_job(
-                self.services.ingest.poll,
+                self.poll_x,
                 "interval",
                 seconds=self.settings.poll_interval_seconds,
                 id="poll_x",
@@ -177,7 +179,7 @@ class Bot:
                 next_run_time=self.services.clock(),
             )
             scheduler.add_job(
-                self.services.ingest.poll_dms,
+                self.poll_dms,
                 "interval",
                 seconds=self.settings.dm_poll_interval_seconds,
                 id="poll_dms",
@@ -202,11 +204,22 @@ class Bot:
         scheduler.start()
         self._scheduler = scheduler
 
+    def poll_x(self) -> None:
+        """Poll mentions and searches, if this replica is the one that polls."""
+        if self.leadership.acquire():
+            self.services.ingest.poll()
+
+    def poll_dms(self) -> None:
+        """Poll direct messages, if this replica is the one that polls."""
+        if self.leadership.acquire():
+            self.services.ingest.poll_dms()
+
     def stop_background(self) -> None:
         """Stop polling and posting; rows not yet sent stay queued for the next start."""
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=True)
             self._scheduler = None
+            self.leadership.release()
         self._stop.set()
         self.poster.wake()
         for thread in self._threads:
@@ -502,6 +515,11 @@ def build(
         brand=brand,
         sweeper=sweeper,
         spikes=spikes,
+        leadership=leadership_for(
+            engine,
+            lease=timedelta(seconds=max(30, 3 * settings.poll_interval_seconds)),
+            clock=clock,
+        ),
     )
 
 

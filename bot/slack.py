@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import logging
 import threading
 import time
@@ -70,6 +71,7 @@ MAX_BACKOFF_SECONDS = 300
 # Slack's clock and ours may differ a little; search a bit before the row was queued.
 RECONCILE_MARGIN = timedelta(minutes=5)
 RECONCILE_PAGES = 10
+_SLACK_ERROR_CODE = re.compile(r"^[a-z0-9_]+$")
 CHANNELS_TTL = 1.0
 
 
@@ -502,8 +504,13 @@ class SlackPoster:
     # -- failures ----------------------------------------------------------------------
 
     def _on_slack_error(self, row: QueuedRow, exc: SlackApiError, now: datetime) -> None:
-        error = str(exc.response.get("error") or "unknown_error")
         status = exc.response.status_code
+        error = str(exc.response.get("error") or "")
+        if not _SLACK_ERROR_CODE.match(error):
+            # Not one of Slack's error codes (slack_sdk's words for a proxy's error page, say):
+            # nothing says the message was not posted.
+            self._on_unclear(row, f"unreadable answer (HTTP {status})", now, certainly_unsent=False)
+            return
         if status == 429 or error == "ratelimited":
             retry_after = _retry_after(exc.response.headers)
             until = now + timedelta(seconds=retry_after)

@@ -334,3 +334,11 @@ class SlackEvent(SQLModel, table=True):
 
     event_id: str = Field(primary_key=True, max_length=64)
     received_at: datetime = _when(index=True)
+
+
+class Leader(SQLModel, table=True):
+    """Who polls X now, where no advisory locks exist (SQLite): a lease that runs out."""
+
+    name: str = Field(primary_key=True, max_length=32)
+    holder: str = Field(max_length=64)
+    lease_until: datetime = _when()

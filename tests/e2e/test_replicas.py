@@ -1,0 +1,64 @@
+"""Several replicas on one database: one polls X, all serve Slack, nothing twice, nothing lost."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+
+from tests.e2e.test_working_a_ticket import build_team, said
+from tests.fakes.http import wait_for
+from tests.fakes.slack_api import ANNA, BEN, SlackStandIn
+from tests.fakes.x_api import XStandIn
+from tests.harness import BotHarness, make_settings
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def shared_database(request: pytest.FixtureRequest, database_url: str) -> Iterator[str]:
+    """One database for all replicas: a SQLite file, or PostgreSQL when available."""
+    if request.param == "sqlite":
+        yield database_url
+        return
+    engine = request.getfixturevalue("pg_engine")
+    yield engine.url.render_as_string(hide_password=False)
+
+
+def cards_per_tweet(slack: SlackStandIn) -> Counter[str]:
+    return Counter(str(card.payload["tweet_id"]) for card in slack.cards())
+
+
+def test_three_replicas_post_every_tweet_once_and_survive_the_leaders_death(
+    shared_database: str, slack: SlackStandIn, x: XStandIn
+) -> None:
+    settings = make_settings(
+        shared_database, slack, x, poll_interval_seconds=1, sweep_interval_seconds=1
+    )
+    replicas = [BotHarness(settings, slack, x) for _ in range(3)]
+    try:
+        build_team(replicas[0])
+        for replica in replicas:
+            replica.bot.start_background(poll=True)
+        first = [x.mention(x.add_user(f"kunde{i}"), f"Frage {i}") for i in range(40)]
+        wait_for(lambda: len(slack.cards()) == 40, timeout=30)
+
+        leaders = [r for r in replicas if r.bot.services.ingest.last_success is not None]
+        assert len(leaders) == 1, "exactly one replica polled X"
+        leaders[0].close()  # the leader dies
+        survivors = [r for r in replicas if r is not leaders[0]]
+
+        second = [x.mention(x.add_user(f"spaeter{i}"), f"Noch eine {i}") for i in range(40)]
+        wait_for(lambda: len(slack.cards()) == 80, timeout=60)  # another replica took over
+
+        expected = {t["id"] for t in first + second}
+        counts = cards_per_tweet(slack)
+        assert set(counts) == expected and set(counts.values()) == {1}
+
+        # Every replica serves Slack: commands work through any of them, each claim once.
+        assert "You have #1 now" in said(survivors[0].slash(ANNA, "/claim", "1"))
+        assert "already claimed" in said(survivors[1].slash(BEN, "/claim", "1"))
+    finally:
+        for replica in replicas:
+            replica.close()
