@@ -10,6 +10,7 @@ when it stops renewing, the lease runs out and another replica takes it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from datetime import timedelta
@@ -84,10 +85,8 @@ class AdvisoryLockLeadership:
     def _drop(self) -> None:
         # Invalidating closes the session for good (a pooled connection would keep the lock).
         if self._connection is not None:
-            try:
+            with contextlib.suppress(SQLAlchemyError):
                 self._connection.invalidate()
-            except SQLAlchemyError:
-                pass
             self._connection.close()
         self._connection = None
 

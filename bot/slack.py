@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import itertools
 import json
-import re
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable

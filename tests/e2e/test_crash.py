@@ -1,4 +1,4 @@
-"""Crashes: `python app.py` killed with SIGKILL mid-burst and mid-reply loses and doubles nothing."""
+"""Crashes: `python app.py` killed with SIGKILL mid-burst or mid-reply: nothing lost or doubled."""
 
 from __future__ import annotations
 
