@@ -20,6 +20,7 @@ from typing import Any
 from tests.fakes.http import Request, Response, StandIn
 
 BOT_TOKEN = "xoxb-test-bot-token"
+APP_TOKEN = "xapp-test-app-token"
 TEAM_ID = "T0SERVICE"
 BOT_USER_ID = "UBOT00001"
 BOT_ID = "BBOT00001"
@@ -108,6 +109,7 @@ class SlackStandIn(StandIn):
             self.calls.clear()
             self.faults.clear()
             self.tokens = {BOT_TOKEN}
+            self.socket_url = ""  # set to a SocketModeStandIn's url to allow Socket Mode
             self.users: dict[str, dict[str, Any]] = {}
             self.channels: dict[str, Channel] = {}
             self.responses: list[dict[str, Any]] = []
@@ -230,6 +232,13 @@ class SlackStandIn(StandIn):
         token = token or str(request.params.get("token", ""))
         if not token:
             return self._error("not_authed")
+        if method == "apps.connections.open":
+            # Socket Mode: only the app-level token opens a connection.
+            if token != APP_TOKEN or not self.socket_url:
+                return self._error(
+                    "invalid_auth" if token != APP_TOKEN else "not_allowed_token_type"
+                )
+            return self._ok(url=self.socket_url)
         if token not in self.tokens:
             return self._error("invalid_auth")
         limited = self._rate_limited(method, request.params)
