@@ -40,6 +40,14 @@ def ticket_number(token: str, usage: Usage) -> int:
     return int(match[1])
 
 
+def only_ticket(text: str, usage: Usage) -> int:
+    """The arguments of a command that takes a ticket and nothing else."""
+    token, rest = words(text, 2)
+    if rest:
+        raise usage.refuse()
+    return ticket_number(token, usage)
+
+
 def slack_user(token: str, usage: Usage) -> str:
     """A Slack user as Slack escapes a mention (`<@U0BEN|ben>`): their id."""
     match = _USER.match(token.strip())

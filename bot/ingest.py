@@ -74,6 +74,22 @@ class IngestResult:
         self.skipped += other.skipped
 
 
+def _customer(
+    session: Session, user: XUser, now: datetime, *, known: Customer | None = None
+) -> Customer:
+    """The customer behind an X user, refreshed with what X says about them now."""
+    return queries.upsert_customer(
+        session=session,
+        x_user_id=user.id,
+        username=user.username,
+        name=user.name,
+        followers=user.followers,
+        verified=user.verified,
+        now=now,
+        known=known,
+    )
+
+
 def is_fail_tweet(tweet: Tweet) -> bool:
     """A '#fail'-style tweet: a hashtag that contains 'fail' (#fail, #telekomfail …)."""
     return any(FAIL_TAG in tag.lower() for tag in tweet.hashtags)
@@ -185,15 +201,7 @@ class Ingest:
 
     def _store_dm(self, session: Session, dm: DirectMessage, result: IngestResult) -> None:
         now = self._clock()
-        customer = queries.upsert_customer(
-            session=session,
-            x_user_id=dm.sender.id,
-            username=dm.sender.username,
-            name=dm.sender.name,
-            followers=dm.sender.followers,
-            verified=dm.sender.verified,
-            now=now,
-        )
+        customer = _customer(session, dm.sender, now)
         assert customer.id is not None
         ticket = queries.open_ticket_of_customer(session=session, customer_id=customer.id)
         new = ticket is None
@@ -385,16 +393,7 @@ class Ingest:
             or tweet.in_reply_to_user_id == self._brand.id
         )
         known = batch.customers.get(tweet.author.id)
-        customer = queries.upsert_customer(
-            session=session,
-            x_user_id=tweet.author.id,
-            username=tweet.author.username,
-            name=tweet.author.name,
-            followers=tweet.author.followers,
-            verified=tweet.author.verified,
-            now=now,
-            known=known,
-        )
+        customer = _customer(session, tweet.author, now, known=known)
         assert customer.id is not None
         if known is None:
             batch.customers[tweet.author.id] = customer

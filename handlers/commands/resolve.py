@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
 
-from bot.commands import Usage, ticket_number, words
+from bot.commands import Usage, only_ticket
 from bot.errors import Refused
 from bot.services import Services
 from handlers.context import member_of
@@ -24,12 +24,8 @@ def make_handle_resolve(services: Services) -> Callable[..., None]:
         """/resolve <ticket>: close the ticket."""
         ack()
         try:
-            ticket_token, rest = words(command["text"], 2)
-            if rest:
-                raise USAGE.refuse()
-            ticket = services.tickets.resolve(
-                ticket_id=ticket_number(ticket_token, USAGE), member=member_of(context)
-            )
+            ticket_id = only_ticket(command["text"], USAGE)
+            ticket = services.tickets.resolve(ticket_id=ticket_id, member=member_of(context))
         except Refused as exc:
             respond(exc.user_message, response_type="ephemeral")
             return

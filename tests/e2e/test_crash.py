@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -10,47 +9,32 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_process import free_port, healthy
-from tests.fakes import slack_api, x_api
+from tests.e2e.processes import ROOT, bot_environment, free_port, healthy
+from tests.fakes import slack_api
 from tests.fakes.http import wait_for
-from tests.fakes.signing import SIGNING_SECRET, form_body, post, sign
+from tests.fakes.signing import form_body, post, sign
 from tests.fakes.slack_api import ANNA, LEAD, SlackStandIn
 from tests.fakes.x_api import XStandIn
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 
-def environment(
-    tmp_path: Path, slack: SlackStandIn, x: XStandIn, port: int, database: str
-) -> dict[str, str]:
-    return {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "X_"))},
-        "SLACK_BOT_TOKEN": slack_api.BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": f"{slack.base_url}/api/",
-        "SUPPORT_CHANNEL_ID": "CSUPPORT1",
-        "ADMIN_USER_IDS": LEAD,
-        "X_BEARER_TOKEN": x_api.BEARER,
-        "X_API_KEY": x_api.API_KEY,
-        "X_API_SECRET": "x-test-secret",
-        "X_ACCESS_TOKEN": x_api.ACCESS_TOKEN,
-        "X_ACCESS_TOKEN_SECRET": "x-test-access-secret",
-        "X_API_URL": x.base_url,
-        "DATABASE_URL": database,
-        "POLL_INTERVAL_SECONDS": "1",
-        "SWEEP_INTERVAL_SECONDS": "1",
+def environment(slack: SlackStandIn, x: XStandIn, port: int, database: str) -> dict[str, str]:
+    return bot_environment(
+        slack,
+        x,
+        database=database,
+        ADMIN_USER_IDS=LEAD,
+        SWEEP_INTERVAL_SECONDS="1",
         # Fast posting, so that a burst is still being posted when the process is killed.
-        "SLACK_POST_INTERVAL_SECONDS": "0.02",
-        "SERVICE_HOURS": "mon-sun 00:00-24:00",
-        "HOLIDAYS": "",
-        "PORT": str(port),
-        "PYTHONPATH": str(ROOT),
-    }
+        SLACK_POST_INTERVAL_SECONDS="0.02",
+        PORT=str(port),
+    )
 
 
 @contextmanager
@@ -93,6 +77,10 @@ def slash(port: int, slack: SlackStandIn, user: str, command: str, text: str) ->
     assert status == 200
 
 
+def posted_at_least(slack: SlackStandIn, count: int) -> bool:
+    return len(slack.cards()) >= count
+
+
 def cards_per_tweet(slack: SlackStandIn) -> Counter[str]:
     return Counter(str(card.payload["tweet_id"]) for card in slack.cards())
 
@@ -109,12 +97,12 @@ def test_killed_mid_burst_every_tweet_gets_exactly_one_card(
     tmp_path: Path, slack: SlackStandIn, x: XStandIn, database: str
 ) -> None:
     port = free_port()
-    environ = environment(tmp_path, slack, x, port, database)
+    environ = environment(slack, x, port, database)
     tweets = [x.mention(x.add_user(f"kunde{i}"), f"Störung Nummer {i}") for i in range(300)]
 
     for kill_at in (60, 180):  # two crashes in the middle of posting the burst
         with bot_process(environ, tmp_path) as process:
-            wait_for(lambda n=kill_at: len(slack.cards()) >= n, timeout=60)
+            wait_for(partial(posted_at_least, slack, kill_at), timeout=60)
             process.send_signal(signal.SIGKILL)
 
     with bot_process(environ, tmp_path):
@@ -131,7 +119,7 @@ def test_killed_mid_reply_the_reply_is_on_x_exactly_once_and_recorded(
     tmp_path: Path, slack: SlackStandIn, x: XStandIn, database: str
 ) -> None:
     port = free_port()
-    environ = environment(tmp_path, slack, x, port, database)
+    environ = environment(slack, x, port, database)
     x.mention(x.add_user("karl_k"), "Kein Netz")
     with bot_process(environ, tmp_path):
         wait_for(lambda: len(slack.cards()) == 1, timeout=30)
