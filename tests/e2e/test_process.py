@@ -65,6 +65,3 @@ def test_the_running_bot_turns_mentions_into_cards_and_threads_and_survives_a_re
 
     assert len(slack.calls_to("chat.postMessage")) == posts_before + 1
     assert len(slack.thread("CSUPPORT1", slack.cards()[0].ts)) == 1
-
-
-__all__ = ["free_port", "healthy"]  # other tests start processes the same way
