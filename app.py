@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from types import FrameType
@@ -82,6 +83,7 @@ Slack connection modes:
 """
 STARTUP_ATTEMPTS = 6
 AUTOMATIC_INITIALS = "Bot"  # the signature of the out-of-hours answer
+LISTENER_THREADS = 16  # waitress threads and Bolt listener threads each
 
 
 class StartupError(Exception):
@@ -286,7 +288,7 @@ class HttpServer:
     """waitress, in the foreground (production) or in a thread (tests, Socket Mode health)."""
 
     def __init__(self, application: Callable[..., Any], *, host: str, port: int) -> None:
-        self._server = create_server(application, host=host, port=port, threads=8)
+        self._server = create_server(application, host=host, port=port, threads=LISTENER_THREADS)
         self.port: int = self._server.effective_port  # type: ignore[union-attr]
         self._thread: threading.Thread | None = None
         self._stopping = False
@@ -490,6 +492,11 @@ def build(
     )
     signing_secret = settings.slack_signing_secret
     app = App(
+        # Bolt's default of five listener threads lets a handful of slow handlers hold back
+        # the acknowledgement of every command behind them.
+        listener_executor=ThreadPoolExecutor(
+            max_workers=LISTENER_THREADS, thread_name_prefix="listener"
+        ),
         client=slack_client,
         signing_secret=signing_secret.get_secret_value() if signing_secret else "",
         token_verification_enabled=False,

@@ -15,7 +15,7 @@ _QUIET = {
     "urllib3": logging.WARNING,
     "requests_oauthlib": logging.WARNING,
     "oauthlib": logging.WARNING,
-    "apscheduler": logging.WARNING,
+    "apscheduler": logging.ERROR,
     "waitress.queue": logging.ERROR,
 }
 

@@ -101,7 +101,8 @@ class Roster:
 
     def member(self, user_id: str) -> Member | None:
         """The person as a team member, or None when they are not on the roster."""
-        with session_scope(self._engine) as session:
+        # Read-only: this runs before every acknowledgement and must never wait for a writer.
+        with session_scope(self._engine, readonly=True) as session:
             agent = session.get(Agent, user_id)
         if agent is None:
             return None
@@ -110,7 +111,7 @@ class Roster:
 
     def members(self) -> list[Member]:
         """Everybody on the roster, leads first, then by name."""
-        with session_scope(self._engine) as session:
+        with session_scope(self._engine, readonly=True) as session:
             agents = list(session.exec(select(Agent).order_by(col(Agent.name))))
         found = [
             Member(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,17 +47,68 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
+    writers = FairLock()
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         # A deferred BEGIN that later writes can fail at once with "database is locked"
         # instead of waiting; taking the write lock up front makes busy_timeout apply.
-        # Read-only work (statistics) opts out so it never blocks the writers.
+        # Read-only work (statistics, permission checks) opts out: in WAL mode readers
+        # never wait for the writer.
         if connection.get_execution_options().get("sqlite_readonly"):
             connection.exec_driver_sql("BEGIN")
-        else:
+            return
+        # Within the process, writers take turns in arrival order. SQLite's own busy
+        # handler polls on a timer, and a thread writing chunk after chunk (a burst of
+        # tweets) would win every time; a slash command would wait seconds.
+        writers.acquire()
+        connection.info["holds_writer_turn"] = True
+        try:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _end_turn(connection)
+            raise
 
+    def _end_turn(connection: Any) -> None:
+        if connection.info.pop("holds_writer_turn", False):
+            writers.release()
+
+    event.listen(engine, "commit", _end_turn)
+    event.listen(engine, "rollback", _end_turn)
     return engine
+
+
+class FairLock:
+    """A re-entrant lock handed out in the order it was asked for (a ticket lock)."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._next_ticket = 0
+        self._serving = 0
+        self._owner: int | None = None
+        self._depth = 0
+
+    def acquire(self) -> None:
+        """Wait for this thread's turn (at once if it holds the lock already)."""
+        me = threading.get_ident()
+        with self._condition:
+            if self._owner == me:
+                self._depth += 1
+                return
+            ticket = self._next_ticket
+            self._next_ticket += 1
+            while self._serving != ticket:
+                self._condition.wait()
+            self._owner, self._depth = me, 1
+
+    def release(self) -> None:
+        """End this thread's turn; the next in line goes."""
+        with self._condition:
+            self._depth -= 1
+            if self._depth == 0:
+                self._owner = None
+                self._serving += 1
+                self._condition.notify_all()
 
 
 def alembic_config(engine: Engine | None = None) -> Config:

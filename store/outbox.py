@@ -90,7 +90,9 @@ def open_channels(*, session: Session) -> list[str]:
 # more than the Slack call itself.
 _HEAD_OF = (
     select(*_OUTBOX.c)
-    .where(_OUTBOX.c.state.in_(_UNFINISHED))
+    # Literal states, not bound parameters: only then does SQLite see that the query
+    # matches the partial index's WHERE clause and use it.
+    .where(text("state IN ('pending', 'sending')"))
     .where(_OUTBOX.c.channel == bindparam("channel"))
     .order_by(_OUTBOX.c.id)
     .limit(1)

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
+from bench import ack as ack_bench
+from bench import burst as burst_bench
+from bench import ingest as ingest_bench
+from bench import memory as memory_bench
 from bench import stats as stats_bench
 from store.db import make_engine
 
@@ -19,3 +24,69 @@ def test_the_stats_benchmark_generates_and_measures_a_small_year(
     assert "'ticket': 400" in out
     assert "/stats 30d" in out and "App Home (lead )" in out
     assert "tickets in" in out
+
+
+@pytest.mark.parametrize("module", [ack_bench, burst_bench, ingest_bench, memory_bench])
+def test_each_benchmark_explains_its_command(
+    module: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        module.main(["--help"])
+    assert exited.value.code == 0
+    name = module.__name__
+    assert f"python -m {name}" in capsys.readouterr().out
+    assert f"python -m {name}" in (module.__doc__ or "")
+
+
+def test_the_ingest_benchmark_compares_the_bot_with_the_same_calls(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    figures = ingest_bench.main(["--tweets", "30", "--runs", "1"])
+    out = capsys.readouterr().out
+    assert figures.same_calls
+    assert figures.calls == {"GET /2/users/:id/mentions": 1, "chat.postMessage": 30}
+    assert figures.cards.ok, figures.cards
+    for label in ("baseline (the HTTP calls only)", "bot: total", "ratio bot/baseline"):
+        assert label in out
+    assert "ok: 30 cards for 30 tweets, in order, 0 lost, 0 duplicated" in out
+
+
+def test_the_burst_benchmark_drains_in_order_under_a_rate_limit(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # One post per 1.5 s while the bot paces at 1 s: the stand-in answers 429 in between.
+    figures = burst_bench.main(
+        ["--tweets", "3", "--limit", "1", "--window", "1.5", "--settle", "0.2"]
+    )
+    out = capsys.readouterr().out
+    assert figures.cards.ok, figures.cards
+    assert figures.attempts == figures.cards.posted + figures.rate_limited
+    assert figures.rate_limited == figures.seen_by_bot
+    for label in ("tweets (N)", "theoretical minimum", "ratio elapsed/minimum", "429s seen"):
+        assert label in out
+
+
+def test_the_ack_benchmark_times_acks_while_ingesting(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    figures = ack_bench.main(["--tweets", "40", "--requests", "8", "--interval", "0.01"])
+    out = capsys.readouterr().out
+    assert figures.statuses == [200] * 8
+    assert figures.answered == 8
+    assert figures.progress.tickets_at_end >= figures.progress.tickets_at_start
+    for label in ("ack latency p50", "ack latency p99", "ack latency max", "tickets stored"):
+        assert label in out
+
+
+@pytest.mark.slow  # starts three Python processes
+def test_the_memory_benchmark_measures_a_child_that_ingests(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    figures = memory_bench.main(["--tweets", "20"])
+    out = capsys.readouterr().out
+    assert figures is not None
+    assert figures.cards_ok, figures.cards
+    assert figures.ingest["new_tickets"] == 20 and figures.ingest["rows_sent"] == 20
+    assert figures.peak(figures.idle) > 0 and figures.peak(figures.ingest) > 0
+    for label in ("idle built bot", "ingesting bot", "per 1,000 tweets", "cards in Slack"):
+        assert label in out

@@ -5,12 +5,6 @@ from __future__ import annotations
 import io
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")  # no display: render straight to PNG bytes
-
-from matplotlib import pyplot as plt
-
 from bot.stats import HomeData, StatsReport
 from handlers.blocks.cards import STATE_LABELS
 from handlers.blocks.text import SECTION_LIMIT, escape_within, slack_date
@@ -138,6 +132,12 @@ def chart_alt_text(report: StatsReport) -> str:
 
 def chart_png(report: StatsReport) -> bytes:
     """Tickets per day (or hour) as bars, median first response as a line; Slack-preview size."""
+    # Imported here, not at start-up: matplotlib costs about 50 MiB that most bots never use.
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display: render straight to PNG bytes
+    from matplotlib import pyplot as plt
+
     labels = [p.label for p in report.series] or ["–"]
     counts = [p.tickets for p in report.series] or [0]
     medians = [p.median_first_response for p in report.series] or [None]

@@ -1,0 +1,1256 @@
+"""Bad input, end to end (issue 7): every kind gets a clear answer and changes nothing.
+
+Requests that are not Slack's, from another workspace or for things the bot does not
+have; commands typed wrong; oversized and odd text from agents and customers; broken
+answers from X; Slack's retries. After each, the database, the Slack channel and X are
+exactly as they were, unless the input was legitimate and the row says what it did.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import SQLModel, select
+
+from store import cursors
+from store.db import session_scope
+from store.models import Channel, Direction, Message
+from tests.conftest import requires_postgres
+from tests.e2e.test_working_a_ticket import build_team, card_text, open_ticket, said
+from tests.fakes.http import wait_for
+from tests.fakes.signing import form_body, json_body, payload_body, post, sign
+from tests.fakes.slack_api import ANNA, BEN, EVE, LEAD, SECTION_TEXT_LIMIT, TEAM_ID, SlackStandIn
+from tests.fakes.x_api import XStandIn
+from tests.harness import BotHarness, make_settings
+
+FORM = "application/x-www-form-urlencoded"
+INTRUDER = "T0INTRUDER"
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+BIG = "Leitung gestört " * 3125  # 50,000 characters
+# What people paste: every one of these must come through whole or be refused clearly.
+ODD = {
+    "zero-width characters": "Hal\u200blo\u200c We\u200dlt",
+    "a right-to-left override": "Rechnung \u202efdp.exe\u202c bitte prüfen",
+    "combining marks": "Z\u0351\u0352a\u0300\u0301lgo und Cafe\u0301",
+    "emoji ZWJ sequences": "Familie 👩\u200d👩\u200d👧\u200d👦 und 🏳️\u200d🌈 👍🏽",
+    "NUL and control characters": "a\x00b\x01c\x07d\x1b[31me\x7ff\tg",
+    "Slack's own markup": "<!channel> <!here|here> <@U0LEAD> <http://evil.example|x.de> &amp;",
+}
+
+
+# -- what "nothing changed" means -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class World:
+    """Everything bad input must leave alone: every table, Slack's messages, X's posts."""
+
+    database: dict[str, list[str]]
+    slack_changes: int
+    x_posts: int
+
+
+SLACK_CHANGES = (
+    "chat.postMessage",
+    "chat.update",
+    "chat.delete",
+    "views.open",
+    "views.update",
+    "views.publish",
+)
+X_POSTS = ("POST /2/tweets", "POST /2/dm_conversations/with/:id/messages")
+
+
+def world(bot: BotHarness) -> World:
+    """The world once everything queued for Slack has gone out."""
+    bot.deliver()
+    with bot.bot.engine.connect() as connection:
+        database = {
+            table.name: sorted(repr(tuple(row)) for row in connection.execute(table.select()))
+            for table in SQLModel.metadata.sorted_tables
+        }
+    return World(
+        database=database,
+        slack_changes=sum(len(bot.slack.calls_to(method)) for method in SLACK_CHANGES),
+        x_posts=sum(len(bot.x.calls_to(route)) for route in X_POSTS),
+    )
+
+
+@pytest.fixture
+def working(bot: BotHarness, x: XStandIn) -> World:
+    """A team (Lena leads, Anna and Ben) and Karl's ticket #1 on its card: the world before."""
+    build_team(bot)
+    open_ticket(bot, x)
+    return world(bot)
+
+
+def only_to_the_caller(answer: list[dict[str, Any]]) -> bool:
+    return bool(answer) and all(r.get("response_type", "ephemeral") == "ephemeral" for r in answer)
+
+
+def sections(message_blocks: list[dict[str, Any]] | None) -> list[str]:
+    return [
+        block["text"]["text"]
+        for block in message_blocks or []
+        if isinstance(block.get("text"), dict) and "text" in block["text"]
+    ]
+
+
+def everything_posted(slack: SlackStandIn, channel: str) -> list[Any]:
+    """Every message in a channel and its threads."""
+    top = slack.messages(channel)
+    return top + [reply for message in top for reply in slack.thread(channel, message.ts)]
+
+
+def assert_within_slacks_limits(slack: SlackStandIn) -> None:
+    for message in everything_posted(slack, "CSUPPORT1") + everything_posted(slack, "CESCALATE"):
+        assert all(len(text) <= SECTION_TEXT_LIMIT for text in sections(message.blocks))
+        assert len(message.text) <= 40_000  # Slack cuts longer message texts
+
+
+# -- requests into the bot ------------------------------------------------------------------
+
+
+def command(slack: SlackStandIn, user: str, name: str, text: str, *, team: str = TEAM_ID) -> bytes:
+    """A slash command as Slack posts it."""
+    return form_body(
+        {
+            "team_id": team,
+            "team_domain": "servicekanal-test",
+            "channel_id": "CSUPPORT1",
+            "user_id": user,
+            "command": name,
+            "text": text,
+            "api_app_id": "A0SERVICE",
+            "response_url": slack.response_url(),
+            "trigger_id": slack.new_trigger_id(),
+        }
+    )
+
+
+def interaction(
+    slack: SlackStandIn, user: str, kind: str, *, team: str = TEAM_ID, **rest: Any
+) -> bytes:
+    """An interactivity payload (button, modal, shortcut) as Slack posts it."""
+    return payload_body(
+        {
+            "type": kind,
+            "team": {"id": team, "domain": "servicekanal-test"},
+            "user": {"id": user, "username": user.lower(), "team_id": team},
+            "api_app_id": "A0SERVICE",
+            "trigger_id": slack.new_trigger_id(),
+            "response_url": slack.response_url(),
+            **rest,
+        }
+    )
+
+
+def button(slack: SlackStandIn, user: str, action_id: str, value: str, **rest: Any) -> bytes:
+    return interaction(
+        slack,
+        user,
+        "block_actions",
+        channel={"id": "CSUPPORT1"},
+        container={"type": "message", "message_ts": "0", "channel_id": "CSUPPORT1"},
+        actions=[
+            {
+                "type": "button",
+                "action_id": action_id,
+                "block_id": "b",
+                "value": value,
+                "action_ts": f"{time.time():.6f}",
+            }
+        ],
+        **rest,
+    )
+
+
+def modal(slack: SlackStandIn, user: str, callback_id: str, **rest: Any) -> bytes:
+    view = {
+        "id": "V0FORGED",
+        "type": "modal",
+        "callback_id": callback_id,
+        "private_metadata": json.dumps({"ticket": 1}),
+        "state": {"values": {"when": {"when": {"type": "plain_text_input", "value": "2h"}}}},
+    }
+    return interaction(slack, user, "view_submission", view=view, **rest)
+
+
+def thread_event(ts: str, thread_ts: str, text: str, *, team: str = TEAM_ID) -> bytes:
+    return json_body(
+        {
+            "token": "legacy-verification-token",
+            "team_id": team,
+            "api_app_id": "A0SERVICE",
+            "type": "event_callback",
+            "event_id": f"Ev{ts.replace('.', '')}",
+            "event_time": int(time.time()),
+            "event": {
+                "type": "message",
+                "channel": "CSUPPORT1",
+                "user": ANNA,
+                "text": text,
+                "ts": ts,
+                "thread_ts": thread_ts,
+            },
+        }
+    )
+
+
+# -- 1. Requests that are not Slack's: 401 ---------------------------------------------------
+
+Forgery = Callable[[BotHarness, bytes], tuple[int, bytes]]
+
+
+def unsigned(bot: BotHarness, body: bytes, **headers: str) -> tuple[int, bytes]:
+    return post(f"{bot.url}/slack/events", body, {"Content-Type": FORM, **headers})
+
+
+def with_headers(change: Callable[[dict[str, str]], object]) -> Forgery:
+    def send(bot: BotHarness, body: bytes) -> tuple[int, bytes]:
+        headers = sign(body)
+        change(headers)
+        return unsigned(bot, body, **headers)
+
+    return send
+
+
+def altered_after_signing(bot: BotHarness, body: bytes) -> tuple[int, bytes]:
+    headers = sign(body)
+    return unsigned(bot, body.replace(b"text=1", b"text=2"), **headers)
+
+
+SIGNATURE_PROBLEMS = (
+    "Bolt reads the timestamp with int() and the body (UTF-8, JSON) before it checks the "
+    "signature: an unsigned request it cannot read raises inside SlackRequestHandler and "
+    "waitress answers 500 (logging a traceback) instead of 401"
+)
+
+NOT_FROM_SLACK = [
+    pytest.param(
+        lambda bot, body: bot.request(body, FORM, secret="not-our-secret"), id="another secret"
+    ),
+    pytest.param(
+        lambda bot, body: bot.request(body, FORM, timestamp=int(time.time()) - 6 * 60),
+        id="signed more than five minutes ago",
+    ),
+    pytest.param(
+        lambda bot, body: bot.request(body, FORM, timestamp=int(time.time()) + 6 * 60),
+        id="signed more than five minutes ahead",
+    ),
+    pytest.param(unsigned, id="no signature headers"),
+    pytest.param(
+        with_headers(lambda h: h.pop("X-Slack-Signature")), id="a timestamp but no signature"
+    ),
+    pytest.param(
+        with_headers(lambda h: h.pop("X-Slack-Request-Timestamp")),
+        id="a signature but no timestamp",
+    ),
+    pytest.param(
+        with_headers(lambda h: h.update({"X-Slack-Signature": h["X-Slack-Signature"][:-1]})),
+        id="a signature cut short",
+    ),
+    pytest.param(
+        with_headers(
+            lambda h: h.update({"X-Slack-Signature": h["X-Slack-Signature"].replace("v0", "v1")})
+        ),
+        id="a signature of another version",
+    ),
+    pytest.param(altered_after_signing, id="the body changed after signing"),
+    pytest.param(
+        with_headers(lambda h: h.update({"X-Slack-Request-Timestamp": "soon"})),
+        id="a timestamp that is no number",
+        marks=pytest.mark.xfail(strict=True, reason=SIGNATURE_PROBLEMS),
+    ),
+    pytest.param(
+        lambda bot, body: unsigned(bot, b"\xff\xfe" + body),
+        id="an unsigned body that is not UTF-8",
+        marks=pytest.mark.xfail(strict=True, reason=SIGNATURE_PROBLEMS),
+    ),
+    pytest.param(
+        lambda bot, body: post(
+            f"{bot.url}/slack/events", b"{not json", {"Content-Type": "application/json"}
+        ),
+        id="an unsigned body that is not JSON",
+        marks=pytest.mark.xfail(strict=True, reason=SIGNATURE_PROBLEMS),
+    ),
+]
+
+
+# -- 2. Requests from another workspace: refused ---------------------------------------------
+
+FROM_ANOTHER_WORKSPACE = [
+    pytest.param(
+        lambda slack: command(slack, LEAD, "/team", f"add <@{EVE}|eve> lead", team=INTRUDER),
+        id="a lead's slash command",
+    ),
+    pytest.param(
+        lambda slack: button(slack, LEAD, "ticket_claim", "1", team=INTRUDER),
+        id="a click on the card's Claim button",
+    ),
+    pytest.param(
+        lambda slack: modal(slack, LEAD, "followup_modal", team=INTRUDER),
+        id="a submitted follow-up modal",
+    ),
+    pytest.param(
+        lambda slack: interaction(
+            slack,
+            LEAD,
+            "message_action",
+            team=INTRUDER,
+            callback_id="reply_from_thread",
+            channel={"id": "CSUPPORT1"},
+            message={"ts": slack.card(1).ts, "text": "x"},
+        ),
+        id="the Reply to customer shortcut",
+    ),
+    pytest.param(
+        lambda slack: thread_event("1.000100", slack.card(1).ts, "fremde Notiz", team=INTRUDER),
+        id="a message in a ticket's thread",
+    ),
+]
+
+
+# -- 3. Commands, buttons, modals and shortcuts the bot does not have ------------------------
+
+UNKNOWN = [
+    pytest.param(lambda slack: command(slack, ANNA, "/frobnicate", "1"), id="slash command"),
+    pytest.param(lambda slack: button(slack, ANNA, "frobnicate", "1"), id="block action id"),
+    pytest.param(lambda slack: modal(slack, ANNA, "frobnicate"), id="view callback id"),
+    pytest.param(
+        lambda slack: interaction(slack, ANNA, "shortcut", callback_id="frobnicate"),
+        id="global shortcut",
+    ),
+]
+
+
+# -- 4. Commands typed wrong, and text too long to go anywhere: refused, only to the caller --
+
+HUGE = "99999999999999999999"
+
+
+def typed(name: str, text: str, answer: str, user: str = ANNA, **marks: Any) -> Any:
+    return pytest.param(user, name, text, answer, id=f"{name} {text!r}", **marks)
+
+
+TYPED_WRONG = [
+    typed("/claim", "", "Which ticket? Usage: `/claim <ticket>`"),
+    typed("/claim", " \t\n", "Which ticket? Usage: `/claim <ticket>`"),
+    typed("/claim", "§$%&", "“§$%&” is not a ticket number. Usage: `/claim <ticket>`"),
+    typed("/claim", "#-1", "“#-1” is not a ticket number."),
+    typed("/claim", HUGE, f"“{HUGE}” is not a ticket number."),
+    typed("/claim", "#999999999", "There is no ticket #999999999."),
+    typed("/claim", "1.0", "“1.0” is not a ticket number."),
+    typed("/claim", "١", "“١” is not a ticket number."),  # an Arabic-Indic one
+    typed("/claim", "1\u200b", "is not a ticket number."),  # a pasted zero-width space
+    typed("/claim", "claim 1", "Usage: `/claim <ticket>`"),
+    typed("/claim", "1 2", "Usage: `/claim <ticket>`"),
+    typed("/release", "", "Which ticket? Usage: `/release <ticket>`"),
+    typed("/release", "xyz", "“xyz” is not a ticket number."),
+    typed("/release", "#-1", "“#-1” is not a ticket number."),
+    typed("/release", HUGE, f"“{HUGE}” is not a ticket number."),
+    typed("/release", "1 please", "Usage: `/release <ticket>`"),
+    typed("/handover", "", "Which ticket? Usage: `/handover <ticket> @colleague [note]`"),
+    typed("/handover", "1", "Who? Usage: `/handover"),
+    typed("/handover", f"<@{BEN}|ben> 1", f"“<@{BEN}|ben>” is not a ticket number."),
+    typed("/handover", f"#-1 <@{BEN}|ben>", "“#-1” is not a ticket number."),
+    typed("/handover", f"{HUGE} <@{BEN}|ben>", f"“{HUGE}” is not a ticket number."),
+    typed("/handover", "1 @ben", "“@ben” is not a person; mention them with @."),
+    typed("/handover", "1 <!channel>", "“<!channel>” is not a person"),
+    typed("/handover", f"1 <@{BEN}|ben", f"“<@{BEN}|ben” is not a person"),
+    typed("/handover", "1 <@U0NOBODY|x>", "<@U0NOBODY> is not on the team"),
+    typed("/reply", "", "Which ticket? Usage: `/reply"),
+    typed("/reply", "hallo 1", "“hallo” is not a ticket number."),
+    typed("/reply", "#-1 Hallo", "“#-1” is not a ticket number."),
+    typed("/reply", f"{HUGE} Hallo", f"“{HUGE}” is not a ticket number."),
+    typed("/reply", "1", "The reply is empty."),
+    typed("/reply", "1 :", "There is no canned answer `:`"),
+    typed("/reply", "1 :nope", "There is no canned answer `:nope`"),
+    typed("/dm", "", "Which ticket? Usage: `/dm <ticket> <text>`"),
+    typed("/dm", "hallo 1", "“hallo” is not a ticket number."),
+    typed("/dm", "#-1 Hallo", "“#-1” is not a ticket number."),
+    typed("/dm", f"{HUGE} Hallo", f"“{HUGE}” is not a ticket number."),
+    typed("/dm", "1", "The DM is empty."),
+    typed("/note", "", "The note is empty. Usage: `/note <ticket> <text>`"),
+    typed("/note", "1   ", "The note is empty."),
+    typed("/note", "Kunde ruft an 1", "“Kunde” is not a ticket number."),
+    typed("/note", "#-1 Notiz", "“#-1” is not a ticket number."),
+    typed("/note", f"{HUGE} Notiz", f"“{HUGE}” is not a ticket number."),
+    typed("/followup", "", "Which ticket? Usage: `/followup"),
+    typed("/followup", "1", "When? Usage: `/followup"),
+    typed("/followup", "tomorrow 1", "“tomorrow” is not a ticket number."),
+    typed("/followup", "#-1 2h", "“#-1” is not a ticket number."),
+    typed("/followup", f"{HUGE} 2h", f"“{HUGE}” is not a ticket number."),
+    typed("/followup", "1 banana", "“banana” is not a time I understand."),
+    typed("/followup", "1 yesterday", "is in the past."),
+    typed("/followup", "1 -5m", "is in the past."),
+    typed("/followup", "1 0m", "is in the past."),
+    typed("/followup", f"1 {HUGE}m", f"“{HUGE}m” is not a time I understand."),
+    typed("/followup", "1 in 3000 years", "more than 60 days ahead"),
+    typed("/followup", "1 Freitag", "has no time of day"),
+    typed("/followup", "list 1", "“list” is not a ticket number."),
+    typed("/followup", "1 cancel", "#1 has no open follow-up."),
+    typed("/resolve", "", "Which ticket? Usage: `/resolve <ticket>`"),
+    typed("/resolve", "x", "“x” is not a ticket number."),
+    typed("/resolve", "#-1", "“#-1” is not a ticket number."),
+    typed("/resolve", HUGE, f"“{HUGE}” is not a ticket number."),
+    typed("/resolve", "1 2", "Usage: `/resolve <ticket>`"),
+    typed("/escalate", "", "Which ticket? Usage: `/escalate <ticket> <reason>`"),
+    typed("/escalate", "1", "Say why. Usage: `/escalate"),
+    typed("/escalate", "Großstörung 1", "“Großstörung” is not a ticket number."),
+    typed("/escalate", "#-1 Großstörung", "“#-1” is not a ticket number."),
+    typed("/escalate", f"{HUGE} Großstörung", f"“{HUGE}” is not a ticket number."),
+    typed("/history", "", "Usage: `/history <@handle | ticket>`"),
+    typed("/history", "#-1", "“#-1” is neither an @handle nor a ticket."),
+    typed("/history", HUGE, f"“{HUGE}” is not a ticket number."),
+    typed("/history", "#999999999", "There is no ticket #999999999."),
+    typed("/history", "@@@", "“@@@” is neither an @handle nor a ticket."),
+    typed("/history", "@" + "k" * 16, "is neither an @handle nor a ticket."),
+    typed("/history", "@karl_k\u202e", "is neither an @handle nor a ticket."),
+    typed("/history", "karl_k 1", "Usage: `/history <@handle | ticket>`"),
+    typed("/canned", "frobnicate", "Usage: `/canned list | add <name> <text> | remove <name>`"),
+    typed("/canned", "add", "Usage: `/canned", LEAD),
+    typed("/canned", "add nurname", "Usage: `/canned", LEAD),
+    typed("/canned", "remove", "Usage: `/canned", LEAD),
+    typed("/canned", "remove a b", "Usage: `/canned", LEAD),
+    typed("/canned", "remove nope", "There is no canned answer `:nope`.", LEAD),
+    typed("/oncall", "jemand", "“jemand” is not a person; mention them with @.", LEAD),
+    typed("/oncall", "@ben", "“@ben” is not a person", LEAD),
+    typed("/oncall", "<!channel>", "“<!channel>” is not a person", LEAD),
+    typed("/oncall", f"<@{BEN}|ben> ab jetzt", "Usage: `/oncall [@colleague]`", LEAD),
+    typed("/oncall", f"<@{EVE}|eve>", f"<@{EVE}> is not on the team", LEAD),
+    typed("/team", "frobnicate", "Usage: `/team list | add @colleague", LEAD),
+    typed("/team", "list extra", "Usage: `/team", LEAD),
+    typed("/team", "add", "Usage: `/team", LEAD),
+    typed("/team", f"add <@{EVE}|eve>", "Usage: `/team", LEAD),
+    typed("/team", f"add agent <@{EVE}|eve>", "“agent” is not a person", LEAD),
+    typed("/team", f"add <@{EVE}|eve> agent EO noch was", "Usage: `/team", LEAD),
+    typed("/team", f"add <@{EVE}|eve> agent {HUGE}", "are not initials", LEAD),
+    typed("/team", "remove", "Who? Usage: `/team", LEAD),
+    typed("/team", f"remove <@{BEN}|ben> sofort", "Usage: `/team", LEAD),
+    typed("/team", "remove <@U0NOBODY|x>", "<@U0NOBODY> is not on the team.", LEAD),
+    typed("/stats", "yesterday", "“yesterday” is not a period: use today, 7d or 30d.", LEAD),
+    typed("/stats", "-1d", "“-1d” is not a period", LEAD),
+    typed("/stats", f"{HUGE}d", f"“{HUGE}” is not a period", LEAD),
+    typed(
+        "/stats",
+        "7d extra",
+        "Usage: `/stats [today | 7d | 30d]`",
+        LEAD,
+        marks=pytest.mark.xfail(
+            strict=True,
+            reason="handle_stats raises USAGE.refuse() for extra words and then wraps the "
+            "refusal in USAGE.refuse(exc.user_message) again: the answer is "
+            "'Usage: `/stats …` Usage: `/stats …`', the usage line twice",
+        ),
+    ),
+]
+
+
+TOO_BIG = [
+    pytest.param(ANNA, "/reply", f"1 {BIG}", "too long: 50003 of 280 as X counts them", id="reply"),
+    pytest.param(ANNA, "/dm", f"1 {BIG}", "The DM is 40003 characters over X's 10000.", id="dm"),
+    pytest.param(ANNA, "/claim", "9" * 50_000, "is not a ticket number.", id="claim"),
+    pytest.param(
+        ANNA, "/history", "@" + "k" * 50_000, "is neither an @handle nor a ticket.", id="history"
+    ),
+    pytest.param(
+        LEAD, "/team", f"add <@{EVE}|eve> agent {'A' * 50_000}", "are not initials", id="team"
+    ),
+]
+
+
+# -- One desk for all of them: each is answered, none changes anything -----------------------
+
+
+@dataclass(frozen=True)
+class Desk:
+    """The bot with its team and ticket #1, and its world before the bad requests."""
+
+    bot: BotHarness
+    slack: SlackStandIn
+    before: World
+
+
+@pytest.fixture(scope="class")
+def desk(
+    tmp_path_factory: pytest.TempPathFactory, slack_server: SlackStandIn, x_server: XStandIn
+) -> Iterator[Desk]:
+    """One bot for a whole class of bad requests: as none may change anything, each one
+    is checked against the same world, and the table runs in seconds, not minutes."""
+    slack_server.reset()
+    x_server.reset()
+    database = tmp_path_factory.mktemp("desk") / "servicekanal.db"
+    bot = BotHarness(
+        make_settings(f"sqlite:///{database}", slack_server, x_server), slack_server, x_server
+    )
+    build_team(bot)
+    open_ticket(bot, x_server)
+    yield Desk(bot, slack_server, world(bot))
+    bot.close()
+
+
+class TestBadRequestsChangeNothing:
+    """Forged, foreign, unknown and mistyped requests, and text too long to go anywhere."""
+
+    @pytest.mark.parametrize("send", NOT_FROM_SLACK)
+    def test_a_request_not_signed_by_slack_is_refused_with_401(
+        self, send: Forgery, desk: Desk
+    ) -> None:
+        status, _ = send(desk.bot, command(desk.slack, ANNA, "/claim", "1"))
+
+        assert status == 401
+        assert world(desk.bot) == desk.before
+        assert "nobody yet" in card_text(desk.slack)
+
+    @pytest.mark.parametrize("request_from", FROM_ANOTHER_WORKSPACE)
+    def test_a_request_from_another_workspace_is_refused(
+        self, request_from: Callable[[SlackStandIn], bytes], desk: Desk
+    ) -> None:
+        body = request_from(desk.slack)
+        content_type = "application/json" if body.startswith(b"{") else FORM
+
+        status, answer = desk.bot.request(body, content_type)
+
+        assert (status, answer) == (401, b"This app serves one workspace only.")
+        assert world(desk.bot) == desk.before
+
+    @pytest.mark.parametrize("request_for", UNKNOWN)
+    def test_what_the_bot_does_not_have_is_answered_404_as_bolt_does(
+        self, request_for: Callable[[SlackStandIn], bytes], desk: Desk
+    ) -> None:
+        """Slack never sends these (the manifest does not declare them)."""
+        status, answer = desk.bot.request(request_for(desk.slack), FORM)
+
+        assert (status, json.loads(answer)) == (404, {"error": "unhandled request"})
+        assert world(desk.bot) == desk.before
+
+    def test_someone_off_the_team_is_told_so_before_an_unknown_command_is_looked_up(
+        self, desk: Desk
+    ) -> None:
+        status, answer = desk.bot.request(command(desk.slack, EVE, "/frobnicate", "1"), FORM)
+
+        assert status == 200 and "not on the Servicekanal team" in json.loads(answer)["text"]
+        assert world(desk.bot) == desk.before
+
+    @pytest.mark.parametrize(
+        ("action_id", "value"),
+        [
+            ("ticket_claim", ""),
+            ("ticket_claim", "-1"),
+            ("ticket_resolve", "abc"),
+            ("ticket_reply", "-1"),
+            ("ticket_claim", "99999999999999999999"),
+        ],
+    )
+    def test_a_card_button_with_a_value_the_bot_never_made_finds_no_ticket(
+        self, action_id: str, value: str, desk: Desk
+    ) -> None:
+        """Only a forger with the signing secret can send these: no ticket, or an apology.
+
+        A value that is no int() reaches the error handler: it logs, says sorry, and Bolt
+        answers 404 after waiting three seconds for the ack the listener already gave.
+        """
+        response_url = desk.slack.response_url()
+        body = button(desk.slack, ANNA, action_id, value, response_url=response_url)
+
+        desk.bot.request(body, FORM)
+
+        [answer] = desk.bot.responses_to(response_url)
+        assert re.search(
+            r"There is no ticket #(0|-1)\.|Sorry, something went wrong", answer["text"]
+        )
+        assert world(desk.bot) == desk.before
+
+    @pytest.mark.parametrize(("user", "name", "text", "answer"), TYPED_WRONG)
+    def test_a_command_typed_wrong_is_answered_only_to_the_caller(
+        self, user: str, name: str, text: str, answer: str, desk: Desk
+    ) -> None:
+        said_back = desk.bot.slash(user, name, text)
+
+        assert answer in said(said_back)
+        assert said(said_back).count("Usage:") <= 1
+        assert only_to_the_caller(said_back)
+        assert world(desk.bot) == desk.before
+
+    @pytest.mark.parametrize(("user", "name", "text", "answer"), TOO_BIG)
+    def test_50000_characters_where_they_cannot_go_are_refused_without_an_echo(
+        self, user: str, name: str, text: str, answer: str, desk: Desk
+    ) -> None:
+        said_back = desk.bot.slash(user, name, text)
+
+        assert answer in said(said_back) and only_to_the_caller(said_back)
+        assert len(said(said_back)) < 1000
+        assert world(desk.bot) == desk.before
+
+
+# -- 5. Oversized and odd text where it may go -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "answer"),
+    [
+        ("/escalate", f"1 {BIG}", "#1 is escalated"),
+        ("/followup", f"1 2h {BIG}", "Follow-up for #1 recorded"),
+    ],
+    ids=["escalate", "followup"],
+)
+def test_50000_characters_where_they_may_go_are_cut_to_slacks_limits(
+    name: str, text: str, answer: str, bot: BotHarness, slack: SlackStandIn, working: World
+) -> None:
+    assert answer in said(bot.slash(ANNA, name, text))
+    bot.deliver()
+
+    assert world(bot).slack_changes > working.slack_changes  # it went out, in one piece
+    assert_within_slacks_limits(slack)
+
+
+def test_a_note_of_50000_characters_is_kept_whole_and_shown_within_slacks_limits(
+    bot: BotHarness, slack: SlackStandIn, working: World
+) -> None:
+    assert "Noted in #1's thread" in said(bot.slash(ANNA, "/note", f"1 {BIG}"))
+    bot.deliver()
+
+    [note] = slack.thread("CSUPPORT1", slack.card(1).ts)
+    assert "Leitung gestört" in sections(note.blocks)[0]
+    assert_within_slacks_limits(slack)
+    with session_scope(bot.bot.engine) as session:
+        [stored] = session.exec(select(Message).where(Message.direction == Direction.NOTE))
+        assert stored.text == BIG.strip()
+
+
+@pytest.mark.parametrize("odd", ODD.values(), ids=ODD.keys())
+def test_an_odd_note_is_stored_as_typed_and_shown_in_the_thread(
+    odd: str, bot: BotHarness, slack: SlackStandIn, working: World
+) -> None:
+    assert "Noted in #1's thread" in said(bot.slash(ANNA, "/note", f"1 {odd}"))
+    bot.deliver()
+
+    [note] = slack.thread("CSUPPORT1", slack.card(1).ts)
+    assert odd.strip() in sections(note.blocks)[0]  # agents are trusted: shown as typed
+    with session_scope(bot.bot.engine) as session:
+        [stored] = session.exec(select(Message).where(Message.direction == Direction.NOTE))
+        assert stored.text == odd.strip()
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        ODD["zero-width characters"],
+        ODD["a right-to-left override"],
+        ODD["combining marks"],
+        ODD["emoji ZWJ sequences"],
+        pytest.param(
+            "Hallo\ufeff Karl",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="Replies.check counts parse_tweet(text).weightedLength but ignores "
+                "parse_tweet(text).valid, which is False for U+FEFF/U+FFFE/U+FFFF: the reply "
+                "passes the check and is POSTed, and X refuses it (403)",
+            ),
+        ),
+    ],
+    ids=[*list(ODD)[:4], "a zero-width no-break space (BOM)"],
+)
+def test_a_reply_with_odd_characters_goes_out_exactly_as_typed_or_not_at_all(
+    odd: str, bot: BotHarness, x: XStandIn, working: World
+) -> None:
+    answer = said(bot.slash(ANNA, "/reply", f"1 {odd}"))
+
+    assert "Sent to the customer on X" in answer
+    assert [t["text"] for t in x.brand_tweets()] == [f"@karl_k {odd} ^AS"]
+    assert len(x.calls_to("POST /2/tweets")) == 1  # nothing X had to refuse
+
+
+def shown_tweet(card_blocks: list[dict[str, Any]]) -> str:
+    """The customer's words as people read them on the card (the quote, unescaped)."""
+    quoted = sections(card_blocks)[2]
+    lines = [line.removeprefix(">") for line in quoted.split("\n")]
+    return "\n".join(lines).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+@pytest.mark.parametrize("odd", ODD.values(), ids=ODD.keys())
+def test_a_customer_tweet_with_odd_characters_is_shown_whole_inert_and_within_limits(
+    odd: str, bot: BotHarness, x: XStandIn, slack: SlackStandIn
+) -> None:
+    tweet = open_ticket(bot, x, odd)
+
+    card = slack.card(1)
+    assert card.blocks is not None
+    shown = json.dumps([card.text, card.blocks], ensure_ascii=False)
+    assert "<!channel>" not in shown and "<!here" not in shown and "<@U0LEAD>" not in shown
+    assert "<http://evil.example" not in shown
+    assert not CONTROL.search(card.text + "".join(sections(card.blocks)))
+    assert shown_tweet(card.blocks) == CONTROL.sub("", tweet["text"])
+    assert card.blocks[-1]["type"] == "actions"  # the card kept its buttons
+    assert_within_slacks_limits(slack)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="handlers/blocks/text.py quote() cuts the text to 2900 characters and then adds "
+    "'>' to every line: a DM of 1,500 short lines becomes a 3,384-character section, Slack "
+    "answers invalid_blocks and the queue posts the card as plain text without its buttons",
+)
+def test_a_dm_of_many_short_lines_still_gets_a_card_with_buttons(
+    bot: BotHarness, x: XStandIn, slack: SlackStandIn
+) -> None:
+    x.send_dm_to_brand(x.add_user("karl_k", "Karl Kunde"), "Zeile\n" * 1500)
+    bot.bot.services.ingest.poll_dms()
+    bot.deliver()
+
+    card = slack.card(1)
+    assert card.blocks is not None and card.blocks[-1]["type"] == "actions"
+    assert_within_slacks_limits(slack)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the card puts the author's username unescaped into link URLs "
+    "(https://x.com/<username>, …/status/<id>) and into its text: a username with '>' and "
+    "'<!channel>' (X never allows one; only a broken or spoofed answer carries it) pings "
+    "the channel",
+)
+def test_a_username_x_would_never_allow_cannot_ping_the_channel(
+    bot: BotHarness, x: XStandIn, slack: SlackStandIn
+) -> None:
+    x.mention(x.add_user("k><!channel><https://evil.example", "Karl"), "Hallo")
+    bot.poll_and_deliver()
+
+    card = slack.card(1)
+    assert "<!channel>" not in json.dumps([card.text, card.blocks])
+
+
+@requires_postgres
+@pytest.mark.xfail(
+    strict=True,
+    reason="PostgreSQL text columns cannot hold NUL: a customer tweet containing U+0000 makes "
+    "every poll fail with psycopg.DataError before the cursor moves, so it and every later "
+    "mention are never stored (escape_slack drops control characters only for Slack, not "
+    "before storing)",
+)
+def test_a_tweet_with_a_nul_character_does_not_stop_ingest_on_postgresql(
+    pg_engine: Engine, slack: SlackStandIn, x: XStandIn
+) -> None:
+    settings = make_settings(pg_engine.url.render_as_string(hide_password=False), slack, x)
+    bot = BotHarness(settings, slack, x)
+    try:
+        karl = x.add_user("karl_k", "Karl Kunde")
+        x.mention(karl, "Router zeigt a\x00b an")
+        x.mention(karl, "Und jetzt geht gar nichts mehr")
+        bot.poll_and_deliver()
+        assert len(slack.cards()) == 1
+        assert len(slack.thread("CSUPPORT1", slack.card(1).ts)) == 1
+    finally:
+        bot.close()
+
+
+# -- 6. Broken answers from X: the poll goes on, what can be read is stored, nothing lost ----
+
+
+class MovableClock:
+    """Real time, which a test moves on past X back-offs instead of sleeping."""
+
+    def __init__(self) -> None:
+        self.ahead = timedelta()
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.ahead
+
+    def move_on(self, **delta: float) -> None:
+        self.ahead += timedelta(**delta)
+
+
+@dataclass
+class Polling:
+    bot: BotHarness
+    clock: MovableClock
+
+
+@pytest.fixture
+def polling(database_url: str, slack: SlackStandIn, x: XStandIn) -> Iterator[Polling]:
+    clock = MovableClock()
+    harness = BotHarness(make_settings(database_url, slack, x), slack, x, clock=clock)
+    yield Polling(harness, clock)
+    harness.close()
+
+
+def stored(bot: BotHarness, channel: Channel) -> list[str]:
+    """The X ids of the customer messages stored, oldest first (duplicates would show)."""
+    with session_scope(bot.bot.engine) as session:
+        return sorted(
+            (
+                m.external_id or ""
+                for m in session.exec(
+                    select(Message).where(
+                        Message.channel == channel, Message.direction == Direction.IN
+                    )
+                )
+            ),
+            key=int,
+        )
+
+
+def shown(tweet: dict[str, Any], **change: Any) -> dict[str, Any]:
+    """A tweet as X puts it into a page, with some fields changed (None: left out)."""
+    fields = {k: v for k, v in tweet.items() if not k.startswith("_")}
+    fields.update(change)
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def page(*tweets: Any, newest: str | None = None, users: Any = None, **rest: Any) -> dict[str, Any]:
+    """A page of mentions as X sends it: data, includes.users, meta."""
+    body: dict[str, Any] = {"data": list(tweets), **rest}
+    if users is not None:
+        body["includes"] = {"users": users}
+    body.setdefault(
+        "meta", {"result_count": len(tweets), **({"newest_id": newest} if newest else {})}
+    )
+    return body
+
+
+CURSOR_JUMPS = (
+    "XClient._all_pages takes meta.newest_id as the new cursor although the tweet with that "
+    "id could not be read (or the page had no data at all): Ingest moves the cursor past it "
+    "and it is never read again, lost"
+)
+RAISES = (
+    "map_tweets/XClient._all_pages let TypeError/AttributeError/ValueError escape on parts of "
+    "the wrong JSON type (and int() on a non-numeric id), Ingest._poll catches only XError: "
+    "poll() raises, the readable tweets of the page are not stored and there is no back-off"
+)
+
+
+def broken(
+    fault: Callable[..., dict[str, Any]],
+    readable: str,
+    name: str,
+    reason: str | None = None,
+) -> Any:
+    """A row: how X's answer is broken, and which tweets in it can still be read."""
+    marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+    return pytest.param(fault, readable, id=name, marks=marks)
+
+
+BROKEN_MENTIONS = [
+    broken(lambda old, new, karl: {"malformed": True}, "", "an answer that is not JSON"),
+    broken(lambda old, new, karl: {"status": 200, "body": ""}, "", "an empty answer"),
+    broken(
+        lambda old, new, karl: {"status": 200, "body": {"meta": {"result_count": 0}}},
+        "",
+        "JSON without data",
+    ),
+    broken(
+        lambda old, new, karl: {
+            "status": 200,
+            "body": {"meta": {"result_count": 2, "newest_id": new["id"]}},
+        },
+        "",
+        "JSON without data but with newest_id",
+        CURSOR_JUMPS,
+    ),
+    broken(
+        lambda old, new, karl: {
+            "status": 200,
+            "body": page(shown(new, id=None), shown(old), users=[karl], newest=new["id"]),
+        },
+        "old",
+        "a tweet without id",
+        CURSOR_JUMPS,
+    ),
+    broken(
+        lambda old, new, karl: {
+            "status": 200,
+            "body": page(shown(new, text=None), shown(old), users=[karl], newest=new["id"]),
+        },
+        "old",
+        "a tweet without text",
+        CURSOR_JUMPS,
+    ),
+    broken(
+        lambda old, new, karl: {
+            "status": 200,
+            "body": page(shown(new, author_id=None), shown(old), users=[karl], newest=new["id"]),
+        },
+        "old",
+        "a tweet without author_id",
+        CURSOR_JUMPS,
+    ),
+    broken(
+        lambda old, new, karl: {
+            "status": 200,
+            "body": page(shown(new), shown(old), newest=new["id"]),
+        },
+        "old new",
+        "no includes.users",
+    ),
+    broken(
+        lambda old, new, karl: {
+            "status": 200,
+            "body": page(shown(new), shown(old), users=[{"id": "1", "username": "x"}]),
+        },
+        "old new",
+        "includes.users without the author",
+    ),
+    broken(
+        lambda old, new, karl: {
+            "status": 200,
+            "body": page(
+                shown(new), shown(old, entities=[1], referenced_tweets="x"), newest=new["id"]
+            ),
+        },
+        "old new",
+        "entities and references of the wrong type",
+        "_map_tweet drops a whole tweet when an optional field (entities, referenced_tweets) "
+        "has the wrong type, and the cursor moves on to the newer tweet: the older one is lost",
+    ),
+    broken(
+        lambda old, new, karl: {
+            "status": 200,
+            "body": {"data": shown(new), "meta": {"newest_id": new["id"]}},
+        },
+        "",
+        "data is an object",
+        CURSOR_JUMPS,
+    ),
+    broken(
+        lambda old, new, karl: {"status": 200, "body": {"data": 2, "meta": {}}},
+        "",
+        "data is a number",
+        RAISES,
+    ),
+    broken(
+        lambda old, new, karl: {
+            "status": 200,
+            "body": page(shown(new), shown(old), includes=["karl_k"]),
+        },
+        "old new",
+        "includes is a list",
+        RAISES,
+    ),
+    broken(
+        lambda old, new, karl: {
+            "status": 200,
+            "body": page(shown(new), shown(old), users=["karl_k"]),
+        },
+        "old new",
+        "a user is a string",
+        RAISES,
+    ),
+    broken(
+        lambda old, new, karl: {"status": 200, "body": page(shown(new), shown(old), meta="x")},
+        "old new",
+        "meta is a string",
+        RAISES,
+    ),
+    broken(
+        lambda old, new, karl: {
+            "status": 200,
+            "body": page(shown(new, id="zwei"), shown(old), users=[karl]),
+        },
+        "old",
+        "an id that is not a number",
+        RAISES,
+    ),
+]
+
+
+@pytest.mark.parametrize(("fault", "readable"), BROKEN_MENTIONS)
+def test_a_broken_page_of_mentions_stores_what_it_can_and_loses_no_tweet(
+    fault: Callable[[dict[str, Any], dict[str, Any], dict[str, Any]], dict[str, Any]],
+    readable: str,
+    polling: Polling,
+    x: XStandIn,
+    slack: SlackStandIn,
+) -> None:
+    bot = polling.bot
+    karl = x.add_user("karl_k", "Karl Kunde")
+    tweets = {"old": x.mention(karl, "Mein DSL ist weg"), "new": x.mention(karl, "Telefon auch")}
+    x.fail_next("GET /2/users/:id/mentions", **fault(tweets["old"], tweets["new"], karl))
+
+    bot.poll_and_deliver()
+
+    assert stored(bot, Channel.TWEET) == [tweets[name]["id"] for name in readable.split()]
+    polling.clock.move_on(minutes=10)  # past any back-off
+    bot.poll_and_deliver()
+    assert stored(bot, Channel.TWEET) == [tweets["old"]["id"], tweets["new"]["id"]]
+    assert len(slack.cards()) == 1 and len(slack.thread("CSUPPORT1", slack.card(1).ts)) == 1
+    assert_within_slacks_limits(slack)
+
+
+def test_the_cursor_stays_where_it_was_while_x_answers_nonsense(
+    polling: Polling, x: XStandIn
+) -> None:
+    bot = polling.bot
+    karl = x.add_user("karl_k", "Karl Kunde")
+    first = x.mention(karl, "Mein DSL ist weg")
+    bot.poll_and_deliver()
+    x.mention(karl, "Telefon auch")
+
+    for answer in ({"malformed": True}, {"status": 503}, {"drop": True}):
+        x.fail_next("GET /2/users/:id/mentions", **answer)
+        polling.clock.move_on(minutes=10)
+        bot.poll()
+        with session_scope(bot.bot.engine) as session:
+            assert cursors.since_id(session=session, name="mentions") == first["id"]
+    polling.clock.move_on(minutes=10)
+    bot.poll()
+    assert len(stored(bot, Channel.TWEET)) == 2
+
+
+@pytest.mark.parametrize(
+    ("answer", "logged"),
+    [
+        ({"malformed": True}, "X unavailable for mentions"),
+        ({"status": 500, "body": {"title": "Internal Error"}}, "X unavailable for mentions"),
+        ({"status": 403, "body": {"title": "Forbidden", "detail": "nope"}}, "X refused"),
+    ],
+    ids=["not JSON", "a server error", "a refusal"],
+)
+def test_a_poll_that_cannot_read_xs_answer_says_so_in_the_log(
+    answer: dict[str, Any],
+    logged: str,
+    polling: Polling,
+    x: XStandIn,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    x.fail_next("GET /2/users/:id/mentions", **answer)
+
+    with caplog.at_level(logging.WARNING, logger="bot.ingest"):
+        polling.bot.poll()
+
+    assert logged in caplog.text
+
+
+def test_a_tweet_x_sent_without_text_is_named_in_the_log(
+    polling: Polling, x: XStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    karl = x.add_user("karl_k", "Karl Kunde")
+    tweet = x.mention(karl, "Mein DSL ist weg")
+    x.fail_next(
+        "GET /2/users/:id/mentions", status=200, body=page(shown(tweet, text=None), users=[karl])
+    )
+
+    with caplog.at_level(logging.WARNING, logger="bot.x"):
+        polling.bot.poll()
+
+    assert f"skipping a malformed tweet object from X (id={tweet['id']})" in caplog.text
+
+
+DM_RAISES = (
+    "map_direct_messages/XClient.dm_events let TypeError/AttributeError/ValueError escape on "
+    "parts of the wrong JSON type (and int() on a non-numeric id), Ingest.poll_dms catches "
+    "only XError: poll_dms() raises and the readable DMs of the page are not stored"
+)
+
+
+def dm_event(dm: Any, **change: Any) -> dict[str, Any]:
+    fields = {
+        "id": dm.id,
+        "event_type": "MessageCreate",
+        "text": dm.text,
+        "sender_id": dm.sender_id,
+        "created_at": dm.created_at.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        "dm_conversation_id": dm.conversation_id,
+    }
+    fields.update(change)
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+BROKEN_DMS = [
+    broken(lambda old, new, karl: {"malformed": True}, "", "an answer that is not JSON"),
+    broken(
+        lambda old, new, karl: {"status": 200, "body": {"meta": {"result_count": 0}}},
+        "",
+        "JSON without data",
+    ),
+    broken(
+        lambda old, new, karl: {
+            "status": 200,
+            "body": {"data": [dm_event(new, sender_id=None), dm_event(old)]},
+        },
+        "old",
+        "an event without sender_id",
+    ),
+    broken(
+        lambda old, new, karl: {
+            "status": 200,
+            "body": {"data": [dm_event(new, id=None), dm_event(old)]},
+        },
+        "old",
+        "an event without id",
+    ),
+    broken(
+        lambda old, new, karl: {
+            "status": 200,
+            "body": {
+                "data": [
+                    {"id": "1", "event_type": "ParticipantsJoin"},
+                    dm_event(new),
+                    dm_event(old),
+                ]
+            },
+        },
+        "old new",
+        "an event of another type",
+    ),
+    broken(
+        lambda old, new, karl: {"status": 200, "body": {"data": 2}},
+        "",
+        "data is a number",
+        DM_RAISES,
+    ),
+    broken(
+        lambda old, new, karl: {
+            "status": 200,
+            "body": {"data": [dm_event(new), dm_event(old)], "includes": ["karl_k"]},
+        },
+        "old new",
+        "includes is a list",
+        DM_RAISES,
+    ),
+    broken(
+        lambda old, new, karl: {
+            "status": 200,
+            "body": {"data": [dm_event(new, id="zwei"), dm_event(old)]},
+        },
+        "old",
+        "an id that is not a number",
+        DM_RAISES,
+    ),
+    broken(
+        lambda old, new, karl: {
+            "status": 200,
+            "body": {"data": [dm_event(new), dm_event(old)], "meta": "x"},
+        },
+        "old new",
+        "meta is a string",
+        DM_RAISES,
+    ),
+]
+
+
+@pytest.mark.parametrize(("fault", "readable"), BROKEN_DMS)
+def test_a_broken_page_of_dms_stores_what_it_can_and_loses_no_message(
+    fault: Callable[[Any, Any, dict[str, Any]], dict[str, Any]],
+    readable: str,
+    polling: Polling,
+    x: XStandIn,
+    slack: SlackStandIn,
+) -> None:
+    bot, ingest = polling.bot, polling.bot.bot.services.ingest
+    karl = x.add_user("karl_k", "Karl Kunde")
+    dms = {
+        "old": x.send_dm_to_brand(karl, "Mein Router blinkt rot"),
+        "new": x.send_dm_to_brand(karl, "Er blinkt immer noch"),
+    }
+    x.fail_next("GET /2/dm_events", **fault(dms["old"], dms["new"], karl))
+
+    ingest.poll_dms()
+    bot.deliver()
+
+    assert stored(bot, Channel.DM) == [dms[name].id for name in readable.split()]
+    polling.clock.move_on(minutes=20)  # past any back-off and X's 15-minute DM window
+    ingest.poll_dms()
+    bot.deliver()
+    assert stored(bot, Channel.DM) == [dms["old"].id, dms["new"].id]
+    assert len(slack.cards()) == 1
+
+
+# -- 7. Slack's retries of an event: stored once ----------------------------------------------
+
+
+def notes_with_ts(bot: BotHarness, ts: str) -> int:
+    with session_scope(bot.bot.engine) as session:
+        return len(
+            list(
+                session.exec(
+                    select(Message).where(Message.channel == Channel.SLACK, Message.slack_ts == ts)
+                )
+            )
+        )
+
+
+def all_handled(bot: BotHarness, card_ts: str) -> None:
+    """Wait until a later message is stored: the deliveries before it were handled too."""
+    status, ts = bot.thread_message(BEN, card_ts, "Zum Schluss")
+    assert status == 200
+    wait_for(lambda: notes_with_ts(bot, ts) == 1)
+
+
+def deliver_at_once(bot: BotHarness, event: dict[str, Any], retries: list[int | None]) -> None:
+    barrier = threading.Barrier(len(retries))
+    statuses: list[int] = []
+
+    def deliver(retry: int | None) -> None:
+        barrier.wait()
+        statuses.append(bot.event(event, event_id="EvAtOnce", retry_num=retry)[0])
+
+    threads = [threading.Thread(target=deliver, args=(retry,)) for retry in retries]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [200] * len(retries)
+
+
+Deliveries = Callable[[BotHarness, dict[str, Any]], None]
+
+
+def one_after_another(*retries: int | None, event_ids: tuple[str, ...] = ()) -> Deliveries:
+    def deliver(bot: BotHarness, event: dict[str, Any]) -> None:
+        for number, retry in enumerate(retries):
+            event_id = event_ids[number] if event_ids else "EvNote1"
+            assert bot.event(event, event_id=event_id, retry_num=retry)[0] == 200
+
+    return deliver
+
+
+@pytest.mark.parametrize(
+    "deliveries",
+    [
+        pytest.param(one_after_another(None, 1), id="the original and Slack's first retry"),
+        pytest.param(one_after_another(None, 1, 2, 3), id="the original and three retries"),
+        pytest.param(one_after_another(1), id="a retry whose original never arrived"),
+        pytest.param(one_after_another(2, 1), id="the retries out of order"),
+        pytest.param(
+            lambda bot, event: deliver_at_once(bot, event, [None, 1, 2]),
+            id="the original and two retries at the same moment",
+        ),
+        pytest.param(
+            one_after_another(None, None, event_ids=("EvNote1", "EvNote2")),
+            id="the same message under a second event id",
+        ),
+    ],
+)
+def test_a_thread_message_slack_delivers_more_than_once_is_stored_once(
+    deliveries: Deliveries, bot: BotHarness, x: XStandIn, slack: SlackStandIn, working: World
+) -> None:
+    card_ts = slack.card(1).ts
+    event = {
+        "type": "message",
+        "channel": "CSUPPORT1",
+        "user": ANNA,
+        "text": "Leitung gemessen: ok",
+        "ts": f"{time.time():.6f}",
+        "thread_ts": card_ts,
+        "channel_type": "channel",
+    }
+
+    deliveries(bot, event)
+
+    all_handled(bot, card_ts)
+    assert notes_with_ts(bot, event["ts"]) == 1
+    assert "Leitung gemessen: ok" in said(bot.slash(BEN, "/history", "1"))
+    after = world(bot)
+    assert after.slack_changes == working.slack_changes and after.x_posts == working.x_posts
