@@ -6,6 +6,7 @@ settings -> engine -> clients -> services -> Bolt app -> run
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
 import signal
@@ -28,6 +29,7 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from waitress.server import create_server
@@ -233,14 +235,34 @@ class Bot:
     def wsgi(self) -> Callable[..., Iterable[bytes]]:
         """POST /slack/events for Slack, GET /healthz for load balancers and people."""
         slack = SlackRequestHandler(self.app, path="/slack/events")
+        secret = self.settings.slack_signing_secret
+        # In Socket Mode events come over the WebSocket; this server only answers /healthz.
+        verifier = (
+            None
+            if self.settings.socket_mode or not secret
+            else SignatureVerifier(secret.get_secret_value())
+        )
 
         def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-            if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") == "GET":
-                status, body = self.health.report()
-                reason = "OK" if status == 200 else "Service Unavailable"
-                start_response(f"{status} {reason}", [("Content-Type", "application/json")])
-                return [json.dumps(body).encode()]
-            return slack(environ, start_response)
+            method, path = environ.get("REQUEST_METHOD"), environ.get("PATH_INFO")
+            if path == "/healthz" and method == "GET":
+                status, report = self.health.report()
+                return _answer(start_response, status, report)
+            if verifier is None:
+                return _answer(start_response, 404, {"error": "not found"})
+            if method != "POST":
+                return slack(environ, start_response)
+            body = _read_body(environ)
+            # Bolt reads the body (UTF-8, JSON, form) and the timestamp before it checks
+            # the signature, so an unreadable forgery would end in a 500; check it first.
+            if not _signed_by_slack(verifier, body, environ):
+                return _answer(start_response, 401, {"error": "invalid request"})
+            environ["wsgi.input"] = io.BytesIO(body)
+            try:
+                return slack(environ, start_response)
+            except ValueError:  # signed, but not what Slack sends (JSON, UTF-8)
+                log.warning("a signed request to %s could not be read", path)
+                return _answer(start_response, 400, {"error": "unreadable request"})
 
         return application
 
@@ -284,11 +306,48 @@ class Bot:
             health_server.stop()
 
 
+MAX_REQUEST_BYTES = 1024 * 1024
+_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found"}
+
+
+def _answer(start_response: Callable[..., Any], status: int, body: object) -> list[bytes]:
+    reason = _REASONS.get(status, "Service Unavailable")
+    start_response(f"{status} {reason}", [("Content-Type", "application/json")])
+    return [json.dumps(body).encode()]
+
+
+def _read_body(environ: dict[str, Any]) -> bytes:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    return environ["wsgi.input"].read(length) if length > 0 else b""
+
+
+def _signed_by_slack(verifier: SignatureVerifier, body: bytes, environ: dict[str, Any]) -> bool:
+    try:
+        return verifier.is_valid(
+            body,
+            environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP"),
+            environ.get("HTTP_X_SLACK_SIGNATURE"),
+        )
+    except ValueError:  # a timestamp that is no number, a body that is not UTF-8
+        return False
+
+
 class HttpServer:
     """waitress, in the foreground (production) or in a thread (tests, Socket Mode health)."""
 
     def __init__(self, application: Callable[..., Any], *, host: str, port: int) -> None:
-        self._server = create_server(application, host=host, port=port, threads=LISTENER_THREADS)
+        self._server = create_server(
+            application,
+            host=host,
+            port=port,
+            threads=LISTENER_THREADS,
+            # Slack's requests are a few kilobytes; a forged gigabyte is refused (413)
+            # before it is read into memory to check its signature.
+            max_request_body_size=MAX_REQUEST_BYTES,
+        )
         self.port: int = self._server.effective_port  # type: ignore[union-attr]
         self._thread: threading.Thread | None = None
         self._stopping = False

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 from sqlmodel import col, select
+from twitter_text import parse_tweet
 
 from bot.clock import Clock, system_clock
 from bot.errors import Refused
+from bot.text import MAX_WEIGHTED_LENGTH, clean_text
 from store.db import session_scope
 from store.models import Canned
 
@@ -98,17 +100,26 @@ class CannedAnswers:
         name = name.lower().lstrip(":")
         if not _NAME.match(name):
             raise Refused("A canned answer's name is one word: letters, digits, - and _.")
-        if not text.strip():
+        text = clean_text(text).strip()
+        if not text:
             raise Refused(f"`:{name}` needs a text.")
+        # The answer goes out as a reply, so it must fit one (before names and signature,
+        # which the reply's own check counts).
+        length = parse_tweet(text).weightedLength
+        if length > MAX_WEIGHTED_LENGTH:
+            raise Refused(
+                f"`:{name}` is {length} characters as X counts them; a reply holds "
+                f"{MAX_WEIGHTED_LENGTH}, with the signature."
+            )
         now = self._clock()
         with session_scope(self._engine) as session:
             row = session.get(Canned, name) or Canned(
                 name=name, text="", created_by=author, created_at=now
             )
-            row.text = text.strip()
+            row.text = text
             row.updated_at = now
             session.add(row)
-        return CannedAnswer(name, text.strip())
+        return CannedAnswer(name, text)
 
     def remove(self, *, name: str) -> None:
         """Delete a canned answer."""

@@ -46,6 +46,7 @@ REOPEN_WINDOW = timedelta(days=7)
 CHUNK = 100
 MAX_BACKOFF = timedelta(minutes=5)
 FAIL_TAG = "fail"
+UNREADABLE_TRIES = 3
 
 
 def search_stream(query: str) -> str:
@@ -148,6 +149,7 @@ class Ingest:
         self._notify = notify
         self._blocked_until: dict[str, datetime] = {}
         self._failures: dict[str, int] = {}
+        self._unreadable: dict[str, int] = {}  # X id -> polls that could not read it
         self.last_success: datetime | None = None
 
     # -- polling -------------------------------------------------------------------------
@@ -176,9 +178,12 @@ class Ingest:
         if since is None:  # the very first poll imports only the backfill window
             messages = [m for m in messages if m.created_at >= now - self._backfill]
         result = self.store_dms(messages)
-        if batch.complete and batch.newest_id is not None:
+        newest = self._readable_up_to(
+            DM_STREAM, [m.id for m in batch.messages], batch.newest_id, batch.unreadable_ids
+        )
+        if batch.complete and newest is not None:
             with session_scope(self._engine) as session:
-                cursors.advance(session=session, name=DM_STREAM, newest_id=batch.newest_id, now=now)
+                cursors.advance(session=session, name=DM_STREAM, newest_id=newest, now=now)
         return result
 
     def store_dms(self, messages: Sequence[DirectMessage]) -> IngestResult:
@@ -323,11 +328,43 @@ class Ingest:
             return IngestResult()
         self._failures.pop(stream, None)
         result = self.store(batch.tweets, source=source, query=query)
-        if batch.newest_id is not None:
+        newest = self._readable_up_to(
+            stream, [t.id for t in batch.tweets], batch.newest_id, batch.unreadable_ids
+        )
+        if newest is not None:
             with session_scope(self._engine) as session:
-                cursors.advance(session=session, name=stream, newest_id=batch.newest_id, now=now)
+                cursors.advance(session=session, name=stream, newest_id=newest, now=now)
         self.last_success = self._clock()
         return result
+
+    def _readable_up_to(
+        self, stream: str, read: Sequence[str], newest: str | None, unreadable: Sequence[str]
+    ) -> str | None:
+        """How far the cursor may move when X sent entries that could not be read.
+
+        An unreadable entry may be X's hiccup, so the cursor stays below it and the next
+        poll reads it again (the readable ones after it are recognised as duplicates);
+        after `UNREADABLE_TRIES` polls it is given up, loudly, so one broken entry cannot
+        hold the stream back for ever.
+        """
+        held: list[int] = []
+        passable = [int(i) for i in read]
+        for entry_id in unreadable:
+            tries = self._unreadable.get(entry_id, 0) + 1
+            if tries < UNREADABLE_TRIES:
+                self._unreadable[entry_id] = tries
+                held.append(int(entry_id))
+                continue
+            del self._unreadable[entry_id]
+            passable.append(int(entry_id))
+            log.error(
+                "gave up on entry %s of %s: X sent it unreadable %d times", entry_id, stream, tries
+            )
+        if held:
+            passable = [i for i in passable if i < min(held)]
+        elif newest is not None:
+            passable.append(int(newest))
+        return str(max(passable)) if passable else None
 
     def _back_off(self, stream: str, exc: XError, now: datetime) -> None:
         failures = self._failures.get(stream, 0) + 1

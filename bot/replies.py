@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -19,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 from twitter_text import extract_urls, parse_tweet
+from twitter_text.has_invalid_characters import has_invalid_characters
 
 from bot import slack
 from bot.canned import CannedAnswer, CannedAnswers, expand
@@ -29,6 +31,7 @@ from bot.followups import Promise, detect_promise
 from bot.pii import PiiDetector
 from bot.present import ActivityView, ApprovalView, Presenter, ReplySentView
 from bot.roster import Member
+from bot.text import MAX_WEIGHTED_LENGTH, clean_text
 from bot.tickets import Tickets
 from bot.x import XClient, XError, XRateLimited, XRefused, XUnavailable, XUser
 from store import tickets as queries
@@ -50,7 +53,6 @@ from store.models import (
 
 log = logging.getLogger(__name__)
 
-MAX_WEIGHTED_LENGTH = 280
 MAX_DM_LENGTH = 10_000  # X's limit for a direct message
 MOVE_TO_DM_CANNED = "dm-bitte"  # a lead's own wording, if they added a canned answer by this name
 MOVE_TO_DM_TEXT = (
@@ -227,7 +229,7 @@ class Replies:
 
     def check(self, *, ticket_id: int, body: str, member: Member) -> Checked:
         """Every check a public reply must pass; refuses with the reason, or lists warnings."""
-        body = body.strip()
+        body = clean_text(body).strip()
         if not body:
             raise Refused("The reply is empty: write what the customer should read.")
         with session_scope(self._engine, readonly=True) as session:
@@ -245,6 +247,15 @@ class Replies:
                 f"The reply is {over} character{'s' if over != 1 else ''} too long: "
                 f"{parsed.weightedLength} of {MAX_WEIGHTED_LENGTH} as X counts them "
                 f"(links count 23, emoji and CJK 2), including your signature “{signature}”."
+            )
+        if not parsed.valid:  # long enough, so X refuses a character
+            named = ", ".join(
+                f"U+{ord(c):04X} {unicodedata.name(c, '')}".strip()
+                for c in sorted(set(text))
+                if has_invalid_characters(c)
+            )
+            raise Refused(
+                f"X does not accept these characters in a post: {named}. Nothing was sent."
             )
         findings = [f for f in self._pii.find(body) if not self._is_public_contact(f.text)]
         if findings:
@@ -280,7 +291,7 @@ class Replies:
 
     def check_dm(self, *, ticket_id: int, body: str, member: Member) -> Checked:
         """The checks of a DM: personal data is allowed there, the length is X's DM limit."""
-        body = body.strip()
+        body = clean_text(body).strip()
         if not body:
             raise Refused("The DM is empty: write what the customer should read.")
         with session_scope(self._engine, readonly=True) as session:

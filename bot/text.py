@@ -7,12 +7,18 @@ import re
 # Slack's mrkdwn only gives meaning to these three; escaping them turns `<!channel>`,
 # `<@U123>` and `<http://evil|harmless>` into visible, inert text.
 _SLACK_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+MAX_WEIGHTED_LENGTH = 280  # X's limit for a post, counted by twitter-text's weights
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(text: str) -> str:
+    """`text` without control characters (tab and newlines stay); PostgreSQL refuses NUL."""
+    return _CONTROL.sub("", text)
 
 
 def escape_slack(text: str) -> str:
     """Escape customer text for Slack mrkdwn and drop control characters."""
-    return _CONTROL.sub("", text).translate(_SLACK_ESCAPES)
+    return clean_text(text).translate(_SLACK_ESCAPES)
 
 
 def truncate(text: str, limit: int) -> str:

@@ -15,6 +15,7 @@ from bot.clock import Clock, system_clock
 from bot.errors import Refused
 from bot.present import ActivityView, NoteView, Presenter
 from bot.roster import Member, Roster
+from bot.text import clean_text
 from store import tickets as queries
 from store.db import session_scope
 from store.followups import fulfil_promises
@@ -87,6 +88,12 @@ class Tickets:
         if ticket is None:
             raise Refused(f"There is no ticket #{ticket_id}.")
         return ticket
+
+    def existing(self, ticket_id: int) -> int:
+        """`ticket_id`, if there is such a ticket (before a modal asks about it)."""
+        with session_scope(self._engine, readonly=True) as session:
+            self.get(session, ticket_id)
+        return ticket_id
 
     @staticmethod
     def may_act_for_owner(ticket: Ticket, member: Member) -> bool:
@@ -203,6 +210,7 @@ class Tickets:
 
     def note(self, *, ticket_id: int, member: Member, text: str) -> None:
         """An internal note, stored with the ticket and shown in its thread; never sent to X."""
+        text = clean_text(text)
         if not text.strip():
             raise Refused("The note is empty.")
         now = self._clock()
@@ -249,7 +257,7 @@ class Tickets:
                     channel=Channel.SLACK,
                     external_id=ts,
                     author_slack_id=user,
-                    text=text,
+                    text=clean_text(text),
                     slack_ts=ts,
                     created_at=now,
                     stored_at=now,
@@ -265,7 +273,7 @@ class Tickets:
             )
             if note is None:
                 return False
-            note.text = text
+            note.text = clean_text(text)
             note.edited_at = self._clock()
             session.add(note)
         return True

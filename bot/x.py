@@ -7,6 +7,7 @@ of the `XError` kinds below, so that no other module knows tweepy's or X's forma
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,6 +18,8 @@ import requests
 import tweepy
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+
+from bot.text import clean_text
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +85,7 @@ class TweetBatch:
 
     tweets: list[Tweet] = field(default_factory=list)
     newest_id: str | None = None
+    unreadable_ids: list[str] = field(default_factory=list)  # entries X sent that made no sense
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,7 @@ class DirectMessageBatch:
     newest_id: str | None = None
     complete: bool = True
     requests: int = 0  # how many of X's scarce DM reads this took
+    unreadable_ids: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -194,90 +199,187 @@ def _parse_time(value: Any) -> datetime:
     return datetime.now(UTC)
 
 
-def _map_user(raw: Mapping[str, Any]) -> XUser:
-    metrics = raw.get("public_metrics") or {}
+# X's data is untrusted like any input: an id is a string of digits, a handle has X's
+# shape, text has no control characters (PostgreSQL refuses NUL), and a field of the wrong
+# JSON type counts as missing instead of failing the whole page.
+_ID = re.compile(r"^[0-9]{1,25}$")
+_HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
+
+
+def _id(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int) and value >= 0:
+        value = str(value)
+    return value if isinstance(value, str) and _ID.match(value) else None
+
+
+def _text(value: Any) -> str | None:
+    return clean_text(value) if isinstance(value, str) else None
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _dict(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+def _map_user(raw: Any) -> XUser | None:
+    raw = _dict(raw)
+    user_id = _id(raw.get("id"))
+    if user_id is None:
+        return None
+    username = raw.get("username")
     return XUser(
-        id=str(raw["id"]),
-        username=str(raw.get("username") or raw["id"]),
-        name=str(raw.get("name") or ""),
-        followers=int(metrics.get("followers_count") or 0),
-        verified=bool(raw.get("verified")),
+        id=user_id,
+        username=username if isinstance(username, str) and _HANDLE.match(username) else user_id,
+        name=_text(raw.get("name")) or "",
+        followers=_count(_dict(raw.get("public_metrics")).get("followers_count")),
+        verified=raw.get("verified") is True,
     )
 
 
-def _map_tweet(raw: Mapping[str, Any], users: Mapping[str, XUser]) -> Tweet:
-    author_id = str(raw["author_id"])
-    referenced = {ref.get("type"): str(ref.get("id")) for ref in raw.get("referenced_tweets") or []}
-    entities = raw.get("entities") or {}
-    mentions = entities.get("mentions") or []
+def _users(body: Mapping[str, Any]) -> dict[str, XUser]:
+    users = {}
+    for raw in _list(_dict(body.get("includes")).get("users")):
+        user = _map_user(raw)
+        if user is not None:
+            users[user.id] = user
+    return users
+
+
+def _map_tweet(raw: Mapping[str, Any], users: Mapping[str, XUser]) -> Tweet | None:
+    tweet_id, author_id, text = (
+        _id(raw.get("id")),
+        _id(raw.get("author_id")),
+        _text(raw.get("text")),
+    )
+    if tweet_id is None or author_id is None or text is None:
+        return None
+    referenced = {
+        _dict(ref).get("type"): _id(_dict(ref).get("id"))
+        for ref in _list(raw.get("referenced_tweets"))
+    }
+    entities = _dict(raw.get("entities"))
+    mentions = [_dict(m) for m in _list(entities.get("mentions"))]
+    lang = raw.get("lang")
     return Tweet(
-        id=str(raw["id"]),
-        text=str(raw["text"]),
+        id=tweet_id,
+        text=text,
         author=users.get(author_id) or XUser(id=author_id, username=author_id),
         created_at=_parse_time(raw.get("created_at")),
-        conversation_id=str(raw["conversation_id"]) if raw.get("conversation_id") else None,
-        in_reply_to_user_id=(
-            str(raw["in_reply_to_user_id"]) if raw.get("in_reply_to_user_id") else None
-        ),
+        conversation_id=_id(raw.get("conversation_id")),
+        in_reply_to_user_id=_id(raw.get("in_reply_to_user_id")),
         replied_to_id=referenced.get("replied_to"),
         quoted_id=referenced.get("quoted"),
-        lang=raw.get("lang"),
-        mentioned_user_ids=tuple(str(m["id"]) for m in mentions if m.get("id")),
-        mentioned_usernames=tuple(str(m["username"]) for m in mentions if m.get("username")),
-        hashtags=tuple(str(h.get("tag", "")) for h in entities.get("hashtags") or []),
+        lang=lang[:16] if isinstance(lang, str) else None,
+        mentioned_user_ids=tuple(i for m in mentions if (i := _id(m.get("id")))),
+        mentioned_usernames=tuple(
+            u for m in mentions if isinstance(u := m.get("username"), str) and _HANDLE.match(u)
+        ),
+        hashtags=tuple(
+            t for h in _list(entities.get("hashtags")) if isinstance(t := _dict(h).get("tag"), str)
+        ),
     )
 
 
-def map_tweets(body: Mapping[str, Any]) -> list[Tweet]:
-    """Map one page of X's `{data, includes}` to tweets; malformed entries are skipped."""
-    users: dict[str, XUser] = {}
-    for raw_user in (body.get("includes") or {}).get("users") or []:
-        try:
-            user = _map_user(raw_user)
-        except (KeyError, TypeError, ValueError):
-            log.warning("skipping a malformed user object from X")
-            continue
-        users[user.id] = user
-    tweets = []
-    for raw in body.get("data") or []:
-        try:
-            tweets.append(_map_tweet(raw, users))
-        except (KeyError, TypeError, ValueError, AttributeError):
-            log.warning("skipping a malformed tweet object from X (id=%s)", _safe_id(raw))
-    return tweets
+@dataclass(frozen=True)
+class Page:
+    """What one page of X's answer held: what could be read, and what could not."""
+
+    items: list[Any]
+    unreadable: list[str]  # ids of entries that could not be read (to be read again)
 
 
-def map_direct_messages(body: Mapping[str, Any]) -> list[DirectMessage]:
-    """Map a page of X's DM events (newest first, as X sends them); malformed ones skipped."""
-    users: dict[str, XUser] = {}
-    for raw_user in (body.get("includes") or {}).get("users") or []:
-        try:
-            user = _map_user(raw_user)
-        except (KeyError, TypeError, ValueError):
+def _data(body: Any) -> list[Any]:
+    """The page's `data` list; a page whose shape is wrong cannot be trusted at all."""
+    if not isinstance(body, Mapping):
+        raise XUnavailable("unexpected response shape")
+    data = body.get("data")
+    if data is None:
+        if _count(_dict(body.get("meta")).get("result_count")) > 0:
+            raise XUnavailable("a page that announces results but holds none")
+        return []
+    if not isinstance(data, list):
+        raise XUnavailable("a page whose data is not a list")
+    return data
+
+
+def tweet_page(body: Any) -> Page:
+    """Map one page of X's `{data, includes}` to tweets, noting the ones it could not read."""
+    entries = _data(body)
+    users = _users(body)
+    tweets, unreadable = [], []
+    for raw in entries:
+        tweet = _map_tweet(_dict(raw), users)
+        if tweet is not None:
+            tweets.append(tweet)
             continue
-        users[user.id] = user
-    messages = []
-    for raw in body.get("data") or []:
-        try:
-            if raw.get("event_type", "MessageCreate") != "MessageCreate":
-                continue
-            sender = str(raw["sender_id"])
-            messages.append(
-                DirectMessage(
-                    id=str(raw["id"]),
-                    text=str(raw.get("text") or ""),
-                    sender=users.get(sender) or XUser(id=sender, username=sender),
-                    created_at=_parse_time(raw.get("created_at")),
-                    conversation_id=raw.get("dm_conversation_id"),
-                )
-            )
-        except (KeyError, TypeError, ValueError, AttributeError):
-            log.warning("skipping a malformed DM event from X (id=%s)", _safe_id(raw))
-    return messages
+        log.warning("a tweet from X could not be read (id=%s)", _safe_id(raw))
+        if (bad := _id(_dict(raw).get("id"))) is not None:
+            unreadable.append(bad)
+    return Page(tweets, unreadable)
+
+
+def map_tweets(body: Any) -> list[Tweet]:
+    """The readable tweets of one page (malformed entries are skipped)."""
+    try:
+        return list(tweet_page(body).items)
+    except XUnavailable:
+        return []
+
+
+def _map_direct_message(raw: Mapping[str, Any], users: Mapping[str, XUser]) -> DirectMessage | None:
+    # A DM of only a picture may come without text; that is still a message.
+    text = _text(raw.get("text", ""))
+    event_id, sender = _id(raw.get("id")), _id(raw.get("sender_id"))
+    if event_id is None or sender is None or text is None:
+        return None
+    conversation = raw.get("dm_conversation_id")
+    return DirectMessage(
+        id=event_id,
+        text=text,
+        sender=users.get(sender) or XUser(id=sender, username=sender),
+        created_at=_parse_time(raw.get("created_at")),
+        conversation_id=conversation if isinstance(conversation, str) else None,
+    )
+
+
+def direct_message_page(body: Any) -> Page:
+    """Map a page of X's DM events (newest first, as X sends them)."""
+    entries = _data(body)
+    users = _users(body)
+    messages, unreadable = [], []
+    for raw in entries:
+        event = _dict(raw)
+        if event.get("event_type", "MessageCreate") != "MessageCreate":
+            continue
+        message = _map_direct_message(event, users)
+        if message is not None:
+            messages.append(message)
+            continue
+        log.warning("a DM event from X could not be read (id=%s)", _safe_id(raw))
+        if (bad := _id(event.get("id"))) is not None:
+            unreadable.append(bad)
+    return Page(messages, unreadable)
+
+
+def map_direct_messages(body: Any) -> list[DirectMessage]:
+    """The readable DMs of one page (malformed events are skipped)."""
+    try:
+        return list(direct_message_page(body).items)
+    except XUnavailable:
+        return []
 
 
 def _safe_id(raw: Any) -> str:
-    return str(raw.get("id", "?"))[:32] if isinstance(raw, Mapping) else "?"
+    return (_id(raw.get("id")) or "?") if isinstance(raw, Mapping) else "?"
 
 
 class XClient:
@@ -336,10 +438,10 @@ class XClient:
     def me(self) -> XUser:
         """The brand account (`GET /2/users/me`, user context)."""
         body = self._call(self._client.get_me, user_fields=USER_FIELDS, user_auth=True)
-        try:
-            return _map_user(body["data"])
-        except (KeyError, TypeError, ValueError):
-            raise XUnavailable("malformed /2/users/me answer") from None
+        user = _map_user(body.get("data"))
+        if user is None:
+            raise XUnavailable("malformed /2/users/me answer")
+        return user
 
     def mentions(
         self, user_id: str, *, since_id: str | None, start_time: datetime | None = None
@@ -388,18 +490,22 @@ class XClient:
             if token:
                 params["pagination_token"] = token
             body = self._call(self._client.get_users_tweets, user_id, user_auth=True, **params)
-            for raw in body.get("data") or []:
+            for raw in _list(body.get("data")):
+                raw = _dict(raw)
+                if (tweet_id := _id(raw.get("id"))) is None:
+                    continue
                 referenced = {
-                    r.get("type"): str(r.get("id")) for r in raw.get("referenced_tweets") or []
+                    _dict(r).get("type"): _id(_dict(r).get("id"))
+                    for r in _list(raw.get("referenced_tweets"))
                 }
                 found.append(
                     OwnTweet(
-                        id=str(raw["id"]),
-                        text=str(raw.get("text", "")),
+                        id=tweet_id,
+                        text=_text(raw.get("text")) or "",
                         replied_to_id=referenced.get("replied_to"),
                     )
                 )
-            token = (body.get("meta") or {}).get("next_token")
+            token = _next_token(body)
             if not token:
                 break
         return found
@@ -425,7 +531,7 @@ class XClient:
         reached the old ones.
         """
         found: dict[str, DirectMessage] = {}
-        newest: str | None = None
+        unreadable: set[str] = set()
         token: str | None = None
         requests = 0
         for _ in range(max(0, max_requests)):
@@ -440,22 +546,39 @@ class XClient:
             if token:
                 params["pagination_token"] = token
             body = self._call(self._client.get_direct_message_events, **params)
-            page = map_direct_messages(body)
-            if newest is None and page:
-                newest = page[0].id
+            page = direct_message_page(body)
+            requests += 1
             reached_old = False
-            for message in page:
+            for message in page.items:
                 if after_id is not None and int(message.id) <= int(after_id):
                     reached_old = True
                     break
                 found[message.id] = message
-            token = (body.get("meta") or {}).get("next_token")
-            requests += 1
+            unreadable.update(
+                i for i in page.unreadable if after_id is None or int(i) > int(after_id)
+            )
+            token = _next_token(body)
             if reached_old or not token:
-                ordered = sorted(found.values(), key=lambda m: int(m.id))
-                return DirectMessageBatch(ordered, newest or after_id, True, requests)
+                return self._dm_batch(found, unreadable, after_id, requests, complete=True)
+        return self._dm_batch(found, unreadable, after_id, requests, complete=False)
+
+    @staticmethod
+    def _dm_batch(
+        found: Mapping[str, DirectMessage],
+        unreadable: set[str],
+        after_id: str | None,
+        requests: int,
+        *,
+        complete: bool,
+    ) -> DirectMessageBatch:
         ordered = sorted(found.values(), key=lambda m: int(m.id))
-        return DirectMessageBatch(ordered, newest or after_id, False, requests)
+        return DirectMessageBatch(
+            messages=ordered,
+            newest_id=ordered[-1].id if ordered else after_id,
+            complete=complete,
+            requests=requests,
+            unreadable_ids=sorted(unreadable, key=int),
+        )
 
     def dms_with(self, participant_id: str) -> list[DirectMessage]:
         """The latest DMs with one user (to find a DM whose answer was lost)."""
@@ -491,27 +614,34 @@ class XClient:
         elif start_time is not None:
             params["start_time"] = start_time
         tweets: dict[str, Tweet] = {}
-        newest_id: str | None = None
+        unreadable: set[str] = set()
         seen_tokens: set[str] = set()
         token: str | None = None
         while True:
             page_params = {**params, cursor_param: token} if token else params
             body = self._call(method, subject, **page_params)
-            meta = body.get("meta") or {}
-            if newest_id is None and meta.get("newest_id"):
-                newest_id = str(meta["newest_id"])
-            for tweet in map_tweets(body):
-                tweets[tweet.id] = tweet
-            token = meta.get("next_token")
+            page = tweet_page(body)
+            tweets.update((tweet.id, tweet) for tweet in page.items)
+            unreadable.update(page.unreadable)
+            token = _next_token(body)
             if not token:
                 break
             if token in seen_tokens:
                 raise XUnavailable("X repeated a pagination token")
             seen_tokens.add(token)
         ordered = sorted(tweets.values(), key=lambda tweet: int(tweet.id))
-        if ordered and (newest_id is None or int(ordered[-1].id) > int(newest_id)):
-            newest_id = ordered[-1].id
-        return TweetBatch(tweets=ordered, newest_id=newest_id)
+        # The cursor comes from what was read, not from X's `meta.newest_id`: a page that
+        # promises more than it holds must not move the cursor past tweets never seen.
+        return TweetBatch(
+            tweets=ordered,
+            newest_id=ordered[-1].id if ordered else None,
+            unreadable_ids=sorted(unreadable, key=int),
+        )
+
+
+def _next_token(body: Mapping[str, Any]) -> str | None:
+    token = _dict(body.get("meta")).get("next_token")
+    return token if isinstance(token, str) and token else None
 
 
 def _never_sent(exc: requests.ConnectionError) -> bool:

@@ -55,6 +55,10 @@ def make_skip_retried_events(services: Services) -> Callable[..., BoltResponse |
     return skip_retried_events
 
 
+def _field(value: Any, key: str) -> Any:
+    return (value.get(key) or "") if isinstance(value, dict) else ""
+
+
 def classify(body: dict[str, Any]) -> tuple[str, str, str, str] | None:
     """(kind, name, text, user) of a request that acts on the bot; None for events."""
     if "command" in body:
@@ -64,13 +68,15 @@ def classify(body: dict[str, Any]) -> tuple[str, str, str, str] | None:
             str(body.get("text") or ""),
             str(body.get("user_id")),
         )
-    user = str((body.get("user") or {}).get("id") or "")
+    # Interactions carry `user` as an object; anything else is no one we know.
+    user = str(_field(body.get("user"), "id"))
     kind = body.get("type")
     if kind == "block_actions":
-        actions = body.get("actions") or [{}]
-        return "action", str(actions[0].get("action_id") or ""), "", user
+        actions = body.get("actions")
+        first = actions[0] if isinstance(actions, list) and actions else None
+        return "action", str(_field(first, "action_id")), "", user
     if kind in ("view_submission", "view_closed"):
-        return "view", str((body.get("view") or {}).get("callback_id") or ""), "", user
+        return "view", str(_field(body.get("view"), "callback_id")), "", user
     if kind in ("message_action", "shortcut"):
         return "shortcut", str(body.get("callback_id") or ""), "", user
     return None

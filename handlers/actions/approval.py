@@ -13,7 +13,7 @@ from bot.errors import Refused
 from bot.services import Services
 from handlers import ids
 from handlers.blocks.replies import reject_modal
-from handlers.context import member_of
+from handlers.context import member_of, number_on
 
 
 def make_handle_approve(services: Services) -> Callable[..., None]:
@@ -25,9 +25,7 @@ def make_handle_approve(services: Services) -> Callable[..., None]:
         """Send the trainee's reply, signed with the trainee's initials."""
         ack()
         try:
-            result = services.replies.approve(
-                reply_id=int(action["value"]), lead=member_of(context)
-            )
+            result = services.replies.approve(reply_id=number_on(action), lead=member_of(context))
         except Refused as exc:
             respond(exc.user_message, response_type="ephemeral", replace_original=False)
             return
@@ -41,11 +39,16 @@ def make_handle_reject(services: Services) -> Callable[..., None]:
     """Build the Return button's listener."""
 
     def handle_reject(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
         """Ask the lead what should change."""
         ack()
-        client.views_open(trigger_id=body["trigger_id"], view=reject_modal(int(action["value"])))
+        try:
+            reply_id = number_on(action)
+        except Refused as exc:
+            respond(exc.user_message, response_type="ephemeral", replace_original=False)
+            return
+        client.views_open(trigger_id=body["trigger_id"], view=reject_modal(reply_id))
 
     return handle_reject
 

@@ -10,12 +10,8 @@ from slack_sdk import WebClient
 
 from bot.errors import Refused
 from bot.services import Services
-from handlers.context import member_of
+from handlers.context import member_of, number_on
 from handlers.views.reply_modal import open_reply_modal
-
-
-def _ticket(action: dict[str, Any]) -> int:
-    return int(str(action.get("value") or "0"))
 
 
 def make_handle_claim_button(services: Services) -> Callable[..., None]:
@@ -27,7 +23,7 @@ def make_handle_claim_button(services: Services) -> Callable[..., None]:
         """Claim the card's ticket."""
         ack()
         try:
-            ticket = services.tickets.claim(ticket_id=_ticket(action), member=member_of(context))
+            ticket = services.tickets.claim(ticket_id=number_on(action), member=member_of(context))
         except Refused as exc:
             respond(exc.user_message, response_type="ephemeral", replace_original=False)
             return
@@ -54,7 +50,7 @@ def make_handle_reply_button(services: Services) -> Callable[..., None]:
                 client,
                 services=services,
                 trigger_id=body["trigger_id"],
-                ticket_id=_ticket(action),
+                ticket_id=number_on(action),
                 member=member_of(context),
             )
         except Refused as exc:
@@ -75,10 +71,10 @@ def make_handle_resolve_button(services: Services) -> Callable[..., None]:
         reopen = (action.get("text") or {}).get("text") == "Reopen"
         try:
             if reopen:
-                ticket = services.tickets.reopen(ticket_id=_ticket(action), member=member)
+                ticket = services.tickets.reopen(ticket_id=number_on(action), member=member)
                 said = f"#{ticket.id} is open again."
             else:
-                ticket = services.tickets.resolve(ticket_id=_ticket(action), member=member)
+                ticket = services.tickets.resolve(ticket_id=number_on(action), member=member)
                 said = f"#{ticket.id} is resolved."
         except Refused as exc:
             respond(exc.user_message, response_type="ephemeral", replace_original=False)

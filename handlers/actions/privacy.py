@@ -14,7 +14,7 @@ from bot.services import Services
 from bot.text import escape_slack
 from handlers import ids
 from handlers.blocks.replies import DM_OPENER, dm_modal
-from handlers.context import member_of
+from handlers.context import member_of, number_on
 
 
 def make_handle_reveal(services: Services) -> Callable[..., None]:
@@ -26,9 +26,7 @@ def make_handle_reveal(services: Services) -> Callable[..., None]:
         """Show the unmasked DM to the one who asked; the reveal is recorded."""
         ack()
         try:
-            text = services.tickets.reveal(
-                message_id=int(action["value"]), member=member_of(context)
-            )
+            text = services.tickets.reveal(message_id=number_on(action), member=member_of(context))
         except Refused as exc:
             respond(exc.user_message, response_type="ephemeral", replace_original=False)
             return
@@ -51,7 +49,7 @@ def make_handle_ask_delete(services: Services) -> Callable[..., None]:
         ack()
         try:
             result = services.replies.ask_to_move_to_dm(
-                ticket_id=int(action["value"]), member=member_of(context)
+                ticket_id=number_on(action), member=member_of(context)
             )
         except Refused as exc:
             respond(exc.user_message, response_type="ephemeral", replace_original=False)
@@ -79,9 +77,9 @@ def make_handle_dm_button(services: Services) -> Callable[..., None]:
     ) -> None:
         """Open the DM modal, with an opener to start from."""
         ack()
-        ticket_id = int(action["value"])
         member = member_of(context)
         try:
+            ticket_id = number_on(action)
             reply = services.replies.context(ticket_id=ticket_id, member=member)
             opener = services.replies.fill(ticket_id=ticket_id, text=DM_OPENER, member=member)
         except Refused as exc:

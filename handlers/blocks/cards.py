@@ -111,7 +111,7 @@ def text_section(text: str, reveal_id: int | None) -> dict[str, Any]:
     """Customer text as a quote; a masked DM gets a Reveal button."""
     section: dict[str, Any] = {
         "type": "section",
-        "text": {"type": "mrkdwn", "text": quote(text) or " "},
+        "text": {"type": "mrkdwn", "text": quote(text)},
     }
     if reveal_id is not None:
         section["accessory"] = {
@@ -254,7 +254,7 @@ def approval(view: ApprovalView) -> SlackMessage:
     }
     blocks: list[dict[str, Any]] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": heads.get(view.state, view.state)}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": quote(view.text) or " "}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": quote(view.text)}},
     ]
     if view.note:
         blocks.append(

@@ -9,19 +9,20 @@ from bot.text import escape_slack
 SECTION_LIMIT = 3000  # Slack's maximum for a section's text
 
 
-def escape_within(text: str, limit: int) -> str:
+def escape_within(text: str, limit: int, *, newline: str = "\n") -> str:
     """Escape untrusted text for mrkdwn, cut so the *escaped* form fits `limit`.
 
     Cutting after escaping could split `&amp;` in half; cutting before could still
     overflow, since escaping lengthens the text. So the text is escaped piece by piece.
+    `newline` is what a line break becomes (a quote's `\n>` costs two characters).
     """
-    escaped = escape_slack(text)
+    escaped = escape_slack(text).replace("\n", newline)
     if len(escaped) <= limit:
         return escaped
     out: list[str] = []
     used = 0
     for char in text:
-        piece = escape_slack(char)
+        piece = escape_slack(char).replace("\n", newline)
         if used + len(piece) > limit - 1:
             break
         out.append(piece)
@@ -30,8 +31,8 @@ def escape_within(text: str, limit: int) -> str:
 
 
 def quote(text: str, limit: int = SECTION_LIMIT - 100) -> str:
-    """Customer text as a mrkdwn block quote, escaped."""
-    return "\n".join(f">{line}" for line in escape_within(text, limit).split("\n"))
+    """Customer text as a mrkdwn block quote, escaped, `>` marks included in `limit`."""
+    return ">" + escape_within(text, limit - 1, newline="\n>")
 
 
 def slack_date(when: datetime) -> str:
@@ -40,9 +41,14 @@ def slack_date(when: datetime) -> str:
     return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
 
 
+# In a URL these would end the link or start a new one; X handles and ids go into our
+# URLs, and a broken answer must not smuggle markup through them.
+_URL_ESCAPES = str.maketrans({"<": "%3C", ">": "%3E", "|": "%7C", " ": "%20"})
+
+
 def link(url: str, label: str) -> str:
-    """A mrkdwn link; the label is escaped, the URL is ours."""
-    return f"<{url}|{escape_slack(label)}>"
+    """A mrkdwn link; the label is escaped, the URL's link-breaking characters encoded."""
+    return f"<{url.translate(_URL_ESCAPES)}|{escape_slack(label)}>"
 
 
 def count(number: int, singular: str, plural: str | None = None) -> str:

@@ -26,7 +26,7 @@ def make_handle_canned(services: Services) -> Callable[..., None]:
         ack()
         verb, name, text = words(command["text"], 3)
         try:
-            if verb in ("", "list"):
+            if verb in ("", "list") and not name:
                 respond(response_type="ephemeral", **canned(services.canned.all()))
                 return
             if verb == "add" and name and text:

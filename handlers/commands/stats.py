@@ -28,11 +28,12 @@ def make_handle_stats(services: Services) -> Callable[..., None]:
         """/stats: the team's numbers, ephemerally; the chart goes to the lead's DM."""
         ack()
         period, rest = words(command["text"], 2)
+        if rest:
+            respond(USAGE.refuse().user_message, response_type="ephemeral")
+            return
         try:
-            if rest:
-                raise USAGE.refuse()
             report = services.stats.report(period.lower() or "today")
-        except Refused as exc:
+        except Refused as exc:  # an unknown period: say which, then how it goes
             respond(USAGE.refuse(exc.user_message).user_message, response_type="ephemeral")
             return
         respond(response_type="ephemeral", **stats_message(report))

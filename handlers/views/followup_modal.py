@@ -16,7 +16,7 @@ from handlers import ids
 from handlers.blocks.followups import escalate_modal, followup_modal
 from handlers.blocks.text import slack_date
 from handlers.commands.escalate import paged_text
-from handlers.context import member_of
+from handlers.context import member_of, number_on
 
 
 def _value(view: dict[str, Any], block: str, action: str) -> str:
@@ -28,15 +28,25 @@ def _ticket(view: dict[str, Any]) -> int:
     return int(json.loads(view.get("private_metadata") or "{}")["ticket"])
 
 
+def _existing_ticket(services: Services, action: dict[str, Any], respond: Respond) -> int | None:
+    """The button's ticket, checked before a modal asks for anything about it."""
+    try:
+        return services.tickets.existing(number_on(action))
+    except Refused as exc:
+        respond(exc.user_message, response_type="ephemeral", replace_original=False)
+        return None
+
+
 def make_handle_followup_button(services: Services) -> Callable[..., None]:
     """Build the Follow-up button's listener."""
 
     def handle_followup_button(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
         """Open the follow-up modal."""
         ack()
-        client.views_open(trigger_id=body["trigger_id"], view=followup_modal(int(action["value"])))
+        if (ticket_id := _existing_ticket(services, action, respond)) is not None:
+            client.views_open(trigger_id=body["trigger_id"], view=followup_modal(ticket_id))
 
     return handle_followup_button
 
@@ -79,11 +89,12 @@ def make_handle_escalate_button(services: Services) -> Callable[..., None]:
     """Build the Escalate button's listener."""
 
     def handle_escalate_button(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
         """Open the escalation modal."""
         ack()
-        client.views_open(trigger_id=body["trigger_id"], view=escalate_modal(int(action["value"])))
+        if (ticket_id := _existing_ticket(services, action, respond)) is not None:
+            client.views_open(trigger_id=body["trigger_id"], view=escalate_modal(ticket_id))
 
     return handle_escalate_button
 

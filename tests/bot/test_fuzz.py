@@ -265,12 +265,6 @@ def test_text_escaped_within_a_limit_is_a_whole_escaped_prefix(text: str, limit:
     assert CONTROL.sub("", text).startswith(unescape(body))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="quote() cuts the text to 2900 characters and then puts '>' before every line, "
-    "so text with many lines (a long DM) becomes longer than Slack's 3000-character "
-    "section: Slack refuses the blocks and the card goes out as plain text without buttons",
-)
 @given(any_text | st.text(alphabet="a\n", min_size=2000, max_size=4000))
 @example("Zeile\n" * 500)
 def test_a_quote_of_customer_text_fits_in_a_section(text: str) -> None:
@@ -377,12 +371,6 @@ def tweets_with_fields_of_any_type() -> st.SearchStrategy[dict[str, Any]]:
     return st.fixed_dictionaries({}, optional=dict.fromkeys(keys, any_json))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="map_tweets keeps a tweet whose id is '' or not a number (it takes str() of "
-    "whatever X sent): Tweet(id='') comes back, and the poll then fails on int(tweet.id) in "
-    "XClient._all_pages; lang is passed through whatever its JSON type",
-)
 @given(st.fixed_dictionaries({"data": st.lists(tweets_with_fields_of_any_type(), max_size=4)}))
 @example({"data": [{"id": "", "text": "hallo", "author_id": "2000000001"}]})
 def test_tweets_mapped_from_fields_of_any_type_keep_their_promise(page: dict[str, Any]) -> None:
@@ -390,13 +378,6 @@ def test_tweets_mapped_from_fields_of_any_type_keep_their_promise(page: dict[str
         assert_a_well_formed_tweet(tweet)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="map_tweets raises on pages whose parts have the wrong JSON type: 'data' not a "
-    "list (TypeError), 'includes' not an object or 'includes.users' holding strings "
-    "(AttributeError, not among the exceptions it catches), followers_count of 1e999 "
-    "(OverflowError)",
-)
 @given(st.dictionaries(st.sampled_from(["data", "includes", "meta"]), any_json))
 @example({"data": 5})
 def test_mapping_any_json_page_never_raises(page: dict[str, Any]) -> None:
@@ -414,12 +395,6 @@ def test_mapping_any_json_page_never_raises(page: dict[str, Any]) -> None:
             id="followers_count is infinite",
         ),
     ],
-)
-@pytest.mark.xfail(
-    strict=True,
-    reason="map_tweets/map_direct_messages only catch KeyError/TypeError/ValueError around a "
-    "user and nothing around the page's shape: TypeError, AttributeError and OverflowError "
-    "escape",
 )
 def test_pages_of_the_wrong_shape_are_mapped_to_nothing(page: dict[str, Any]) -> None:
     assert map_tweets(page) == [] and map_direct_messages(page) == []
@@ -463,11 +438,6 @@ def test_a_dm_page_in_xs_shape_gives_exactly_its_messages_from_someone(
         assert message.created_at.tzinfo is not None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="map_direct_messages keeps a DM whose id is '' (XClient.dm_events then fails on "
-    "int(message.id)) and passes dm_conversation_id through whatever its JSON type",
-)
 @given(
     st.fixed_dictionaries(
         {
