@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
@@ -22,6 +22,7 @@ from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from bot.text import clean_text
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 TWEEPY_HOST = "https://api.twitter.com"
 TWEET_FIELDS = [
@@ -290,10 +291,10 @@ def _map_tweet(raw: Mapping[str, Any], users: Mapping[str, XUser]) -> Tweet | No
 
 
 @dataclass(frozen=True)
-class Page:
+class Page(Generic[T]):
     """What one page of X's answer held: what could be read, and what could not."""
 
-    items: list[Any]
+    items: list[T]
     unreadable: list[str]  # ids of entries that could not be read (to be read again)
 
 
@@ -311,26 +312,40 @@ def _data(body: Any) -> list[Any]:
     return data
 
 
-def tweet_page(body: Any) -> Page:
-    """Map one page of X's `{data, includes}` to tweets, noting the ones it could not read."""
+def _page(
+    body: Any,
+    what: str,
+    read: Callable[[Mapping[str, Any], Mapping[str, XUser]], T | None],
+    *,
+    wanted: Callable[[Mapping[str, Any]], bool] = lambda entry: True,
+) -> Page[T]:
     entries = _data(body)
     users = _users(body)
-    tweets, unreadable = [], []
+    page: Page[T] = Page([], [])
     for raw in entries:
-        tweet = _map_tweet(_dict(raw), users)
-        if tweet is not None:
-            tweets.append(tweet)
+        entry = _dict(raw)
+        if not wanted(entry):
             continue
-        log.warning("a tweet from X could not be read (id=%s)", _safe_id(raw))
-        if (bad := _id(_dict(raw).get("id"))) is not None:
-            unreadable.append(bad)
-    return Page(tweets, unreadable)
+        item = read(entry, users)
+        if item is not None:
+            page.items.append(item)
+            continue
+        entry_id = _id(entry.get("id"))
+        log.warning("%s from X could not be read (id=%s)", what, entry_id or "?")
+        if entry_id is not None:
+            page.unreadable.append(entry_id)
+    return page
+
+
+def tweet_page(body: Any) -> Page[Tweet]:
+    """Map one page of X's `{data, includes}` to tweets, noting the ones it could not read."""
+    return _page(body, "a tweet", _map_tweet)
 
 
 def map_tweets(body: Any) -> list[Tweet]:
     """The readable tweets of one page (malformed entries are skipped)."""
     try:
-        return list(tweet_page(body).items)
+        return tweet_page(body).items
     except XUnavailable:
         return []
 
@@ -351,35 +366,22 @@ def _map_direct_message(raw: Mapping[str, Any], users: Mapping[str, XUser]) -> D
     )
 
 
-def direct_message_page(body: Any) -> Page:
+def direct_message_page(body: Any) -> Page[DirectMessage]:
     """Map a page of X's DM events (newest first, as X sends them)."""
-    entries = _data(body)
-    users = _users(body)
-    messages, unreadable = [], []
-    for raw in entries:
-        event = _dict(raw)
-        if event.get("event_type", "MessageCreate") != "MessageCreate":
-            continue
-        message = _map_direct_message(event, users)
-        if message is not None:
-            messages.append(message)
-            continue
-        log.warning("a DM event from X could not be read (id=%s)", _safe_id(raw))
-        if (bad := _id(event.get("id"))) is not None:
-            unreadable.append(bad)
-    return Page(messages, unreadable)
+    return _page(
+        body,
+        "a DM event",
+        _map_direct_message,
+        wanted=lambda event: event.get("event_type", "MessageCreate") == "MessageCreate",
+    )
 
 
 def map_direct_messages(body: Any) -> list[DirectMessage]:
     """The readable DMs of one page (malformed events are skipped)."""
     try:
-        return list(direct_message_page(body).items)
+        return direct_message_page(body).items
     except XUnavailable:
         return []
-
-
-def _safe_id(raw: Any) -> str:
-    return (_id(raw.get("id")) or "?") if isinstance(raw, Mapping) else "?"
 
 
 class XClient:
