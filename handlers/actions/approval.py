@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -13,7 +12,7 @@ from bot.errors import Refused
 from bot.services import Services
 from handlers import ids
 from handlers.blocks.replies import reject_modal
-from handlers.context import member_of, number_on
+from handlers.context import input_value, member_of, metadata_number, number_on
 
 
 def make_handle_approve(services: Services) -> Callable[..., None]:
@@ -58,12 +57,8 @@ def make_handle_reject_submission(services: Services) -> Callable[..., None]:
 
     def handle_reject_submission(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
         """Return the reply with the lead's comment; nothing is sent to X."""
-        reply_id = int(json.loads(view.get("private_metadata") or "{}")["reply"])
-        values = (view.get("state") or {}).get("values", {})
-        note = str(
-            ((values.get(ids.REJECT_NOTE_BLOCK) or {}).get(ids.REJECT_NOTE) or {}).get("value")
-            or ""
-        )
+        reply_id = metadata_number(view, "reply")
+        note = input_value(view, ids.REJECT_NOTE_BLOCK, ids.REJECT_NOTE)
         try:
             services.replies.reject(reply_id=reply_id, lead=member_of(context), note=note)
         except Refused as exc:

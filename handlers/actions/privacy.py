@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -14,7 +13,7 @@ from bot.services import Services
 from bot.text import escape_slack
 from handlers import ids
 from handlers.blocks.replies import DM_OPENER, dm_modal
-from handlers.context import member_of, number_on
+from handlers.context import input_value, member_of, metadata_number, number_on
 
 
 def make_handle_reveal(services: Services) -> Callable[..., None]:
@@ -103,11 +102,8 @@ def make_handle_dm_submission(services: Services) -> Callable[..., None]:
     ) -> None:
         """Check the DM (errors stay in the modal), then send it."""
         member = member_of(context)
-        ticket_id = int(json.loads(view.get("private_metadata") or "{}")["ticket"])
-        values = (view.get("state") or {}).get("values", {})
-        text = str(
-            ((values.get(ids.DM_TEXT_BLOCK) or {}).get(ids.DM_TEXT) or {}).get("value") or ""
-        )
+        ticket_id = metadata_number(view, "ticket")
+        text = input_value(view, ids.DM_TEXT_BLOCK, ids.DM_TEXT)
         try:
             services.replies.check_dm(ticket_id=ticket_id, body=text, member=member)
         except Refused as exc:

@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.followups import FollowUpView, Promise
 from handlers import ids
+from handlers.blocks.modals import modal, text_input
 from handlers.blocks.text import SECTION_LIMIT, escape_within, slack_date
 
 # What the reply modal offers to promise, as `/followup` would read it.
@@ -41,62 +42,46 @@ def promise_choice() -> dict[str, Any]:
 
 def followup_modal(ticket_id: int) -> dict[str, Any]:
     """The card's Follow-up button: when, and a note."""
-    return {
-        "type": "modal",
-        "callback_id": ids.FOLLOWUP_MODAL,
-        "private_metadata": json.dumps({"ticket": ticket_id}),
-        "title": {"type": "plain_text", "text": f"Follow-up for #{ticket_id}"[:24]},
-        "submit": {"type": "plain_text", "text": "Promise"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": [
-            {
-                "type": "input",
-                "block_id": ids.FOLLOWUP_WHEN_BLOCK,
-                "label": {"type": "plain_text", "text": "When did you promise to get back?"},
-                "hint": {
-                    "type": "plain_text",
-                    "text": "45m, 2h, 14:30, tomorrow 10:00, morgen 10 Uhr …",
-                },
-                "element": {"type": "plain_text_input", "action_id": ids.FOLLOWUP_WHEN},
-            },
-            {
-                "type": "input",
-                "block_id": ids.FOLLOWUP_NOTE_BLOCK,
-                "optional": True,
-                "label": {"type": "plain_text", "text": "Note"},
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": ids.FOLLOWUP_NOTE,
-                    "max_length": 500,
-                },
-            },
+    return modal(
+        callback_id=ids.FOLLOWUP_MODAL,
+        title=f"Follow-up for #{ticket_id}",
+        submit="Promise",
+        metadata={"ticket": ticket_id},
+        blocks=[
+            text_input(
+                block_id=ids.FOLLOWUP_WHEN_BLOCK,
+                action_id=ids.FOLLOWUP_WHEN,
+                label="When did you promise to get back?",
+                hint="45m, 2h, 14:30, tomorrow 10:00, morgen 10 Uhr …",
+            ),
+            text_input(
+                block_id=ids.FOLLOWUP_NOTE_BLOCK,
+                action_id=ids.FOLLOWUP_NOTE,
+                label="Note",
+                optional=True,
+                max_length=500,
+            ),
         ],
-    }
+    )
 
 
 def escalate_modal(ticket_id: int) -> dict[str, Any]:
     """The card's Escalate button: why."""
-    return {
-        "type": "modal",
-        "callback_id": ids.ESCALATE_MODAL,
-        "private_metadata": json.dumps({"ticket": ticket_id}),
-        "title": {"type": "plain_text", "text": f"Escalate #{ticket_id}"[:24]},
-        "submit": {"type": "plain_text", "text": "Page on-call"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": [
-            {
-                "type": "input",
-                "block_id": ids.ESCALATE_REASON_BLOCK,
-                "label": {"type": "plain_text", "text": "What burns?"},
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": ids.ESCALATE_REASON,
-                    "multiline": True,
-                    "max_length": 1000,
-                },
-            }
+    return modal(
+        callback_id=ids.ESCALATE_MODAL,
+        title=f"Escalate #{ticket_id}",
+        submit="Page on-call",
+        metadata={"ticket": ticket_id},
+        blocks=[
+            text_input(
+                block_id=ids.ESCALATE_REASON_BLOCK,
+                action_id=ids.ESCALATE_REASON,
+                label="What burns?",
+                multiline=True,
+                max_length=1000,
+            )
         ],
-    }
+    )
 
 
 def promise_offer(ticket_id: int, promise: Promise) -> dict[str, Any]:

@@ -7,8 +7,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.canned import CannedAnswer
+from bot.replies import ReplyContext
 from handlers import ids
 from handlers.blocks.followups import promise_choice
+from handlers.blocks.modals import modal, text_input
 from handlers.blocks.text import escape_within, quote
 
 OPTION_TEXT_LIMIT = 75
@@ -19,47 +21,31 @@ def _option(answer: CannedAnswer) -> dict[str, Any]:
     return {"text": {"type": "plain_text", "text": label}, "value": answer.name}
 
 
-def reply_modal(
-    *,
-    ticket_id: int,
-    handle: str,
-    tweet: str,
-    signature: str,
-    canned: Sequence[CannedAnswer],
-    suggested: Sequence[CannedAnswer] = (),
-    body: str = "",
-    version: int = 0,
-) -> dict[str, Any]:
+def reply_modal(reply: ReplyContext, *, body: str = "", version: int = 0) -> dict[str, Any]:
     """The modal behind the card's Reply button (and the thread shortcut).
 
     `version` changes the text input's block id, which is how Slack lets a
     `views.update` put new text (a picked canned answer) into the field.
     """
+    ticket_id, canned, suggested = reply.ticket_id, reply.canned, reply.suggested
     blocks: list[dict[str, Any]] = [
         {
             "type": "section",
             "text": {
                 "type": "mrkdwn",
-                "text": f"*@{escape_within(handle, 20)}* wrote:\n{quote(tweet, 2800)}",
+                "text": f"*@{escape_within(reply.handle, 20)}* wrote:\n{quote(reply.tweet, 2800)}",
             },
         },
-        {
-            "type": "input",
-            "block_id": f"{ids.REPLY_TEXT_BLOCK}_{version}",
-            "label": {"type": "plain_text", "text": "Your reply"},
-            "hint": {
-                "type": "plain_text",
-                "text": f"Your signature “{signature.strip()}” is added; the whole reply counts "
-                "towards X's 280.",
-            },
-            "element": {
-                "type": "plain_text_input",
-                "action_id": ids.REPLY_TEXT,
-                "multiline": True,
-                "max_length": 3000,
-                **({"initial_value": body} if body else {}),
-            },
-        },
+        text_input(
+            block_id=f"{ids.REPLY_TEXT_BLOCK}_{version}",
+            action_id=ids.REPLY_TEXT,
+            label="Your reply",
+            hint=f"Your signature “{reply.signature.strip()}” is added; the whole reply counts "
+            "towards X's 280.",
+            multiline=True,
+            max_length=3000,
+            initial=body,
+        ),
     ]
     if canned:
         groups = []
@@ -121,15 +107,13 @@ def reply_modal(
             },
         }
     )
-    return {
-        "type": "modal",
-        "callback_id": ids.REPLY_MODAL,
-        "private_metadata": json.dumps({"ticket": ticket_id, "version": version}),
-        "title": {"type": "plain_text", "text": f"Reply to #{ticket_id}"[:24]},
-        "submit": {"type": "plain_text", "text": "Send"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": blocks,
-    }
+    return modal(
+        callback_id=ids.REPLY_MODAL,
+        title=f"Reply to #{ticket_id}",
+        submit="Send",
+        metadata={"ticket": ticket_id, "version": version},
+        blocks=blocks,
+    )
 
 
 CONFIRM_VALUE_LIMIT = 2000  # Slack's limit for a button's value
@@ -180,54 +164,39 @@ DM_OPENER = "Hallo {name}, hier können wir sicher weiterschreiben. Worum geht e
 
 def dm_modal(*, ticket_id: int, handle: str, signature: str, body: str = "") -> dict[str, Any]:
     """Answer by DM: a text field; personal data may be written here."""
-    return {
-        "type": "modal",
-        "callback_id": ids.DM_MODAL,
-        "private_metadata": json.dumps({"ticket": ticket_id}),
-        "title": {"type": "plain_text", "text": f"DM to @{handle}"[:24]},
-        "submit": {"type": "plain_text", "text": "Send DM"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": [
-            {
-                "type": "input",
-                "block_id": ids.DM_TEXT_BLOCK,
-                "label": {"type": "plain_text", "text": "Direct message"},
-                "hint": {
-                    "type": "plain_text",
-                    "text": "Private: personal data is allowed. "
-                    f"Your signature “{signature.strip()}” is added.",
-                },
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": ids.DM_TEXT,
-                    "multiline": True,
-                    "max_length": 3000,
-                    **({"initial_value": body} if body else {}),
-                },
-            }
+    return modal(
+        callback_id=ids.DM_MODAL,
+        title=f"DM to @{handle}",
+        submit="Send DM",
+        metadata={"ticket": ticket_id},
+        blocks=[
+            text_input(
+                block_id=ids.DM_TEXT_BLOCK,
+                action_id=ids.DM_TEXT,
+                label="Direct message",
+                hint="Private: personal data is allowed. "
+                f"Your signature “{signature.strip()}” is added.",
+                multiline=True,
+                max_length=3000,
+                initial=body,
+            )
         ],
-    }
+    )
 
 
 def reject_modal(reply_id: int) -> dict[str, Any]:
     """A lead returns a trainee's reply: what should change?"""
-    return {
-        "type": "modal",
-        "callback_id": ids.REJECT_MODAL,
-        "private_metadata": json.dumps({"reply": reply_id}),
-        "title": {"type": "plain_text", "text": "Return the reply"},
-        "submit": {"type": "plain_text", "text": "Return"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": [
-            {
-                "type": "input",
-                "block_id": ids.REJECT_NOTE_BLOCK,
-                "label": {"type": "plain_text", "text": "What should change?"},
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": ids.REJECT_NOTE,
-                    "multiline": True,
-                },
-            }
+    return modal(
+        callback_id=ids.REJECT_MODAL,
+        title="Return the reply",
+        submit="Return",
+        metadata={"reply": reply_id},
+        blocks=[
+            text_input(
+                block_id=ids.REJECT_NOTE_BLOCK,
+                action_id=ids.REJECT_NOTE,
+                label="What should change?",
+                multiline=True,
+            )
         ],
-    }
+    )

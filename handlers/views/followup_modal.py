@@ -16,16 +16,7 @@ from handlers import ids
 from handlers.blocks.followups import escalate_modal, followup_modal
 from handlers.blocks.text import slack_date
 from handlers.commands.escalate import paged_text
-from handlers.context import member_of, number_on
-
-
-def _value(view: dict[str, Any], block: str, action: str) -> str:
-    values = (view.get("state") or {}).get("values", {})
-    return str(((values.get(block) or {}).get(action) or {}).get("value") or "")
-
-
-def _ticket(view: dict[str, Any]) -> int:
-    return int(json.loads(view.get("private_metadata") or "{}")["ticket"])
+from handlers.context import input_value, member_of, metadata_number, number_on
 
 
 def _existing_ticket(services: Services, action: dict[str, Any], respond: Respond) -> int | None:
@@ -58,14 +49,14 @@ def make_handle_followup_submission(services: Services) -> Callable[..., None]:
         ack: Ack, view: dict[str, Any], client: WebClient, context: BoltContext
     ) -> None:
         """Record the promise; a time that cannot be read stays in the modal as an error."""
-        ticket_id = _ticket(view)
+        ticket_id = metadata_number(view, "ticket")
         try:
             due, rest = services.followups.parse(
-                _value(view, ids.FOLLOWUP_WHEN_BLOCK, ids.FOLLOWUP_WHEN)
+                input_value(view, ids.FOLLOWUP_WHEN_BLOCK, ids.FOLLOWUP_WHEN)
             )
             note = " ".join(
                 part
-                for part in (rest, _value(view, ids.FOLLOWUP_NOTE_BLOCK, ids.FOLLOWUP_NOTE))
+                for part in (rest, input_value(view, ids.FOLLOWUP_NOTE_BLOCK, ids.FOLLOWUP_NOTE))
                 if part
             )
         except Refused as exc:
@@ -106,8 +97,8 @@ def make_handle_escalate_submission(services: Services) -> Callable[..., None]:
         ack: Ack, view: dict[str, Any], client: WebClient, context: BoltContext
     ) -> None:
         """Page on-call; the outcome is told ephemerally in the support channel."""
-        ticket_id = _ticket(view)
-        reason = _value(view, ids.ESCALATE_REASON_BLOCK, ids.ESCALATE_REASON)
+        ticket_id = metadata_number(view, "ticket")
+        reason = input_value(view, ids.ESCALATE_REASON_BLOCK, ids.ESCALATE_REASON)
         member = member_of(context)
         try:
             oncall = services.escalations.manual(ticket_id=ticket_id, reason=reason, member=member)

@@ -16,7 +16,7 @@ from bot.services import Services
 from handlers import ids
 from handlers.blocks.followups import promise_offer
 from handlers.blocks.replies import reply_modal
-from handlers.context import member_of
+from handlers.context import member_of, metadata_number, view_values
 
 log = logging.getLogger(__name__)
 
@@ -25,38 +25,26 @@ def open_reply_modal(
     client: WebClient, *, services: Services, trigger_id: str, ticket_id: int, member: Member
 ) -> None:
     """Open the modal for a ticket (raises Refused when there is no such ticket)."""
-    context = services.replies.context(ticket_id=ticket_id, member=member)
-    client.views_open(
-        trigger_id=trigger_id,
-        view=reply_modal(
-            ticket_id=ticket_id,
-            handle=context.handle,
-            tweet=context.tweet,
-            signature=context.signature,
-            canned=context.canned,
-            suggested=context.suggested,
-        ),
-    )
+    reply = services.replies.context(ticket_id=ticket_id, member=member)
+    client.views_open(trigger_id=trigger_id, view=reply_modal(reply))
 
 
 def _text_of(view: dict[str, Any]) -> tuple[str, str]:
     """The reply text and the block id it lives in."""
-    for block_id, values in (view.get("state") or {}).get("values", {}).items():
+    for block_id, values in view_values(view).items():
         if block_id.startswith(ids.REPLY_TEXT_BLOCK):
             return str((values.get(ids.REPLY_TEXT) or {}).get("value") or ""), block_id
     return "", f"{ids.REPLY_TEXT_BLOCK}_0"
 
 
 def _promised(view: dict[str, Any]) -> str | None:
-    values = (view.get("state") or {}).get("values", {})
-    choice = (values.get(ids.REPLY_FOLLOWUP_BLOCK) or {}).get(ids.REPLY_FOLLOWUP) or {}
+    choice = (view_values(view).get(ids.REPLY_FOLLOWUP_BLOCK) or {}).get(ids.REPLY_FOLLOWUP) or {}
     selected = choice.get("selected_option") or {}
     return str(selected["value"]) if selected.get("value") else None
 
 
 def _confirmed(view: dict[str, Any]) -> bool:
-    values = (view.get("state") or {}).get("values", {})
-    box = (values.get(ids.REPLY_CONFIRM_BLOCK) or {}).get(ids.REPLY_CONFIRM_BOX) or {}
+    box = (view_values(view).get(ids.REPLY_CONFIRM_BLOCK) or {}).get(ids.REPLY_CONFIRM_BOX) or {}
     return bool(box.get("selected_options"))
 
 
@@ -86,16 +74,7 @@ def make_handle_canned_pick(services: Services) -> Callable[..., None]:
         client.views_update(
             view_id=view["id"],
             hash=view.get("hash"),
-            view=reply_modal(
-                ticket_id=ticket_id,
-                handle=reply.handle,
-                tweet=reply.tweet,
-                signature=reply.signature,
-                canned=reply.canned,
-                suggested=reply.suggested,
-                body=text,
-                version=int(meta.get("version", 0)) + 1,
-            ),
+            view=reply_modal(reply, body=text, version=int(meta.get("version", 0)) + 1),
         )
 
     return handle_canned_pick
@@ -113,7 +92,7 @@ def make_handle_reply_submission(services: Services) -> Callable[..., None]:
     ) -> None:
         """Check the reply; errors stay in the modal, a passing reply is sent after closing it."""
         member = member_of(context)
-        ticket_id = int(json.loads(view.get("private_metadata") or "{}")["ticket"])
+        ticket_id = metadata_number(view, "ticket")
         text, block_id = _text_of(view)
         try:
             checked = services.replies.check(ticket_id=ticket_id, body=text, member=member)
