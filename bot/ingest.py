@@ -16,11 +16,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot import slack
-from bot.cards import CardRefresher, card_view, customer_message_view
+from bot.cards import CardRefresher
 from bot.clock import Clock, system_clock
 from bot.pii import PiiDetector
-from bot.present import Presenter
 from bot.x import (
     DirectMessage,
     Tweet,
@@ -122,12 +120,10 @@ class Ingest:
         engine: Engine,
         x: XClient,
         brand: XUser,
-        presenter: Presenter,
         cards: CardRefresher,
         support_channel: str,
         keyword_queries: Sequence[str] = (),
         backfill: timedelta = timedelta(hours=24),
-        vip_followers: int = 10_000,
         is_open: Callable[[datetime], bool] = lambda _at: True,
         pii: PiiDetector | None = None,
         clock: Clock = system_clock,
@@ -139,12 +135,10 @@ class Ingest:
         self._dm_requests: list[datetime] = []
         self._x = x
         self._brand = brand
-        self._presenter = presenter
         self._cards = cards
         self._channel = support_channel
         self._queries = list(keyword_queries)
         self._backfill = backfill
-        self._vip_followers = vip_followers
         self._clock = clock
         self._notify = notify
         self._blocked_until: dict[str, datetime] = {}
@@ -244,35 +238,13 @@ class Ingest:
         session.add(message)
         session.flush()
         if new:
-            card = card_view(
-                session=session,
-                ticket=ticket,
-                vip_followers=self._vip_followers,
-                customer=customer,
-                opening=message,
-                mask=self._pii.mask,
-            )
-            slack.post_card(
-                session=session,
-                ticket_id=ticket.id,
-                channel=self._channel,
-                message=self._presenter.ticket_card(card),
-                now=now,
+            self._cards.post_new(
+                session=session, ticket=ticket, customer=customer, opening=message, now=now
             )
             result.new_tickets.append(ticket.id)
             return
-        view = customer_message_view(
-            message=message,
-            customer=customer,
-            vip_followers=self._vip_followers,
-            mask=self._pii.mask,
-        )
-        slack.post_in_thread(
-            session=session,
-            ticket_id=ticket.id,
-            message=self._presenter.customer_message(view),
-            now=now,
-            message_id=message.id,
+        self._cards.post_customer_message(
+            session=session, message=message, customer=customer, now=now
         )
         result.joined += 1
 
@@ -448,19 +420,8 @@ class Ingest:
                     match.ticket.has_pii = True  # the card offers to move to DM
                     session.add(match.ticket)
                     self._cards.refresh(session=session, ticket=match.ticket, now=now)
-            view = customer_message_view(
-                message=message,
-                customer=customer,
-                vip_followers=self._vip_followers,
-                reopened=match.reopen,
-            )
-            assert match.ticket.id is not None and message.id is not None
-            slack.post_in_thread(
-                session=session,
-                ticket_id=match.ticket.id,
-                message=self._presenter.customer_message(view),
-                now=now,
-                message_id=message.id,
+            self._cards.post_customer_message(
+                session=session, message=message, customer=customer, now=now, reopened=match.reopen
             )
             return
         ticket = Ticket(
@@ -481,21 +442,14 @@ class Ingest:
         assert ticket.id is not None
         batch.open_tickets[customer.id] = ticket
         opening = self._add_message(session, ticket, tweet, mentioned, need_id=False)
-        card = card_view(
+        self._cards.post_new(
             session=session,
             ticket=ticket,
-            vip_followers=self._vip_followers,
             customer=customer,
             opening=opening,
+            now=now,
             # A customer first seen in this batch has no tickets but the ones made here.
             earlier_tickets=0 if customer.id in batch.first_timers else None,
-        )
-        slack.post_card(
-            session=session,
-            ticket_id=ticket.id,
-            channel=self._channel,
-            message=self._presenter.ticket_card(card),
-            now=now,
         )
         result.new_tickets.append(ticket.id)
 

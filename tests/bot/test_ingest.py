@@ -46,11 +46,9 @@ def ingest(engine: Engine, clock: FakeClock, presenter: RecordingPresenter) -> I
         engine=engine,
         x=unused_x,
         brand=BRAND,
-        presenter=presenter,
         cards=CardRefresher(presenter=presenter, vip_followers=10000),
         support_channel="CSUPPORT1",
         clock=clock,
-        vip_followers=10000,
     )
 
 

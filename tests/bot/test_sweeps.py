@@ -120,7 +120,6 @@ class World:
             engine=engine,
             x=xc,
             brand=self.brand,
-            presenter=self.presenter,
             cards=cards,
             support_channel="CSUPPORT1",
             is_open=self.calendar.is_open,
