@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -129,13 +130,14 @@ class CannedAnswers:
                 raise Refused(f"There is no canned answer `:{name[:64]}`.")
             session.delete(row)
 
-    def suggest(self, tweet: str, *, limit: int = 3) -> list[CannedAnswer]:
-        """The canned answers that share the most words with a tweet, best first."""
-        wanted = _words(tweet)
-        scored = []
-        for answer in self.all():
-            overlap = len(wanted & _words(answer.name.replace("-", " ") + " " + answer.text))
-            if overlap:
-                scored.append((overlap, answer.name, answer))
-        scored.sort(key=lambda item: (-item[0], item[1]))
-        return [answer for _, _, answer in scored[:limit]]
+
+def suggest(tweet: str, answers: Sequence[CannedAnswer], *, limit: int = 3) -> list[CannedAnswer]:
+    """The answers that share the most words with a tweet, best first."""
+    wanted = _words(tweet)
+    scored = []
+    for answer in answers:
+        overlap = len(wanted & _words(answer.name.replace("-", " ") + " " + answer.text))
+        if overlap:
+            scored.append((overlap, answer.name, answer))
+    scored.sort(key=lambda item: (-item[0], item[1]))
+    return [answer for _, _, answer in scored[:limit]]

@@ -152,11 +152,11 @@ class PiiDetector:
 
     def mask(self, text: str) -> str:
         """`text` with every finding masked and everything else unchanged."""
-        masked = self._mask_once(text)
+        masked = text
         # A `•` ends a word where a letter did not, so what is left of a finding can read
         # as a new one next to its neighbours ("AaAa-Allee0" after a cut-short town name);
         # mask until nothing is found. Each round hides more, so this ends, almost always
-        # after the first.
+        # after the first (and text without personal data is searched once).
         while (again := self._mask_once(masked)) != masked:
             masked = again
         return masked

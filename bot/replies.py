@@ -23,7 +23,7 @@ from twitter_text import extract_urls, parse_tweet
 from twitter_text.has_invalid_characters import has_invalid_characters
 
 from bot import slack
-from bot.canned import CannedAnswer, CannedAnswers, expand
+from bot.canned import CannedAnswer, CannedAnswers, expand, suggest
 from bot.cards import CardRefresher
 from bot.clock import Clock, system_clock
 from bot.errors import Refused
@@ -185,13 +185,14 @@ class Replies:
             assert customer is not None
             newest = queries.newest_customer_tweet(session=session, ticket_id=ticket_id)
             tweet = newest.text if newest else ""
+        canned = self._canned.all()
         return ReplyContext(
             ticket_id=ticket_id,
             handle=customer.username,
             tweet=tweet,
             signature=self.signature(member),
-            canned=self._canned.all(),
-            suggested=self._canned.suggest(tweet),
+            canned=canned,
+            suggested=suggest(tweet, canned),
         )
 
     def signature(self, member: Member) -> str:

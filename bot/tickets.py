@@ -352,7 +352,7 @@ class Tickets:
 
     def ticket_for_thread(self, *, channel: str, ts: str) -> int | None:
         """The ticket whose card (or thread) a message belongs to."""
-        with session_scope(self._engine) as session:
+        with session_scope(self._engine, readonly=True) as session:
             ticket = queries.ticket_by_card(session=session, channel=channel, ts=ts)
             return ticket.id if ticket else None
 

@@ -21,7 +21,7 @@ def make_handle_message(services: Services) -> Callable[..., None]:
         subtype = event.get("subtype")
         if subtype == "message_changed":
             changed = event.get("message") or {}
-            if not _by_bot(changed, services.bot_user_id):
+            if _in_a_thread(changed) and not _by_bot(changed, services.bot_user_id):
                 services.tickets.edit_note(
                     ts=str(changed.get("ts")), text=str(changed.get("text") or "")
                 )
@@ -32,8 +32,8 @@ def make_handle_message(services: Services) -> Callable[..., None]:
         if subtype not in WRITTEN or _by_bot(event, services.bot_user_id):
             return
         thread_ts = event.get("thread_ts")
-        if not thread_ts or thread_ts == event.get("ts"):
-            return  # a top-level message, not a reply in a ticket's thread
+        if not _in_a_thread(event):
+            return
         services.tickets.note_from_thread(
             channel=str(event.get("channel")),
             thread_ts=str(thread_ts),
@@ -43,6 +43,12 @@ def make_handle_message(services: Services) -> Callable[..., None]:
         )
 
     return handle_message
+
+
+def _in_a_thread(message: dict[str, Any]) -> bool:
+    """A reply in a thread (only those are notes), not a top-level message."""
+    thread_ts = message.get("thread_ts")
+    return bool(thread_ts) and thread_ts != message.get("ts")
 
 
 def _by_bot(event: dict[str, Any], bot_user_id: str) -> bool:
