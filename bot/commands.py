@@ -48,6 +48,15 @@ def only_ticket(text: str, usage: Usage) -> int:
     return ticket_number(token, usage)
 
 
+def ticket_and_text(text: str, usage: Usage, *, empty: str) -> tuple[int, str]:
+    """The arguments of a command that takes a ticket and some text (`empty`: none given)."""
+    token, rest = words(text, 2)
+    ticket_id = ticket_number(token, usage)
+    if not rest:
+        raise usage.refuse(empty)
+    return ticket_id, rest
+
+
 def slack_user(token: str, usage: Usage) -> str:
     """A Slack user as Slack escapes a mention (`<@U0BEN|ben>`): their id."""
     match = _USER.match(token.strip())

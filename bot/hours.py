@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from holidays import country_holidays
@@ -66,20 +67,11 @@ def parse_service_hours(text: str) -> WeeklyHours:
             per_day[day].append((start, end))
     if not any(per_day):
         raise ValueError("no opening hours given")
-    merged: list[tuple[tuple[int, int], ...]] = []
-    for intervals in per_day:
-        intervals.sort()
-        joined: list[tuple[int, int]] = []
-        for start, end in intervals:
-            if joined and start <= joined[-1][1]:
-                joined[-1] = (joined[-1][0], max(end, joined[-1][1]))
-            else:
-                joined.append((start, end))
-        merged.append(tuple(joined))
-    return WeeklyHours(tuple(merged))
+    return WeeklyHours(tuple(_merge(sorted(intervals)) for intervals in per_day))
 
 
 _Span = tuple[datetime, datetime]
+_T = TypeVar("_T", int, datetime)
 
 _ONE_DAY = timedelta(days=1)
 _MINUTES_PER_DAY = 24 * 60
@@ -252,9 +244,9 @@ def _utc(at: datetime) -> datetime:
     return at.astimezone(UTC)
 
 
-def _merge(spans: list[_Span]) -> tuple[_Span, ...]:
-    """Sorted intervals with the overlapping and touching ones joined."""
-    merged: list[_Span] = []
+def _merge(spans: list[tuple[_T, _T]]) -> tuple[tuple[_T, _T], ...]:
+    """Sorted intervals (minutes of a day, or times) with the overlapping and touching joined."""
+    merged: list[tuple[_T, _T]] = []
     for start, end in spans:
         if merged and start <= merged[-1][1]:
             merged[-1] = (merged[-1][0], max(end, merged[-1][1]))

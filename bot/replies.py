@@ -24,7 +24,7 @@ from twitter_text.has_invalid_characters import has_invalid_characters
 
 from bot import slack
 from bot.canned import CannedAnswer, CannedAnswers, expand, suggest
-from bot.cards import CardRefresher
+from bot.cards import CardRefresher, tweet_url
 from bot.clock import Clock, system_clock
 from bot.errors import Refused
 from bot.followups import Promise, detect_promise
@@ -616,11 +616,7 @@ class Replies:
         """The answer is on X: store it, move the ticket on, show it in the thread."""
         now = self._clock()
         dm = reply.kind == ReplyKind.DM
-        url = (
-            None
-            if dm or not external_id
-            else f"https://x.com/{self._brand.username}/status/{external_id}"
-        )
+        url = None if dm else tweet_url(self._brand.username, external_id)
         with session_scope(self._engine) as session:
             stored = session.get(Reply, reply.id)
             assert stored is not None

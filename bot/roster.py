@@ -104,25 +104,20 @@ class Roster:
         # Read-only: this runs before every acknowledgement and must never wait for a writer.
         with session_scope(self._engine, readonly=True) as session:
             agent = session.get(Agent, user_id)
-        if agent is None:
-            return None
-        role = Role.LEAD if user_id in self._admins else Role(agent.role)
-        return Member(user_id=user_id, role=role, initials=agent.initials, name=agent.name)
+        return None if agent is None else self._as_member(agent)
 
     def members(self) -> list[Member]:
         """Everybody on the roster, leads first, then by name."""
         with session_scope(self._engine, readonly=True) as session:
             agents = list(session.exec(select(Agent).order_by(col(Agent.name))))
-        found = [
-            Member(
-                user_id=a.slack_user_id,
-                role=Role.LEAD if a.slack_user_id in self._admins else Role(a.role),
-                initials=a.initials,
-                name=a.name,
-            )
-            for a in agents
-        ]
-        return sorted(found, key=lambda m: -RANK[m.role])
+        return sorted((self._as_member(a) for a in agents), key=lambda m: -RANK[m.role])
+
+    def _as_member(self, agent: Agent) -> Member:
+        """A roster row as a member; ADMIN_USER_IDS are leads whatever the row says."""
+        role = Role.LEAD if agent.slack_user_id in self._admins else Role(agent.role)
+        return Member(
+            user_id=agent.slack_user_id, role=role, initials=agent.initials, name=agent.name
+        )
 
     def ensure_admins(self) -> None:
         """Put ADMIN_USER_IDS on the roster as leads, so someone can add the others."""

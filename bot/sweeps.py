@@ -68,6 +68,18 @@ def claim_stage(
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
+def _reminder(followup: FollowUp, kind: str) -> ActivityView:
+    """The owner's reminder of a promise, before it is due or when it is."""
+    return ActivityView(
+        followup.ticket_id,
+        kind,
+        None,
+        followup.owner_slack_id,
+        followup.note or None,
+        followup.due_at,
+    )
+
+
 class Sweeper:
     """Follow-up reminders, unclaimed and SLA alerts, VIP pages, out-of-hours answers."""
 
@@ -161,36 +173,14 @@ class Sweeper:
             and claim_stage(session, FollowUp, "warned_at", followup.id, now)
             and not overdue
         ):
-            self._post(
-                session,
-                followup.ticket_id,
-                ActivityView(
-                    followup.ticket_id,
-                    "followup_warning",
-                    None,
-                    followup.owner_slack_id,
-                    followup.note or None,
-                    followup.due_at,
-                ),
-            )
+            self._post(session, followup.ticket_id, _reminder(followup, "followup_warning"))
             report.count("followup_warning")
         if (
             overdue
             and followup.due_fired_at is None
             and claim_stage(session, FollowUp, "due_fired_at", followup.id, now)
         ):
-            self._post(
-                session,
-                followup.ticket_id,
-                ActivityView(
-                    followup.ticket_id,
-                    "followup_due",
-                    None,
-                    followup.owner_slack_id,
-                    followup.note or None,
-                    followup.due_at,
-                ),
-            )
+            self._post(session, followup.ticket_id, _reminder(followup, "followup_due"))
             session.refresh(followup)  # the card reads the stage just claimed
             ticket = session.get(Ticket, followup.ticket_id)
             assert ticket is not None

@@ -38,6 +38,15 @@ USER_FIELDS = ["username", "name", "public_metrics", "verified"]
 EXPANSIONS = ["author_id", "referenced_tweets.id"]
 DM_FIELDS = ["id", "text", "event_type", "created_at", "sender_id", "dm_conversation_id"]
 PAGE_SIZE = 100
+# Every read of DM events: messages only, with their senders, a full page.
+DM_PARAMS: dict[str, Any] = {
+    "dm_event_fields": DM_FIELDS,
+    "event_types": "MessageCreate",
+    "expansions": ["sender_id"],
+    "user_fields": USER_FIELDS,
+    "max_results": PAGE_SIZE,
+    "user_auth": True,
+}
 
 
 @dataclass(frozen=True)
@@ -255,6 +264,14 @@ def _users(body: Mapping[str, Any]) -> dict[str, XUser]:
     return users
 
 
+def _referenced(raw: Mapping[str, Any]) -> dict[Any, str | None]:
+    """The tweets a tweet refers to, by kind (`replied_to`, `quoted`)."""
+    return {
+        _dict(ref).get("type"): _id(_dict(ref).get("id"))
+        for ref in _list(raw.get("referenced_tweets"))
+    }
+
+
 def _map_tweet(raw: Mapping[str, Any], users: Mapping[str, XUser]) -> Tweet | None:
     tweet_id, author_id, text = (
         _id(raw.get("id")),
@@ -263,10 +280,7 @@ def _map_tweet(raw: Mapping[str, Any], users: Mapping[str, XUser]) -> Tweet | No
     )
     if tweet_id is None or author_id is None or text is None:
         return None
-    referenced = {
-        _dict(ref).get("type"): _id(_dict(ref).get("id"))
-        for ref in _list(raw.get("referenced_tweets"))
-    }
+    referenced = _referenced(raw)
     entities = _dict(raw.get("entities"))
     mentions = [_dict(m) for m in _list(entities.get("mentions"))]
     lang = raw.get("lang")
@@ -496,10 +510,7 @@ class XClient:
                 raw = _dict(raw)
                 if (tweet_id := _id(raw.get("id"))) is None:
                     continue
-                referenced = {
-                    _dict(r).get("type"): _id(_dict(r).get("id"))
-                    for r in _list(raw.get("referenced_tweets"))
-                }
+                referenced = _referenced(raw)
                 found.append(
                     OwnTweet(
                         id=tweet_id,
@@ -537,17 +548,8 @@ class XClient:
         token: str | None = None
         requests = 0
         for _ in range(max(0, max_requests)):
-            params: dict[str, Any] = {
-                "dm_event_fields": DM_FIELDS,
-                "event_types": "MessageCreate",
-                "expansions": ["sender_id"],
-                "user_fields": USER_FIELDS,
-                "max_results": PAGE_SIZE,
-                "user_auth": True,
-            }
-            if token:
-                params["pagination_token"] = token
-            body = self._call(self._client.get_direct_message_events, **params)
+            paging = {"pagination_token": token} if token else {}
+            body = self._call(self._client.get_direct_message_events, **DM_PARAMS, **paging)
             page = direct_message_page(body)
             requests += 1
             reached_old = False
@@ -585,14 +587,7 @@ class XClient:
     def dms_with(self, participant_id: str) -> list[DirectMessage]:
         """The latest DMs with one user (to find a DM whose answer was lost)."""
         body = self._call(
-            self._client.get_direct_message_events,
-            participant_id=participant_id,
-            dm_event_fields=DM_FIELDS,
-            event_types="MessageCreate",
-            expansions=["sender_id"],
-            user_fields=USER_FIELDS,
-            max_results=PAGE_SIZE,
-            user_auth=True,
+            self._client.get_direct_message_events, participant_id=participant_id, **DM_PARAMS
         )
         return map_direct_messages(body)
 

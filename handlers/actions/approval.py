@@ -34,22 +34,17 @@ def make_handle_approve(services: Services) -> Callable[..., None]:
     return handle_approve
 
 
-def make_handle_reject(services: Services) -> Callable[..., None]:
-    """Build the Return button's listener."""
-
-    def handle_reject(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
-    ) -> None:
-        """Ask the lead what should change."""
-        ack()
-        try:
-            reply_id = number_on(action)
-        except Refused as exc:
-            respond(exc.user_message, response_type="ephemeral", replace_original=False)
-            return
-        client.views_open(trigger_id=body["trigger_id"], view=reject_modal(reply_id))
-
-    return handle_reject
+def handle_reject(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
+) -> None:
+    """The Return button: ask the lead what should change."""
+    ack()
+    try:
+        reply_id = number_on(action)
+    except Refused as exc:
+        respond(exc.user_message, response_type="ephemeral", replace_original=False)
+        return
+    client.views_open(trigger_id=body["trigger_id"], view=reject_modal(reply_id))
 
 
 def make_handle_reject_submission(services: Services) -> Callable[..., None]:

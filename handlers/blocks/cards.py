@@ -17,7 +17,14 @@ from bot.present import (
     SlackMessage,
 )
 from handlers import ids
-from handlers.blocks.text import SECTION_LIMIT, count, escape_within, link, quote, slack_date
+from handlers.blocks.text import (
+    count,
+    escape_within,
+    link,
+    quote,
+    section,
+    slack_date,
+)
 
 STATE_LABELS = {
     "new": "🆕 New",
@@ -177,8 +184,8 @@ def ticket_card(card: CardView) -> SlackMessage:
     else:
         context.append("first ticket")
     blocks: list[dict[str, Any]] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": header}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": customer_line(card.customer)}},
+        section(header),
+        section(customer_line(card.customer)),
         text_section(card.text, card.reveal_id),
         {"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(context)}]},
     ]
@@ -190,7 +197,7 @@ def ticket_card(card: CardView) -> SlackMessage:
     privacy = privacy_buttons(card)
     if privacy is not None:
         blocks.append(privacy)
-    blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": status_line(card)}})
+    blocks.append(section(status_line(card)))
     blocks.append(card_buttons(card.ticket_id, resolved=card.state == "resolved"))
     return {
         "text": (
@@ -217,7 +224,7 @@ def customer_message(message: CustomerMessageView) -> SlackMessage:
             f"#{message.ticket_id} @{message.customer.username}: {escape_within(message.text, 150)}"
         ),
         "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn", "text": lead}},
+            section(lead),
             text_section(message.text, message.reveal_id),
             {"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(context)}]},
         ],
@@ -237,7 +244,7 @@ def reply_sent(reply: ReplySentView) -> SlackMessage:
     return {
         "text": f"#{reply.ticket_id} answered: {escape_within(reply.text, 150)}",
         "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn", "text": lead}},
+            section(lead),
             text_section(reply.text, reply.reveal_id),
         ],
     }
@@ -253,8 +260,8 @@ def approval(view: ApprovalView) -> SlackMessage:
         "failed": f"⚠️ {trainee}'s approved reply could not be sent.",
     }
     blocks: list[dict[str, Any]] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": heads.get(view.state, view.state)}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": quote(view.text)}},
+        section(heads.get(view.state, view.state)),
+        section(quote(view.text)),
     ]
     if view.note:
         blocks.append(
@@ -293,7 +300,7 @@ def note(view: NoteView) -> SlackMessage:
     text = f"📝 Note from <@{view.author_slack_id}> (internal, never sent to X):\n{view.text}"
     return {
         "text": f"#{view.ticket_id} note: {view.text[:150]}",
-        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text[:SECTION_LIMIT]}}],
+        "blocks": [section(text)],
     }
 
 
@@ -323,18 +330,16 @@ def activity(view: ActivityView) -> SlackMessage:
             "left for its first answer."
         ),
     }
-    if view.kind in ("unclaimed", "sla_warning"):
-        view = ActivityView(
-            view.ticket_id, view.kind, view.actor, view.target
-        )  # note was the number
+    # For these two the note was the number of minutes, already in the line.
+    note = None if view.kind in ("unclaimed", "sla_warning") else view.note
     text = lines.get(view.kind, f"#{view.ticket_id}: {view.kind}")
-    if view.note and view.kind == "handover":
-        text += "\n" + "\n".join(f">{line}" for line in view.note.splitlines())
-    elif view.note:
-        text += f" {view.note}"
+    if note and view.kind == "handover":
+        text += "\n" + "\n".join(f">{line}" for line in note.splitlines())
+    elif note:
+        text += f" {note}"
     return {
         "text": text[:300],
-        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text[:SECTION_LIMIT]}}],
+        "blocks": [section(text)],
     }
 
 
@@ -363,17 +368,10 @@ def escalation(view: EscalationView) -> SlackMessage:
         if view.oncall_slack_id
         else "⚠️ Nobody is on call (`/oncall @someone`)."
     )
-    blocks: list[dict[str, Any]] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}}
-    ]
+    blocks: list[dict[str, Any]] = [section("\n".join(lines))]
     if view.examples:
         examples = "\n".join(quote(example, 400) for example in view.examples)
-        blocks.append(
-            {
-                "type": "section",
-                "text": {"type": "mrkdwn", "text": f"*Examples*\n{examples}"[:SECTION_LIMIT]},
-            }
-        )
+        blocks.append(section(f"*Examples*\n{examples}"))
     blocks.append(
         {"type": "context", "elements": [{"type": "mrkdwn", "text": f"🕒 {slack_date(view.at)}"}]}
     )

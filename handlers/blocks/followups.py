@@ -9,7 +9,7 @@ from typing import Any
 from bot.followups import FollowUpView, Promise
 from handlers import ids
 from handlers.blocks.modals import modal, text_input
-from handlers.blocks.text import SECTION_LIMIT, escape_within, slack_date
+from handlers.blocks.text import escape_within, section, slack_date
 
 # What the reply modal offers to promise, as `/followup` would read it.
 PROMISE_CHOICES = [
@@ -94,7 +94,7 @@ def promise_offer(ticket_id: int, promise: Promise) -> dict[str, Any]:
     return {
         "text": text,
         "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+            section(text),
             {
                 "type": "actions",
                 "elements": [
@@ -125,5 +125,5 @@ def followup_list(followups: Sequence[FollowUpView]) -> dict[str, Any]:
     text = f"*Open follow-ups* ({len(followups)})\n" + "\n".join(lines)
     return {
         "text": f"{len(followups)} open follow-ups",
-        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text[:SECTION_LIMIT]}}],
+        "blocks": [section(text)],
     }

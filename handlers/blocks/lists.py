@@ -9,13 +9,9 @@ from bot.canned import CannedAnswer
 from bot.roster import Member
 from bot.tickets import History
 from handlers.blocks.cards import STATE_LABELS
-from handlers.blocks.text import SECTION_LIMIT, count, escape_within, slack_date
+from handlers.blocks.text import count, escape_within, section, slack_date
 
 DIRECTION_LABELS = {"in": "👤", "out": "📤", "note": "📝"}
-
-
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:SECTION_LIMIT]}}
 
 
 def _by(user: str | None) -> str:
@@ -39,9 +35,9 @@ def history(found: History) -> dict[str, Any]:
         f"{_by(m.author_slack_id)}: {escape_within(m.text, 160)}"
         for m in found.messages
     )
-    blocks = [_section(head), _section(tickets or "No tickets.")]
+    blocks = [section(head), section(tickets or "No tickets.")]
     if messages:
-        blocks += [{"type": "divider"}, _section("*Latest messages*\n" + messages)]
+        blocks += [{"type": "divider"}, section("*Latest messages*\n" + messages)]
     return {"text": f"History of @{found.username}", "blocks": blocks}
 
 
@@ -52,7 +48,7 @@ def team(members: Sequence[Member]) -> dict[str, Any]:
             "text": "Nobody is on the team yet. A lead adds people with `/team add @name agent`."
         }
     lines = "\n".join(f"• <@{m.user_id}> — {m.role}, initials {m.initials}" for m in members)
-    return {"text": "The team", "blocks": [_section(f"*The team* ({len(members)})\n{lines}")]}
+    return {"text": "The team", "blocks": [section(f"*The team* ({len(members)})\n{lines}")]}
 
 
 def canned(answers: Sequence[CannedAnswer]) -> dict[str, Any]:
@@ -63,6 +59,6 @@ def canned(answers: Sequence[CannedAnswer]) -> dict[str, Any]:
     return {
         "text": "Canned answers",
         "blocks": [
-            _section(f"*Canned answers* ({len(answers)}) — use with `/reply 12 :name`\n{lines}")
+            section(f"*Canned answers* ({len(answers)}) — use with `/reply 12 :name`\n{lines}")
         ],
     }

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from handlers.blocks.text import section
+
 
 def notice_modal(title: str, text: str) -> dict[str, Any]:
     """A modal that shows one message and a Close button."""
@@ -11,5 +13,5 @@ def notice_modal(title: str, text: str) -> dict[str, Any]:
         "type": "modal",
         "title": {"type": "plain_text", "text": title[:24]},
         "close": {"type": "plain_text", "text": "Close"},
-        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}],
+        "blocks": [section(text)],
     }

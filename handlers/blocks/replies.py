@@ -11,7 +11,7 @@ from bot.replies import ReplyContext
 from handlers import ids
 from handlers.blocks.followups import promise_choice
 from handlers.blocks.modals import modal, text_input
-from handlers.blocks.text import escape_within, quote
+from handlers.blocks.text import escape_within, quote, section
 
 OPTION_TEXT_LIMIT = 75
 
@@ -136,7 +136,7 @@ def confirm_reply(
                 "type": "section",
                 "text": {"type": "mrkdwn", "text": "⚠️ " + "\n⚠️ ".join(warnings)},
             },
-            {"type": "section", "text": {"type": "mrkdwn", "text": quote(text)}},
+            section(quote(text)),
             {
                 "type": "actions",
                 "elements": [

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.stats import HomeData, StatsReport
 from handlers.blocks.cards import STATE_LABELS
-from handlers.blocks.text import SECTION_LIMIT, escape_within, slack_date
+from handlers.blocks.text import escape_within, section, slack_date
 
 
 def _minutes(value: float | None) -> str:
@@ -73,12 +73,7 @@ def stats_blocks(report: StatsReport) -> list[dict[str, Any]]:
                 f"`{agent.claimed:>7} {agent.replied:>7} {agent.resolved:>8} "
                 f"{_minutes(agent.median_first_response):>6}` <@{agent.slack_user_id}>"
             )
-        blocks.append(
-            {
-                "type": "section",
-                "text": {"type": "mrkdwn", "text": "*Per agent*\n" + "\n".join(lines)},
-            }
-        )
+        blocks.append(section("*Per agent*\n" + "\n".join(lines)))
     extras = []
     if report.busiest_hours:
         extras.append(
@@ -90,12 +85,7 @@ def stats_blocks(report: StatsReport) -> list[dict[str, Any]]:
             + ", ".join(f"`:{escape_within(n, 64)}` ({c})" for n, c in report.top_canned)
         )
     if extras:
-        blocks.append(
-            {
-                "type": "section",
-                "text": {"type": "mrkdwn", "text": "\n".join(extras)[:SECTION_LIMIT]},
-            }
-        )
+        blocks.append(section("\n".join(extras)))
     blocks.append(
         {
             "type": "context",
@@ -186,22 +176,9 @@ def home_view(data: HomeData) -> dict[str, Any]:
             f"• *#{t.id}* {STATE_LABELS.get(t.state, t.state)} · since {slack_date(t.created_at)}"
             for t in data.tickets
         ]
-        blocks.append(
-            {
-                "type": "section",
-                "text": {"type": "mrkdwn", "text": "\n".join(lines)[:SECTION_LIMIT]},
-            }
-        )
+        blocks.append(section("\n".join(lines)))
     else:
-        blocks.append(
-            {
-                "type": "section",
-                "text": {
-                    "type": "mrkdwn",
-                    "text": "No open tickets. Claim one from the support channel.",
-                },
-            }
-        )
+        blocks.append(section("No open tickets. Claim one from the support channel."))
     blocks.append({"type": "header", "text": {"type": "plain_text", "text": "Your follow-ups"}})
     if data.followups:
         lines = [
@@ -209,14 +186,9 @@ def home_view(data: HomeData) -> dict[str, Any]:
             + (f" — {escape_within(f.note, 100)}" if f.note else "")
             for f in data.followups
         ]
-        blocks.append(
-            {
-                "type": "section",
-                "text": {"type": "mrkdwn", "text": "\n".join(lines)[:SECTION_LIMIT]},
-            }
-        )
+        blocks.append(section("\n".join(lines)))
     else:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "No promises due."}})
+        blocks.append(section("No promises due."))
     if data.team is not None:
         blocks.append({"type": "divider"})
         blocks.extend(stats_blocks(data.team))

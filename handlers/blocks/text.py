@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from bot.text import escape_slack
 
@@ -33,6 +34,11 @@ def escape_within(text: str, limit: int, *, newline: str = "\n") -> str:
 def quote(text: str, limit: int = SECTION_LIMIT - 100) -> str:
     """Customer text as a mrkdwn block quote, escaped, `>` marks included in `limit`."""
     return ">" + escape_within(text, limit - 1, newline="\n>")
+
+
+def section(text: str) -> dict[str, Any]:
+    """A mrkdwn section, cut to Slack's limit (long lists end where Slack would refuse)."""
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:SECTION_LIMIT]}}
 
 
 def slack_date(when: datetime) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
 
-from bot.commands import Usage, ticket_number, words
+from bot.commands import Usage, ticket_and_text
 from bot.errors import Refused
 from bot.services import Services
 from handlers.context import member_of
@@ -24,10 +24,7 @@ def make_handle_dm(services: Services) -> Callable[..., None]:
         """/dm <ticket> <text>: answer the customer by direct message."""
         ack()
         try:
-            ticket_token, body = words(command["text"], 2)
-            ticket_id = ticket_number(ticket_token, USAGE)
-            if not body:
-                raise USAGE.refuse("The DM is empty.")
+            ticket_id, body = ticket_and_text(command["text"], USAGE, empty="The DM is empty.")
             result = services.replies.send_dm(
                 ticket_id=ticket_id, body=body, member=member_of(context)
             )

@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
 
-from bot.commands import Usage, ticket_number, words
+from bot.commands import Usage, ticket_and_text
 from bot.errors import Refused
 from bot.services import Services
 from handlers.context import member_of
@@ -31,10 +31,7 @@ def make_handle_escalate(services: Services) -> Callable[..., None]:
         """/escalate <ticket> <reason>: page the on-call person."""
         ack()
         try:
-            first, reason = words(command["text"], 2)
-            ticket_id = ticket_number(first, USAGE)
-            if not reason:
-                raise USAGE.refuse("Say why.")
+            ticket_id, reason = ticket_and_text(command["text"], USAGE, empty="Say why.")
             oncall = services.escalations.manual(
                 ticket_id=ticket_id, reason=reason, member=member_of(context)
             )

@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
 
-from bot.commands import Usage, ticket_number, words
+from bot.commands import Usage, ticket_and_text
 from bot.errors import Refused
 from bot.replies import ReplyResult
 from bot.services import Services
@@ -66,10 +66,7 @@ def make_handle_reply(services: Services) -> Callable[..., None]:
         member = member_of(context)
         canned: str | None = None
         try:
-            ticket_token, body = words(command["text"], 2)
-            ticket_id = ticket_number(ticket_token, USAGE)
-            if not body:
-                raise USAGE.refuse("The reply is empty.")
+            ticket_id, body = ticket_and_text(command["text"], USAGE, empty="The reply is empty.")
             if body.startswith(":") and len(body.split()) == 1:
                 canned = body[1:]
                 body = services.replies.from_canned(ticket_id=ticket_id, name=canned, member=member)

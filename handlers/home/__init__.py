@@ -8,6 +8,7 @@ from slack_bolt import App
 
 from bot.services import Services
 from handlers.blocks.stats import home_view
+from handlers.blocks.text import section
 
 
 def render_home(services: Services, user_id: str) -> dict[str, Any]:
@@ -17,14 +18,10 @@ def render_home(services: Services, user_id: str) -> dict[str, Any]:
         return {
             "type": "home",
             "blocks": [
-                {
-                    "type": "section",
-                    "text": {
-                        "type": "mrkdwn",
-                        "text": "You are not on the Servicekanal team yet. "
-                        "A lead adds you with `/team add @you agent`.",
-                    },
-                }
+                section(
+                    "You are not on the Servicekanal team yet. "
+                    "A lead adds you with `/team add @you agent`."
+                )
             ],
         }
     return home_view(services.stats.home(slack_user_id=user_id, lead=member.is_lead))

@@ -13,33 +13,29 @@ from slack_sdk import WebClient
 from bot.errors import Refused
 from bot.services import Services
 from handlers import ids
-from handlers.blocks.followups import escalate_modal, followup_modal
 from handlers.blocks.text import slack_date
 from handlers.commands.escalate import paged_text
 from handlers.context import input_value, member_of, metadata_number, number_on
 
 
-def _existing_ticket(services: Services, action: dict[str, Any], respond: Respond) -> int | None:
-    """The button's ticket, checked before a modal asks for anything about it."""
-    try:
-        return services.tickets.existing(number_on(action))
-    except Refused as exc:
-        respond(exc.user_message, response_type="ephemeral", replace_original=False)
-        return None
+def make_handle_modal_button(
+    services: Services, modal_for: Callable[[int], dict[str, Any]]
+) -> Callable[..., None]:
+    """Build the listener of a card button that opens a modal about its ticket."""
 
-
-def make_handle_followup_button(services: Services) -> Callable[..., None]:
-    """Build the Follow-up button's listener."""
-
-    def handle_followup_button(
+    def handle_modal_button(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
-        """Open the follow-up modal."""
+        """Open the modal, once it is sure there is such a ticket to ask about."""
         ack()
-        if (ticket_id := _existing_ticket(services, action, respond)) is not None:
-            client.views_open(trigger_id=body["trigger_id"], view=followup_modal(ticket_id))
+        try:
+            ticket_id = services.tickets.existing(number_on(action))
+        except Refused as exc:
+            respond(exc.user_message, response_type="ephemeral", replace_original=False)
+            return
+        client.views_open(trigger_id=body["trigger_id"], view=modal_for(ticket_id))
 
-    return handle_followup_button
+    return handle_modal_button
 
 
 def make_handle_followup_submission(services: Services) -> Callable[..., None]:
@@ -74,20 +70,6 @@ def make_handle_followup_submission(services: Services) -> Callable[..., None]:
             )
 
     return handle_followup_submission
-
-
-def make_handle_escalate_button(services: Services) -> Callable[..., None]:
-    """Build the Escalate button's listener."""
-
-    def handle_escalate_button(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
-    ) -> None:
-        """Open the escalation modal."""
-        ack()
-        if (ticket_id := _existing_ticket(services, action, respond)) is not None:
-            client.views_open(trigger_id=body["trigger_id"], view=escalate_modal(ticket_id))
-
-    return handle_escalate_button
 
 
 def make_handle_escalate_submission(services: Services) -> Callable[..., None]:

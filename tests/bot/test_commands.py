@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.commands import Usage, slack_user, ticket_number, words, x_handle
+from bot.commands import Usage, slack_user, ticket_and_text, ticket_number, words, x_handle
 from bot.errors import Refused
 from bot.roster import Member, allows, required_role
 from bot.text import initials_of
@@ -43,6 +43,19 @@ def test_words_always_gives_the_asked_number_of_parts(text: str, count: int) -> 
     parts = words(text, count)
     assert len(parts) == count
     assert all(isinstance(p, str) for p in parts)
+
+
+def test_a_ticket_and_text_keep_the_text_as_typed_after_the_ticket() -> None:
+    dm = Usage("/dm", "<ticket> <text>")
+
+    assert ticket_and_text("#12 Hallo Karl,\n  bitte DM", dm, empty="") == (
+        12,
+        "Hallo Karl,\n  bitte DM",
+    )
+    with pytest.raises(Refused, match=r"^The DM is empty\. Usage: `/dm <ticket> <text>`$"):
+        ticket_and_text("12   ", dm, empty="The DM is empty.")
+    with pytest.raises(Refused, match=r"^Which ticket\? Usage"):
+        ticket_and_text("", dm, empty="The DM is empty.")
 
 
 def test_a_slack_escaped_mention_is_a_user_id() -> None:
