@@ -149,7 +149,6 @@ class Bot:
     app: App
     poster: SlackPoster
     health: Health
-    brand: XUser
     sweeper: Sweeper
     spikes: SpikeWatch
     leadership: Leadership
@@ -463,7 +462,6 @@ def build(
         engine=engine,
         x=x,
         brand=brand,
-        tickets=tickets,
         canned=canned,
         presenter=presenter,
         cards=cards,
@@ -576,7 +574,6 @@ def build(
         app=app,
         poster=poster,
         health=health,
-        brand=brand,
         sweeper=sweeper,
         spikes=spikes,
         leadership=leadership_for(

@@ -38,7 +38,7 @@ from bench.common import (
 )
 from tests.fakes import slack_api
 from tests.fakes.http import wait_for
-from tests.fakes.signing import form_body, post, sign
+from tests.fakes.signing import FORM
 from tests.harness import BotHarness, make_settings
 
 SLACK_ACK_WINDOW = 3.0
@@ -114,25 +114,9 @@ class AckFigures:
 
 def send_command(harness: BotHarness, command: str, text: str) -> tuple[float, float, int]:
     """Send one signed slash command; (perf_counter at sending, seconds to the ack, status)."""
-    body = form_body(
-        {
-            "token": "legacy-verification-token",
-            "team_id": slack_api.TEAM_ID,
-            "team_domain": "servicekanal-test",
-            "channel_id": harness.settings.support_channel_id,
-            "channel_name": "support",
-            "user_id": slack_api.LEAD,
-            "user_name": "lead",
-            "command": f"/{command}",
-            "text": text,
-            "api_app_id": "A0SERVICE",
-            "response_url": harness.slack.response_url(),
-            "trigger_id": harness.slack.new_trigger_id(),
-        }
-    )
-    headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(body)}
+    body = harness.slash_body(slack_api.LEAD, f"/{command}", text)
     sent = time.perf_counter()
-    status, _ = post(f"{harness.url}/slack/events", body, headers)
+    status, _ = harness.request(body, FORM)
     return sent, time.perf_counter() - sent, status
 
 

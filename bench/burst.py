@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app import build
+from bench.cards import CardCheck
 from bench.common import (
     SUPPORT_CHANNEL,
-    CardCheck,
     check_cards,
     print_table,
     quiet_logs,

@@ -7,11 +7,11 @@ import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import cast
 
 from sqlalchemy import Engine, func
 from sqlmodel import select
 
+from bench.cards import CardCheck
 from bot.config import Settings
 from store.db import session_scope
 from store.models import Ticket
@@ -73,15 +73,9 @@ class Address:
     base_url: str
 
 
-def remote_settings(database_url: str, slack_url: str, x_url: str, **overrides: object) -> Settings:
+def remote_settings(database_url: str, slack_url: str, x_url: str) -> Settings:
     """The test settings for stand-ins that run in another process."""
-    # make_settings reads only `base_url` from the stand-ins.
-    return make_settings(
-        database_url,
-        cast(SlackStandIn, Address(slack_url)),
-        cast(XStandIn, Address(x_url)),
-        **overrides,
-    )
+    return make_settings(database_url, Address(slack_url), Address(x_url))
 
 
 def reset_calls(*stand_ins: SlackStandIn | XStandIn) -> None:
@@ -91,39 +85,10 @@ def reset_calls(*stand_ins: SlackStandIn | XStandIn) -> None:
             stand_in.calls.clear()
 
 
-def card_tweet_ids(slack: SlackStandIn, channel: str = SUPPORT_CHANNEL) -> list[str]:
-    """The tweet ids in the metadata of the ticket cards in a channel, in channel order."""
-    return [str(card.payload.get("tweet_id")) for card in slack.cards(channel)]
-
-
-@dataclass(frozen=True)
-class CardCheck:
-    """How the cards Slack shows compare with the tweets that were on X."""
-
-    expected: int
-    posted: int
-    lost: int
-    duplicated: int
-    in_order: bool
-
-    @property
-    def ok(self) -> bool:
-        """Every tweet has exactly one card, in the tweets' order."""
-        return self.lost == 0 and self.duplicated == 0 and self.in_order
-
-    def describe(self) -> str:
-        """One line for a table."""
-        verdict = "ok" if self.ok else "FAILED"
-        order = "in order" if self.in_order else "OUT OF ORDER"
-        return (
-            f"{verdict}: {self.posted} cards for {self.expected} tweets, {order}, "
-            f"{self.lost} lost, {self.duplicated} duplicated"
-        )
-
-
 def check_cards(slack: SlackStandIn, tweet_ids: Sequence[str]) -> CardCheck:
     """Compare the cards' metadata tweet ids with the tweets, in order."""
-    posted = card_tweet_ids(slack)
+    # The tweet ids in the cards' metadata, in channel order.
+    posted = [str(card.payload.get("tweet_id")) for card in slack.cards(SUPPORT_CHANNEL)]
     return CardCheck(
         expected=len(tweet_ids),
         posted=len(posted),

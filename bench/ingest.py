@@ -34,7 +34,8 @@ import tweepy
 from slack_sdk import WebClient
 
 from app import build
-from bench.common import CardCheck, check_cards, reset_calls, seed_mentions, stand_ins
+from bench.cards import CardCheck
+from bench.common import check_cards, reset_calls, seed_mentions, stand_ins
 from bot.x import EXPANSIONS, PAGE_SIZE, TWEET_FIELDS, USER_FIELDS, RewritingAdapter
 from tests.fakes import slack_api, x_api
 from tests.fakes.slack_api import SlackStandIn

@@ -31,6 +31,8 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import IO, Any
 
+from bench.cards import CardCheck
+
 ROOT = Path(__file__).resolve().parents[1]
 CHILD_TIMEOUT = 1800
 
@@ -153,18 +155,12 @@ class MemoryFigures:
     tweets: int
     idle: dict[str, Any]
     ingest: dict[str, Any]
-    cards: dict[str, Any]
+    cards: CardCheck
 
     @property
     def cards_ok(self) -> bool:
         """One card per tweet, in order."""
-        c = self.cards
-        return (
-            c["posted"] == c["expected"]
-            and not c["lost"]
-            and not c["duplicated"]
-            and bool(c["in_order"])
-        )
+        return self.cards.ok
 
     def peak(self, report: dict[str, Any]) -> int:
         """A bot's peak RSS: RUSAGE_CHILDREN's, or its own VmHWM when that could not tell."""
@@ -203,7 +199,7 @@ def measure(tweets: int) -> MemoryFigures:
             assert stand_ins.stdin is not None
             stand_ins.stdin.write("done\n")
             stand_ins.stdin.flush()
-            cards = _read_json_line(stand_ins.stdout)
+            cards = CardCheck(**_read_json_line(stand_ins.stdout))
         finally:
             if stand_ins.stdin is not None:
                 stand_ins.stdin.close()  # a child still waiting for "done" reads the end
@@ -217,9 +213,7 @@ def _mib(kib: float | None) -> str:
 
 def report(figures: MemoryFigures) -> None:
     """Print the table."""
-    idle, ingest, cards = figures.idle, figures.ingest, figures.cards
-    verdict = "ok" if figures.cards_ok else "FAILED"
-    order = "in order" if cards["in_order"] else "OUT OF ORDER"
+    idle, ingest = figures.idle, figures.ingest
     print(
         f"memory: one poll of {figures.tweets} mentions, then draining the queue "
         "(post_interval 0); SQLite; each bot in its own process"
@@ -241,10 +235,7 @@ def report(figures: MemoryFigures) -> None:
         f"({ingest['new_tickets']} tickets), drain {ingest['drain_seconds']:.1f} s "
         f"({ingest['rows_sent']} posts)"
     )
-    print(
-        f"{'cards in Slack':<30}  {verdict}: {cards['posted']} cards for {cards['expected']} "
-        f"tweets, {order}, {cards['lost']} lost, {cards['duplicated']} duplicated"
-    )
+    print(f"{'cards in Slack':<30}  {figures.cards.describe()}")
 
 
 def main(argv: list[str] | None = None) -> MemoryFigures | None:

@@ -34,7 +34,6 @@ def card_view(
     session: Session,
     ticket: Ticket,
     vip_followers: int,
-    status_note: str | None = None,
     customer: Customer | None = None,
     opening: Message | None = None,
     earlier_tickets: int | None = None,
@@ -72,7 +71,6 @@ def card_view(
         escalated=ticket.escalated,
         earlier_tickets=earlier_tickets,
         previous_ticket_id=ticket.previous_ticket_id,
-        status_note=status_note,
         followup_due=promise.due_at if promise else None,
         overdue=promise is not None and promise.due_fired_at is not None,
         reveal_id=opening.id if direct and opening is not None and shown != text else None,
@@ -118,16 +116,13 @@ class CardRefresher:
         self._vip_followers = vip_followers
         self.mask = mask
 
-    def refresh(
-        self, *, session: Session, ticket: Ticket, now: datetime, status_note: str | None = None
-    ) -> None:
+    def refresh(self, *, session: Session, ticket: Ticket, now: datetime) -> None:
         """Queue a `chat.update` (or rewrite the unsent card) with the ticket as it is now."""
         assert ticket.id is not None
         view = card_view(
             session=session,
             ticket=ticket,
             vip_followers=self._vip_followers,
-            status_note=status_note,
             mask=self.mask,
         )
         slack.refresh_card(

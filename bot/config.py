@@ -12,7 +12,7 @@ import phonenumbers
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.hours import WeeklyHours, parse_service_hours
+from bot.hours import parse_service_hours
 
 DEFAULT_OUT_OF_HOURS_REPLY = (
     "Danke für deine Nachricht! Unser Team ist gerade nicht da und meldet sich ab {opens}. "
@@ -240,11 +240,6 @@ class Settings(BaseSettings):
     def socket_mode(self) -> bool:
         """Socket Mode when an app-level token is configured, HTTP mode otherwise."""
         return self.slack_app_token is not None
-
-    @property
-    def weekly_hours(self) -> WeeklyHours:
-        """SERVICE_HOURS, parsed."""
-        return parse_service_hours(self.service_hours)
 
     @property
     def escalation_channel(self) -> str:

@@ -191,11 +191,6 @@ class FollowUps:
         self._clock = clock
         self._notify = notify
 
-    @property
-    def zone(self) -> ZoneInfo:
-        """The service-hours time zone, in which people say times."""
-        return self._zone
-
     def parse(self, text: str) -> tuple[datetime, str]:
         """`parse_when` at the current time."""
         return parse_when(text, now=self._clock(), zone=self._zone)

@@ -61,7 +61,6 @@ class CardView:
     escalated: bool = False
     earlier_tickets: int = 0
     previous_ticket_id: int | None = None
-    status_note: str | None = None
     followup_due: datetime | None = None
     overdue: bool = False
     reveal_id: int | None = None  # the text is masked; this message can be revealed

@@ -101,7 +101,6 @@ class Checked:
     ticket_id: int
     body: str
     text: str
-    weighted_length: int
     in_reply_to: str | None
     warnings: list[str] = field(default_factory=list)
     kind: str = ReplyKind.TWEET
@@ -142,7 +141,6 @@ class Replies:
         engine: Engine,
         x: XClient,
         brand: XUser,
-        tickets: Tickets,
         canned: CannedAnswers,
         presenter: Presenter,
         cards: CardRefresher,
@@ -161,7 +159,6 @@ class Replies:
         self._engine = engine
         self._x = x
         self._brand = brand
-        self._tickets = tickets
         self._canned = canned
         self._presenter = presenter
         self._cards = cards
@@ -281,7 +278,6 @@ class Replies:
             ticket_id=ticket_id,
             body=body,
             text=text,
-            weighted_length=parsed.weightedLength,
             in_reply_to=newest.external_id,
             warnings=warnings,
         )
@@ -308,7 +304,6 @@ class Replies:
             ticket_id=ticket_id,
             body=body,
             text=text,
-            weighted_length=len(text),
             in_reply_to=None,
             kind=ReplyKind.DM,
             recipient=customer.x_user_id,

@@ -331,15 +331,13 @@ class SlackPoster:
             self._wake.wait(timeout=wait)
             self._wake.clear()
 
-    def drain(self, *, until: Callable[[], bool] | None = None, max_steps: int = 100_000) -> int:
+    def drain(self, *, max_steps: int = 100_000) -> int:
         """Send everything that is due now (tests and tools); returns how many rows moved."""
         moved = 0
         for _ in range(max_steps):
             if not self.step():
                 break
             moved += 1
-            if until is not None and until():
-                break
         return moved
 
     def step(self) -> bool:

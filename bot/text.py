@@ -21,11 +21,6 @@ def escape_slack(text: str) -> str:
     return clean_text(text).translate(_SLACK_ESCAPES)
 
 
-def truncate(text: str, limit: int) -> str:
-    """Cut `text` to at most `limit` characters, marking the cut."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def initials_of(name: str) -> str:
     """`Anna Schmidt` -> `AS`, `Jean-Luc Picard` -> `JP`, `anna` -> `AN`."""
     parts = [p for p in re.split(r"[\s._-]+", name.strip()) if p and p[0].isalpha()]

@@ -18,15 +18,13 @@ from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.ingest import IngestResult
 from tests.fakes import slack_api, x_api
-from tests.fakes.http import wait_for
-from tests.fakes.signing import SIGNING_SECRET, form_body, json_body, payload_body, post, sign
+from tests.fakes.http import Listening, wait_for
+from tests.fakes.signing import FORM, SIGNING_SECRET, form_body, json_body, payload_body, post, sign
 from tests.fakes.slack_api import SlackStandIn
 from tests.fakes.x_api import XStandIn
 
 
-def make_settings(
-    database_url: str, slack: SlackStandIn, x: XStandIn, **overrides: Any
-) -> Settings:
+def make_settings(database_url: str, slack: Listening, x: Listening, **overrides: Any) -> Settings:
     """Settings pointing at the stand-ins, as a deployer would write them in .env."""
     values: dict[str, Any] = {
         "slack_bot_token": slack_api.BOT_TOKEN,
@@ -135,26 +133,42 @@ class BotHarness:
     ) -> list[dict[str, Any]]:
         """Type a slash command; returns what the bot responded (ephemerally or in channel)."""
         response_url = self.slack.response_url()
-        fields = {
-            "token": "legacy-verification-token",
-            "team_id": team_id,
-            "team_domain": "servicekanal-test",
-            "channel_id": self.settings.support_channel_id,
-            "channel_name": "support",
-            "user_id": user_id,
-            "user_name": user_id.lower(),
-            "command": command,
-            "text": text,
-            "api_app_id": "A0SERVICE",
-            "response_url": response_url,
-            "trigger_id": self.slack.new_trigger_id(),
-        }
-        status, body = self.request(form_body(fields), "application/x-www-form-urlencoded")
+        status, body = self.request(
+            self.slash_body(user_id, command, text, team_id=team_id, response_url=response_url),
+            FORM,
+        )
         assert status == 200, (status, body)
         if body.strip():
             # An answer given with the acknowledgement itself; Slack shows it to the caller.
             return [json.loads(body)]
         return self.responses_to(response_url, count=count) if wait else []
+
+    def slash_body(
+        self,
+        user_id: str,
+        command: str,
+        text: str,
+        *,
+        team_id: str = slack_api.TEAM_ID,
+        response_url: str | None = None,
+    ) -> bytes:
+        """The form Slack posts for a slash command typed in the support channel."""
+        return form_body(
+            {
+                "token": "legacy-verification-token",
+                "team_id": team_id,
+                "team_domain": "servicekanal-test",
+                "channel_id": self.settings.support_channel_id,
+                "channel_name": "support",
+                "user_id": user_id,
+                "user_name": user_id.lower(),
+                "command": command,
+                "text": text,
+                "api_app_id": "A0SERVICE",
+                "response_url": response_url or self.slack.response_url(),
+                "trigger_id": self.slack.new_trigger_id(),
+            }
+        )
 
     def responses_to(self, response_url: str, *, count: int = 1) -> list[dict[str, Any]]:
         """Wait for `count` responses sent to one response_url."""
@@ -205,7 +219,7 @@ class BotHarness:
                 }
             ],
         }
-        status, body = self.request(payload_body(payload), "application/x-www-form-urlencoded")
+        status, body = self.request(payload_body(payload), FORM)
         assert status == 200, (status, body)
         return self.responses_to(response_url) if wait else []
 
@@ -226,7 +240,7 @@ class BotHarness:
             "trigger_id": self.slack.new_trigger_id(),
             "view": {**view, "state": {"values": values}},
         }
-        status, body = self.request(payload_body(payload), "application/x-www-form-urlencoded")
+        status, body = self.request(payload_body(payload), FORM)
         return status, (json.loads(body) if body.strip() else None)
 
     def pick_in_view(self, user_id: str, view: dict[str, Any], action_id: str, value: str) -> None:
@@ -252,7 +266,7 @@ class BotHarness:
                 }
             ],
         }
-        status, body = self.request(payload_body(payload), "application/x-www-form-urlencoded")
+        status, body = self.request(payload_body(payload), FORM)
         assert status == 200, (status, body)
 
     def shortcut(
@@ -271,7 +285,7 @@ class BotHarness:
             "trigger_id": self.slack.new_trigger_id(),
             "response_url": response_url,
         }
-        status, body = self.request(payload_body(payload), "application/x-www-form-urlencoded")
+        status, body = self.request(payload_body(payload), FORM)
         assert status == 200, (status, body)
         return []
 

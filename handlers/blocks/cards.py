@@ -81,8 +81,6 @@ def status_line(card: CardView) -> str:
             line += f" · ⏰ *follow-up overdue* since {slack_date(card.followup_due)}"
         else:
             line += f" · 📅 follow-up due {slack_date(card.followup_due)}"
-    if card.status_note:
-        line += f" · {card.status_note}"
     return line
 
 

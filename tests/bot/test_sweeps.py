@@ -70,7 +70,6 @@ class World:
             engine=engine,
             x=xc,
             brand=self.brand,
-            tickets=self.tickets,
             canned=self.canned,
             presenter=self.presenter,
             cards=cards,

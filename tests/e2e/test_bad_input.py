@@ -30,12 +30,11 @@ from store.models import Channel, Direction, Message
 from tests.conftest import requires_postgres
 from tests.e2e.test_working_a_ticket import build_team, card_text, open_ticket, said
 from tests.fakes.http import wait_for
-from tests.fakes.signing import form_body, json_body, payload_body, post, sign
+from tests.fakes.signing import FORM, form_body, json_body, payload_body, post, sign
 from tests.fakes.slack_api import ANNA, BEN, EVE, LEAD, SECTION_TEXT_LIMIT, TEAM_ID, SlackStandIn
 from tests.fakes.x_api import XStandIn
 from tests.harness import BotHarness, make_settings
 
-FORM = "application/x-www-form-urlencoded"
 INTRUDER = "T0INTRUDER"
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 BIG = "Leitung gestört " * 3125  # 50,000 characters

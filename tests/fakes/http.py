@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
 
@@ -53,6 +53,15 @@ class Fault:
     after_processing: bool = False
     drop: bool = False
     malformed: bool = False
+
+
+class Listening(Protocol):
+    """Anything that says where a stand-in listens (itself, or its address elsewhere)."""
+
+    @property
+    def base_url(self) -> str:
+        """http://127.0.0.1:<port>."""
+        ...
 
 
 class StandIn:

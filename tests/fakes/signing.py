@@ -34,6 +34,9 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
         return error.code, error.read()
 
 
+FORM = "application/x-www-form-urlencoded"  # how Slack posts commands and interactions
+
+
 def form_body(fields: dict[str, Any]) -> bytes:
     """A form-encoded body as Slack sends slash commands."""
     return urlencode(fields).encode()
