@@ -393,6 +393,10 @@ class Replies:
         queries.add_event(
             session=session, ticket_id=ticket_id, kind="claimed", actor=member.user_id, now=now
         )
+        # The card shows the new owner now, also when the answer then waits (a trainee's)
+        # or fails; a later refresh of the same card is folded into this one.
+        self._cards.refresh(session=session, ticket=ticket, now=now)
+        self._changed({member.user_id})
 
     def _queue(
         self,

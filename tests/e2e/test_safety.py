@@ -233,6 +233,20 @@ def test_a_trainees_reply_waits_for_a_lead(
     assert len(x.brand_tweets()) == 1
 
 
+def test_a_trainee_who_answers_an_unclaimed_ticket_owns_it_on_the_card_at_once(
+    bot: BotHarness, x: XStandIn, slack: SlackStandIn
+) -> None:
+    build_team(bot)
+    bot.slash(LEAD, "/team", f"add <@{TOM}|tom> trainee TT")
+    customer_with_phone(bot, x)
+
+    bot.slash(TOM, "/reply", "1 Wir kümmern uns sofort!")  # waits for a lead's approval
+    bot.deliver()
+
+    assert f"<@{TOM}>" in card_text(slack) and "nobody yet" not in card_text(slack)
+    assert "already claimed by" in said(bot.slash(ANNA, "/claim", "1"))
+
+
 def test_a_lead_returns_a_trainees_reply_with_a_comment(
     bot: BotHarness, x: XStandIn, slack: SlackStandIn
 ) -> None:
