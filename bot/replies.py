@@ -196,10 +196,10 @@ class Replies:
         """The mark appended to every answer, e.g. ` ^AS`."""
         return self._signature_format.format(initials=member.initials)
 
-    def from_canned(self, *, ticket_id: int, name: str, member: Member) -> str:
-        """A canned answer filled in for this ticket's customer and this agent."""
+    def from_canned(self, *, ticket_id: int, name: str, member: Member) -> CannedAnswer:
+        """A canned answer (by its stored name) filled in for this customer and this agent."""
         answer = self._canned.get(name)
-        return self._fill(ticket_id, answer.text, member)
+        return CannedAnswer(answer.name, self._fill(ticket_id, answer.text, member))
 
     def fill(self, *, ticket_id: int, text: str, member: Member) -> str:
         """`{name}` and `{agent}` filled in for this ticket's customer and this agent."""
@@ -367,7 +367,7 @@ class Replies:
     def ask_to_move_to_dm(self, *, ticket_id: int, member: Member) -> ReplyResult:
         """The one-click public answer to a tweet with personal data: delete it, DMs follow."""
         try:
-            body = self.from_canned(ticket_id=ticket_id, name=MOVE_TO_DM_CANNED, member=member)
+            body = self.from_canned(ticket_id=ticket_id, name=MOVE_TO_DM_CANNED, member=member).text
         except Refused:
             body = self._fill(ticket_id, MOVE_TO_DM_TEXT, member)
         return self.send(

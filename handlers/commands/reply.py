@@ -68,8 +68,10 @@ def make_handle_reply(services: Services) -> Callable[..., None]:
         try:
             ticket_id, body = ticket_and_text(command["text"], USAGE, empty="The reply is empty.")
             if body.startswith(":") and len(body.split()) == 1:
-                canned = body[1:]
-                body = services.replies.from_canned(ticket_id=ticket_id, name=canned, member=member)
+                picked = services.replies.from_canned(
+                    ticket_id=ticket_id, name=body[1:], member=member
+                )
+                canned, body = picked.name, picked.text
             result = services.replies.send(
                 ticket_id=ticket_id, body=body, member=member, canned_name=canned
             )

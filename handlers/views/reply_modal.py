@@ -66,7 +66,7 @@ def make_handle_canned_pick(services: Services) -> Callable[..., None]:
         name = str((action.get("selected_option") or {}).get("value") or "")
         member = member_of(context)
         try:
-            text = services.replies.from_canned(ticket_id=ticket_id, name=name, member=member)
+            text = services.replies.from_canned(ticket_id=ticket_id, name=name, member=member).text
             reply = services.replies.context(ticket_id=ticket_id, member=member)
         except Refused as exc:
             log.info("canned pick refused: %s", exc.user_message)

@@ -49,7 +49,7 @@ def week(engine: Engine, x: XStandIn) -> World:
     clock.now = berlin(22, 9)
     three = world.customer_tweets("otto", "Störung in Köln")  # Tue 09:00
     clock.now = berlin(22, 10)
-    body = world.replies.from_canned(ticket_id=three, name="stoerung", member=ANNA)
+    body = world.replies.from_canned(ticket_id=three, name="stoerung", member=ANNA).text
     world.replies.send(
         ticket_id=three, body=body, member=ANNA, canned_name="stoerung"
     )  # 60 minutes

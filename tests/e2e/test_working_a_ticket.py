@@ -6,7 +6,10 @@ import json
 from typing import Any
 
 import pytest
+from sqlmodel import select
 
+from store.db import session_scope
+from store.models import Reply
 from tests.fakes.http import wait_for
 from tests.fakes.slack_api import ANNA, BEN, EVE, LEAD, SlackStandIn
 from tests.fakes.x_api import BRAND_ID, XStandIn
@@ -453,10 +456,12 @@ def test_canned_answers_with_placeholders_by_command_and_in_the_modal(
     assert ":stoerung" in said(bot.slash(ANNA, "/canned", "list"))
     open_ticket(bot, x, "Störung in Köln, Router blinkt")
 
-    assert "Sent" in said(bot.slash(ANNA, "/reply", "1 :stoerung"))
+    assert "Sent" in said(bot.slash(ANNA, "/reply", "1 :Stoerung"))  # names ignore case
     assert [t["text"] for t in x.brand_tweets()] == [
         "@karl_k Hallo Karl Kunde, wir prüfen die Störung. Anna ^AS"
     ]
+    with session_scope(bot.bot.engine) as session:  # counted under its name in /stats
+        assert [r.canned_name for r in session.exec(select(Reply))] == ["stoerung"]
 
     bot.click(ANNA, "ticket_reply", "1", message_ts=slack.card(1).ts, wait=False)
     view = wait_for(lambda: bot.open_views() and bot.open_views()[-1])
