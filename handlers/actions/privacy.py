@@ -10,10 +10,14 @@ from slack_sdk import WebClient
 
 from bot.errors import Refused
 from bot.services import Services
-from bot.text import escape_slack
 from handlers import ids
 from handlers.blocks.replies import DM_OPENER, dm_modal
+from handlers.blocks.text import quote
 from handlers.context import input_value, member_of, metadata_number, number_on
+
+# A DM holds at most 10,000 characters; quoted, each line gains a `>`. Slack's limit for
+# a message's text is 40,000.
+REVEAL_LIMIT = 39_000
 
 
 def make_handle_reveal(services: Services) -> Callable[..., None]:
@@ -30,7 +34,7 @@ def make_handle_reveal(services: Services) -> Callable[..., None]:
             respond(exc.user_message, response_type="ephemeral", replace_original=False)
             return
         respond(
-            f"🔓 Only you see this (the reveal is recorded):\n>{escape_slack(text)}",
+            f"🔓 Only you see this (the reveal is recorded):\n{quote(text, REVEAL_LIMIT)}",
             response_type="ephemeral",
             replace_original=False,
         )

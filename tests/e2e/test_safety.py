@@ -100,7 +100,7 @@ def test_a_dm_may_carry_personal_data_and_the_customers_dm_answer_arrives_masked
     [dm] = x.dms_to(str(karl["id"]))
     assert dm.text == "Hallo Karl, wir rufen 0171 2345678 an. ^AS"
 
-    x.send_dm_to_brand(karl, "Danke! Meine Kundennummer ist 1234567890, Mail karl@example.com")
+    x.send_dm_to_brand(karl, "Danke! Meine Kundennummer ist 1234567890,\nMail karl@example.com")
     result = bot.bot.services.ingest.poll_dms()
     assert (result.joined, result.new_tickets, result.skipped) == (
         1,
@@ -122,7 +122,10 @@ def test_a_dm_may_carry_personal_data_and_the_customers_dm_answer_arrives_masked
     )
     reveal = next(b["accessory"] for b in dm_message.blocks or [] if "accessory" in b)
     [revealed] = bot.click(BEN, "reveal_message", reveal["value"])
-    assert "karl@example.com" in revealed["text"] and revealed["response_type"] == "ephemeral"
+    assert revealed["response_type"] == "ephemeral"
+    assert revealed["text"].endswith(
+        "\n>Danke! Meine Kundennummer ist 1234567890,\n>Mail karl@example.com"
+    )  # every line quoted
     with session_scope(bot.bot.engine) as session:
         [event] = session.exec(select(TicketEvent).where(TicketEvent.kind == "revealed")).all()
         assert event.actor == BEN and event.detail == f"message {reveal['value']}"
