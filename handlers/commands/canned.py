@@ -25,6 +25,7 @@ def make_handle_canned(services: Services) -> Callable[..., None]:
         """/canned: list, add (leads) or remove (leads) canned answers."""
         ack()
         verb, name, text = words(command["text"], 3)
+        verb = verb.lower()  # as the roster middleware reads it to decide who may
         try:
             if verb in ("", "list") and not name:
                 respond(response_type="ephemeral", **canned(services.canned.all()))

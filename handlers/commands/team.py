@@ -22,6 +22,7 @@ def make_handle_team(services: Services) -> Callable[..., None]:
         """/team: show the roster; leads add and remove people."""
         ack()
         verb, rest = words(command["text"], 2)
+        verb = verb.lower()  # as the roster middleware reads it to decide who may
         try:
             if verb in ("", "list") and not rest:
                 respond(response_type="ephemeral", **team(services.roster.members()))

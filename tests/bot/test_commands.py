@@ -8,8 +8,9 @@ from hypothesis import strategies as st
 
 from bot.commands import Usage, slack_user, ticket_and_text, ticket_number, words, x_handle
 from bot.errors import Refused
-from bot.roster import Member, allows, required_role
+from bot.roster import LEAD_ACTIONS, LEAD_VIEWS, Member, allows, required_role
 from bot.text import initials_of
+from handlers import ids
 from store.models import Role
 
 USAGE = Usage("/claim", "<ticket>")
@@ -116,3 +117,9 @@ def test_roles_rank_trainee_agent_lead() -> None:
     assert allows(lead, Role.LEAD) and allows(lead, Role.TRAINEE)
     assert allows(agent, Role.AGENT) and not allows(agent, Role.LEAD)
     assert allows(trainee, Role.TRAINEE) and not allows(trainee, Role.AGENT)
+
+
+def test_the_lead_only_ids_are_the_ones_of_the_approval_buttons_and_modal() -> None:
+    # bot/ cannot import handlers/, so the roster names the ids itself; they must agree.
+    assert {ids.APPROVE, ids.REJECT} == LEAD_ACTIONS
+    assert {ids.REJECT_MODAL} == LEAD_VIEWS

@@ -445,6 +445,15 @@ def test_note_command_posts_in_the_thread(
     assert x.brand_tweets() == []
 
 
+def test_the_words_of_team_and_canned_are_read_whatever_their_case(bot: BotHarness) -> None:
+    build_team(bot)
+
+    assert f"<@{ANNA}> — agent" in said(bot.slash(LEAD, "/team", "LIST"))
+    assert "Saved `:router`" in said(bot.slash(LEAD, "/canned", "Add router Bitte neu starten."))
+    assert ":router" in said(bot.slash(ANNA, "/canned", "List"))
+    assert "is no longer on the team" in said(bot.slash(LEAD, "/team", f"Remove <@{BEN}|ben>"))
+
+
 def test_canned_answers_with_placeholders_by_command_and_in_the_modal(
     bot: BotHarness, x: XStandIn, slack: SlackStandIn
 ) -> None:
