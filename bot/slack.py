@@ -123,32 +123,8 @@ def post_in_thread(
 
 
 def refresh_card(*, session: Session, ticket_id: int, message: SlackMessage, now: datetime) -> None:
-    """Show the ticket's current state on its card.
-
-    An unsent card is simply rewritten; otherwise one pending update per card is kept,
-    always with the newest content, so a busy ticket costs one `chat.update`, not many.
-    """
-    card = card_row(session=session, ticket_id=ticket_id)
-    payload = json.dumps(dict(message), ensure_ascii=False)
-    if card.state == OutboxState.PENDING:
-        card.payload = payload
-        session.add(card)
-        return
-    assert card.id is not None
-    waiting = outbox.pending_update(session=session, parent_id=card.id)
-    if waiting is not None:
-        waiting.payload = payload
-        session.add(waiting)
-        return
-    outbox.enqueue(
-        session=session,
-        channel=card.channel,
-        kind=OutboxKind.UPDATE,
-        payload=dict(message),
-        now=now,
-        ticket_id=ticket_id,
-        parent_id=card.id,
-    )
+    """Show the ticket's current state on its card."""
+    _show(session, card_row(session=session, ticket_id=ticket_id), message, now)
 
 
 def update_posted(
@@ -158,9 +134,25 @@ def update_posted(
     posted = outbox.find_by_key(session=session, dedup_key=dedup_key)
     if posted is None:
         raise LookupError(f"nothing was posted as {dedup_key}")
+    _show(session, posted, message, now)
+
+
+def _show(session: Session, posted: SlackOutbox, message: SlackMessage, now: datetime) -> None:
+    """Make a queued message show `message`.
+
+    An unsent message is simply rewritten; otherwise one pending update per message is
+    kept, always with the newest content, so a busy ticket costs one `chat.update`.
+    """
+    payload = json.dumps(dict(message), ensure_ascii=False)
     if posted.state == OutboxState.PENDING:
-        posted.payload = json.dumps(dict(message), ensure_ascii=False)
+        posted.payload = payload
         session.add(posted)
+        return
+    assert posted.id is not None
+    waiting = outbox.pending_update(session=session, parent_id=posted.id)
+    if waiting is not None:
+        waiting.payload = payload
+        session.add(waiting)
         return
     outbox.enqueue(
         session=session,
@@ -393,17 +385,14 @@ class SlackPoster:
                 session=session, row_id=head.id, now=now, lease_until=lease_until, stale=stale
             ):
                 return False
-            row = head
-        parent_ts = parent.result_ts if parent is not None else None
-        self._process(row, parent, parent_ts, stale=stale)
+        self._process(head, parent, stale=stale)
         return True
 
     # -- one row -----------------------------------------------------------------------
 
-    def _process(
-        self, row: QueuedRow, parent: QueuedRow | None, parent_ts: str | None, *, stale: bool
-    ) -> None:
+    def _process(self, row: QueuedRow, parent: QueuedRow | None, *, stale: bool) -> None:
         now = self._clock()
+        parent_ts = parent.result_ts if parent is not None else None
         if parent is not None and parent_ts is None:
             if row.kind == OutboxKind.UPDATE:
                 self._finish_failed(row, "the card it updates was never posted")
@@ -423,11 +412,12 @@ class SlackPoster:
         except (OSError, ValueError) as exc:  # timeouts, resets, unreadable answers
             self._on_unclear(row, f"{type(exc).__name__}", now, certainly_unsent=False)
             return
+        sent_at = self._clock()
         with session_scope(self._engine) as session:
-            outbox.mark_sent(session=session, row=row, ts=ts, now=self._clock())
-        self._next_ok[row.channel] = self._clock() + self._min_interval
+            outbox.mark_sent(session=session, row=row, ts=ts, now=sent_at)
+        self._next_ok[row.channel] = sent_at + self._min_interval
         self._served[row.channel] = next(self._turns)
-        self.last_success = self._clock()
+        self.last_success = sent_at
 
     def _content(self, row: QueuedRow) -> dict[str, Any]:
         payload: dict[str, Any] = json.loads(row.payload)
@@ -534,10 +524,9 @@ class SlackPoster:
                 error,
             )
             self._release(row, now + PAUSE_ON_CONFIG_ERROR, error)
-        elif error in BLOCK_ERRORS and "blocks" in json.loads(row.payload):
+        elif error in BLOCK_ERRORS and "blocks" in (payload := json.loads(row.payload)):
             log.error("posting queue: Slack rejected row %s's blocks; sending it as text", row.id)
-            payload = json.loads(row.payload)
-            payload.pop("blocks", None)
+            del payload["blocks"]
             with session_scope(self._engine) as session:
                 outbox.replace_payload(session=session, row_id=row.id, payload=payload)
             self._release(row, now, error)
