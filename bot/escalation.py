@@ -48,13 +48,15 @@ class OnCall:
             return None
         return self._rota[at.isocalendar().week % len(self._rota)]
 
-    def current(self) -> str | None:
-        """The Slack user id of the person on call now, or None."""
+    def current(self, session: Session | None = None) -> str | None:
+        """The Slack user id of the person on call now, or None (read in `session` if given)."""
         now = self._clock()
-        with session_scope(self._engine, readonly=True) as session:
-            shift = session.exec(
-                select(OnCallShift).order_by(col(OnCallShift.set_at).desc()).limit(1)
-            ).first()
+        if session is None:
+            with session_scope(self._engine, readonly=True) as own:
+                return self.current(own)
+        shift = session.exec(
+            select(OnCallShift).order_by(col(OnCallShift.set_at).desc()).limit(1)
+        ).first()
         if shift is not None:
             same_week = shift.set_at.isocalendar()[:2] == now.isocalendar()[:2]
             if same_week or not self._rota:
@@ -135,7 +137,10 @@ class Escalations:
     ) -> bool:
         """`escalate` inside the caller's transaction, so the page and its cause commit together."""
         now = self._clock()
-        oncall = self._oncall.current()
+        oncall = self._oncall.current(session)
+        # Before the cause is recorded: a missing ticket is "no such ticket", not a
+        # cause that has paged already.
+        ticket = Tickets.get(session, ticket_id) if ticket_id is not None else None
         try:
             with session.begin_nested():
                 session.add(
@@ -152,8 +157,7 @@ class Escalations:
         except IntegrityError:
             return False  # this cause has paged already
         handle = None
-        if ticket_id is not None:
-            ticket = Tickets.get(session, ticket_id)
+        if ticket is not None and ticket_id is not None:
             customer = session.get(Customer, ticket.customer_id)
             handle = customer.username if customer else None
             ticket.escalated = True
@@ -201,8 +205,6 @@ class Escalations:
         """`/escalate`: page about a ticket now; who was paged (None: nobody on call)."""
         if not reason.strip():
             raise Refused("Say why, so the on-call person knows what burns.")
-        with session_scope(self._engine, readonly=True) as session:
-            Tickets.get(session, ticket_id)
         paged = self.escalate(
             cause=manual_cause(ticket_id, reason),
             kind="manual",

@@ -402,6 +402,7 @@ TYPED_WRONG = [
     typed("/escalate", "1", "Say why. Usage: `/escalate"),
     typed("/escalate", "Großstörung 1", "“Großstörung” is not a ticket number."),
     typed("/escalate", "#-1 Großstörung", "“#-1” is not a ticket number."),
+    typed("/escalate", "999 Großstörung", "There is no ticket #999."),
     typed("/escalate", f"{HUGE} Großstörung", f"“{HUGE}” is not a ticket number."),
     typed("/history", "", "Usage: `/history <@handle | ticket>`"),
     typed("/history", "#-1", "“#-1” is neither an @handle nor a ticket."),
