@@ -337,6 +337,8 @@ def test_a_burst_of_mentions_pages_once_with_examples(world: World) -> None:
     paged = watch.check()
     assert [s.kind for s in paged] == ["mentions", "fail"]
     assert paged[0].count == 25 and paged[0].examples[0].startswith("@storm24")
+    # The usual rate: the three quiet mentions over the 24 hours before, per 10 minutes.
+    assert paged[0].baseline == pytest.approx(3 / 144) and paged[1].baseline == 0
     world.clock.advance(minutes=5)
     assert watch.check() == []  # one page per kind and hour
     assert sorted(c.split(":")[1] for c in world.escalation_causes() if c.startswith("spike:")) == [
