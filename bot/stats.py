@@ -148,7 +148,7 @@ class Stats:
     def report(self, period: str = "today") -> StatsReport:
         """The team's numbers for `today`, `7d` or `30d`."""
         start, end = self.window(period)
-        now = self._clock()
+        now = end  # periods end now
         with session_scope(self._engine, readonly=True) as session:
             answers = queries.answers_out(session, start, end)
             p50, p90, answered = queries.first_response_percentiles(session, start, end)
@@ -164,7 +164,7 @@ class Stats:
                 label=PERIODS[period],
                 start=start,
                 end=end,
-                tickets_in=queries.tickets_in(session, start, end),
+                tickets_in=sum(count for _, count, _ in hours),  # each in its hour
                 replies_out=answers.get("tweet", 0),
                 dms_out=answers.get("dm", 0),
                 backlog=queries.backlog(session, now),

@@ -39,15 +39,6 @@ def _in(column: Any, start: datetime, end: datetime) -> ColumnElement[bool]:
     return and_(column >= start, column <= end)
 
 
-def tickets_in(session: Session, start: datetime, end: datetime) -> int:
-    """Tickets created in [start, end]."""
-    return int(
-        session.execute(
-            select(func.count()).where(_in(col(Ticket.created_at), start, end))
-        ).scalar_one()
-    )
-
-
 def answers_out(session: Session, start: datetime, end: datetime) -> dict[str, int]:
     """Answers sent by people in [start, end], by kind (`tweet`, `dm`)."""
     rows = session.execute(
