@@ -108,14 +108,31 @@ class Tickets:
             f"(`/handover {ticket.id} @you`), or ask a lead."
         )
 
-    def _activity(self, session: Session, ticket: Ticket, view: ActivityView) -> None:
+    def _changed_by(
+        self,
+        session: Session,
+        ticket: Ticket,
+        view: ActivityView,
+        now: datetime,
+        *,
+        detail: str | None = None,
+    ) -> None:
+        """Record what someone did to the ticket: audit event, line in the thread, card."""
         assert ticket.id is not None
-        slack.post_in_thread(
+        ticket.updated_at = now
+        session.add(ticket)
+        queries.add_event(
             session=session,
             ticket_id=ticket.id,
-            message=self._presenter.activity(view),
-            now=self._clock(),
+            kind=view.kind,
+            actor=view.actor,
+            detail=detail,
+            now=now,
         )
+        slack.post_in_thread(
+            session=session, ticket_id=ticket.id, message=self._presenter.activity(view), now=now
+        )
+        self._cards.refresh(session=session, ticket=ticket, now=now)
 
     def _done(self, *people: str | None) -> None:
         self._notify()
@@ -160,15 +177,9 @@ class Tickets:
             ticket.owner_slack_id = None
             if ticket.state == TicketState.CLAIMED:
                 ticket.state = TicketState.NEW
-            ticket.updated_at = now
-            session.add(ticket)
-            queries.add_event(
-                session=session, ticket_id=ticket_id, kind="released", actor=member.user_id, now=now
+            self._changed_by(
+                session, ticket, ActivityView(ticket_id, "released", member.user_id, previous), now
             )
-            self._activity(
-                session, ticket, ActivityView(ticket_id, "released", member.user_id, previous)
-            )
-            self._cards.refresh(session=session, ticket=ticket, now=now)
         self._done(member.user_id, previous)
         return ticket
 
@@ -189,22 +200,13 @@ class Tickets:
             if ticket.state == TicketState.NEW:
                 ticket.state = TicketState.CLAIMED
             ticket.claimed_at = ticket.claimed_at or now
-            ticket.updated_at = now
-            session.add(ticket)
-            queries.add_event(
-                session=session,
-                ticket_id=ticket_id,
-                kind="handover",
-                actor=member.user_id,
-                detail=to,
-                now=now,
-            )
-            self._activity(
+            self._changed_by(
                 session,
                 ticket,
                 ActivityView(ticket_id, "handover", member.user_id, to, note.strip() or None),
+                now,
+                detail=to,
             )
-            self._cards.refresh(session=session, ticket=ticket, now=now)
         self._done(member.user_id, to)
         return ticket
 
@@ -303,13 +305,9 @@ class Tickets:
             ticket.resolved_at = now
             ticket.resolved_by = member.user_id
             fulfil_promises(session, ticket_id=ticket_id, now=now)
-            ticket.updated_at = now
-            session.add(ticket)
-            queries.add_event(
-                session=session, ticket_id=ticket_id, kind="resolved", actor=member.user_id, now=now
+            self._changed_by(
+                session, ticket, ActivityView(ticket_id, "resolved", member.user_id), now
             )
-            self._activity(session, ticket, ActivityView(ticket_id, "resolved", member.user_id))
-            self._cards.refresh(session=session, ticket=ticket, now=now)
         self._done(member.user_id, ticket.owner_slack_id)
         return ticket
 
@@ -323,13 +321,9 @@ class Tickets:
             ticket.state = TicketState.CLAIMED if ticket.owner_slack_id else TicketState.NEW
             ticket.resolved_at = None
             ticket.resolved_by = None
-            ticket.updated_at = now
-            session.add(ticket)
-            queries.add_event(
-                session=session, ticket_id=ticket_id, kind="reopened", actor=member.user_id, now=now
+            self._changed_by(
+                session, ticket, ActivityView(ticket_id, "reopened", member.user_id), now
             )
-            self._activity(session, ticket, ActivityView(ticket_id, "reopened", member.user_id))
-            self._cards.refresh(session=session, ticket=ticket, now=now)
         self._done(ticket.owner_slack_id)
         return ticket
 
