@@ -454,14 +454,19 @@ class Replies:
             dedup_key=f"approval:{reply_id}",
         )
 
-    def _decide(self, reply_id: int, lead: Member, state: ReplyState) -> Reply:
-        """Take a trainee's reply out of the waiting state, exactly once."""
+    def _decide(
+        self, reply_id: int, lead: Member, state: ReplyState, *, comment: str | None = None
+    ) -> Reply:
+        """Take a trainee's reply out of the waiting state, exactly once (`comment`: why not)."""
+        changes = {"state": state, "approved_by": lead.user_id, "attempts": Reply.attempts + 1}
+        if comment is not None:
+            changes["error"] = comment[:300]
         with session_scope(self._engine) as session:
             taken = session.execute(
                 update(Reply)
                 .where(col(Reply.id) == reply_id)
                 .where(col(Reply.state) == ReplyState.AWAITING_APPROVAL)
-                .values(state=state, approved_by=lead.user_id, attempts=Reply.attempts + 1)
+                .values(changes)
             )
             reply = session.get(Reply, reply_id)
             if reply is None:
@@ -484,11 +489,7 @@ class Replies:
         """A lead returns a trainee's reply with a comment; nothing is sent."""
         if not note.strip():
             raise Refused("Say what should change, so the trainee can learn from it.")
-        reply = self._decide(reply_id, lead, ReplyState.REJECTED)
-        with session_scope(self._engine) as session:
-            session.execute(
-                update(Reply).where(col(Reply.id) == reply_id).values(error=note.strip()[:300])
-            )
+        reply = self._decide(reply_id, lead, ReplyState.REJECTED, comment=note.strip())
         self._show_decision(reply, lead, ReplyState.REJECTED, note.strip(), "reply_rejected")
 
     def _show_decision(

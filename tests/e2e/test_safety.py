@@ -11,7 +11,7 @@ from sqlmodel import select
 from app import personal_data_detector
 from bot.logs import RedactingFormatter
 from store.db import session_scope
-from store.models import TicketEvent
+from store.models import Reply, TicketEvent
 from tests.e2e.test_working_a_ticket import build_team, card_text, reply_in_modal, said
 from tests.fakes.http import wait_for
 from tests.fakes.slack_api import ANNA, BEN, LEAD, TOM, SlackStandIn
@@ -275,7 +275,12 @@ def test_a_lead_returns_a_trainees_reply_with_a_comment(
     assert x.brand_tweets() == []
     with session_scope(bot.bot.engine) as session:
         kinds = [e.kind for e in session.exec(select(TicketEvent))]
+        [returned] = session.exec(select(Reply))
     assert "reply_drafted" in kinds and "reply_rejected" in kinds
+    assert (returned.state, returned.error) == (
+        "rejected",
+        "Bitte freundlicher und mit Zeitangabe.",
+    )
 
 
 def test_log_lines_never_carry_personal_data_or_secrets(bot: BotHarness) -> None:
