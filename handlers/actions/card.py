@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 
 from bot.errors import Refused
 from bot.services import Services
+from handlers.blocks.cards import REOPEN
 from handlers.context import member_of, number_on
 from handlers.views.reply_modal import open_reply_modal
 
@@ -68,7 +69,7 @@ def make_handle_resolve_button(services: Services) -> Callable[..., None]:
         """Resolve the ticket; on a resolved card the same button reopens it."""
         ack()
         member = member_of(context)
-        reopen = (action.get("text") or {}).get("text") == "Reopen"
+        reopen = (action.get("text") or {}).get("text") == REOPEN
         try:
             if reopen:
                 ticket = services.tickets.reopen(ticket_id=number_on(action), member=member)
