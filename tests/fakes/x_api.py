@@ -1,7 +1,7 @@
 """A loopback stand-in of the X API v2, answering as X does.
 
 The real `tweepy` client talks to it over HTTP. Formats follow X's (see the recordings in
-`../shared/reference/x-api-recordings/`): `{"data", "includes", "meta"}`, ids as strings,
+`tests/data/x-api-recordings/`): `{"data", "includes", "meta"}`, ids as strings,
 `meta.newest_id/oldest_id/result_count/next_token`, problem-JSON errors, rate-limit headers
 on every answer and 429 with `x-rate-limit-reset` when a window is used up. App-only
 endpoints take the bearer token; posting, DMs and `/2/users/me` need OAuth 1.0a user
