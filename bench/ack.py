@@ -36,9 +36,9 @@ from bench.common import (
     stand_ins,
     ticket_count,
 )
-from tests.fakes import slack_api
-from tests.fakes.http import wait_for
-from tests.fakes.signing import FORM
+from standins import slack_api
+from standins.http import wait_for
+from standins.signing import FORM
 from tests.harness import BotHarness, make_settings
 
 SLACK_ACK_WINDOW = 3.0

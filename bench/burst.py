@@ -34,7 +34,7 @@ from bench.common import (
     seed_mentions,
     stand_ins,
 )
-from tests.fakes.http import wait_for
+from standins.http import wait_for
 from tests.harness import make_settings
 
 METHOD = "chat.postMessage"

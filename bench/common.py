@@ -13,10 +13,10 @@ from sqlmodel import select
 
 from bench.cards import CardCheck
 from bot.config import Settings
+from standins.slack_api import SlackStandIn
+from standins.x_api import XStandIn
 from store.db import session_scope
 from store.models import Ticket
-from tests.fakes.slack_api import SlackStandIn
-from tests.fakes.x_api import XStandIn
 from tests.harness import make_settings
 
 SUPPORT_CHANNEL = "CSUPPORT1"

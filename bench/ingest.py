@@ -37,9 +37,9 @@ from app import build
 from bench.cards import CardCheck
 from bench.common import check_cards, reset_calls, seed_mentions, stand_ins
 from bot.x import EXPANSIONS, PAGE_SIZE, TWEET_FIELDS, USER_FIELDS, RewritingAdapter
-from tests.fakes import slack_api, x_api
-from tests.fakes.slack_api import SlackStandIn
-from tests.fakes.x_api import XStandIn
+from standins import slack_api, x_api
+from standins.slack_api import SlackStandIn
+from standins.x_api import XStandIn
 from tests.harness import make_settings
 
 

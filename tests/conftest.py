@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
+from standins.slack_api import SlackStandIn
+from standins.x_api import XStandIn
 from store.db import make_engine, migrate
-from tests.fakes.slack_api import SlackStandIn
-from tests.fakes.x_api import XStandIn
 from tests.harness import BotHarness, make_settings
 
 # Copies of the services' published formats, kept in the repository (see data/README.md).

@@ -17,11 +17,11 @@ from app import Bot, HttpServer, build
 from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.ingest import IngestResult
-from tests.fakes import slack_api, x_api
-from tests.fakes.http import Listening, wait_for
-from tests.fakes.signing import FORM, SIGNING_SECRET, form_body, json_body, payload_body, post, sign
-from tests.fakes.slack_api import SlackStandIn
-from tests.fakes.x_api import XStandIn
+from standins import slack_api, x_api
+from standins.http import Listening, wait_for
+from standins.signing import FORM, SIGNING_SECRET, form_body, json_body, payload_body, post, sign
+from standins.slack_api import SlackStandIn
+from standins.x_api import XStandIn
 
 
 def make_settings(database_url: str, slack: Listening, x: Listening, **overrides: Any) -> Settings:

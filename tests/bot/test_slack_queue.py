@@ -15,11 +15,11 @@ from bot import slack as queue
 from bot.clock import system_clock
 from bot.present import SlackMessage
 from bot.slack import SlackPoster
+from standins.http import wait_for
+from standins.slack_api import BOT_TOKEN, SlackStandIn
 from store.db import session_scope
 from store.models import Customer, SlackOutbox, Ticket
 from tests.fakes.domain import FakeClock
-from tests.fakes.http import wait_for
-from tests.fakes.slack_api import BOT_TOKEN, SlackStandIn
 
 
 def poster(engine: Engine, slack: SlackStandIn, clock: Any = None, **kwargs: Any) -> SlackPoster:

@@ -9,10 +9,10 @@ from sqlalchemy import Engine
 
 from bot.roster import Member
 from bot.stats import Stats
+from standins.x_api import XStandIn
 from store.models import Role
 from tests.bot.test_sweeps import ANNA, BERLIN, World
 from tests.fakes.domain import FakeClock
-from tests.fakes.x_api import XStandIn
 
 BEN = Member("U0BEN", Role.AGENT, "BM", "Ben Meier")
 

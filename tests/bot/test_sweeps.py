@@ -22,11 +22,11 @@ from bot.spikes import SpikeWatch, is_spike
 from bot.sweeps import Sweeper
 from bot.tickets import Tickets
 from bot.x import XClient, XUser
+from standins import x_api
+from standins.x_api import XStandIn
 from store.db import session_scope
 from store.models import Escalation, Role, SlackOutbox, Ticket
-from tests.fakes import x_api
 from tests.fakes.domain import FakeClock, RecordingPresenter, TweetFactory
-from tests.fakes.x_api import XStandIn
 
 BERLIN = ZoneInfo("Europe/Berlin")
 BERLIN_MONDAY_9 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # 09:00 in Berlin

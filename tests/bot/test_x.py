@@ -13,9 +13,9 @@ import pytest
 import yaml
 
 from bot.x import XAuthFailed, XClient, XRateLimited, XRefused, XUnavailable, map_tweets
+from standins import x_api
+from standins.x_api import BRAND_ID, XStandIn
 from tests.conftest import requires_reference
-from tests.fakes import x_api
-from tests.fakes.x_api import BRAND_ID, XStandIn
 
 
 def client(x: XStandIn, **overrides: Any) -> XClient:

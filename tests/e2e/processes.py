@@ -8,10 +8,10 @@ import socket
 import urllib.request
 from pathlib import Path
 
-from tests.fakes import slack_api, x_api
-from tests.fakes.signing import SIGNING_SECRET
-from tests.fakes.slack_api import SlackStandIn
-from tests.fakes.x_api import XStandIn
+from standins import slack_api, x_api
+from standins.signing import SIGNING_SECRET
+from standins.slack_api import SlackStandIn
+from standins.x_api import XStandIn
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRETS = (slack_api.BOT_TOKEN, slack_api.APP_TOKEN, SIGNING_SECRET, x_api.BEARER, "x-test-secret")

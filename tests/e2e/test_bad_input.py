@@ -24,15 +24,15 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import SQLModel, select
 
+from standins.http import wait_for
+from standins.signing import FORM, form_body, json_body, payload_body, post, sign
+from standins.slack_api import ANNA, BEN, EVE, LEAD, SECTION_TEXT_LIMIT, TEAM_ID, SlackStandIn
+from standins.x_api import XStandIn
 from store import cursors
 from store.db import session_scope
 from store.models import Channel, Direction, Message
 from tests.conftest import requires_postgres
 from tests.e2e.test_working_a_ticket import build_team, card_text, open_ticket, said
-from tests.fakes.http import wait_for
-from tests.fakes.signing import FORM, form_body, json_body, payload_body, post, sign
-from tests.fakes.slack_api import ANNA, BEN, EVE, LEAD, SECTION_TEXT_LIMIT, TEAM_ID, SlackStandIn
-from tests.fakes.x_api import XStandIn
 from tests.harness import BotHarness, make_settings
 
 INTRUDER = "T0INTRUDER"

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from standins import slack_api
+from standins.http import wait_for
+from standins.signing import form_body, post, sign
+from standins.slack_api import ANNA, LEAD, SlackStandIn
+from standins.x_api import XStandIn
 from tests.e2e.processes import ROOT, bot_environment, free_port, healthy
-from tests.fakes import slack_api
-from tests.fakes.http import wait_for
-from tests.fakes.signing import form_body, post, sign
-from tests.fakes.slack_api import ANNA, LEAD, SlackStandIn
-from tests.fakes.x_api import XStandIn
 
 pytestmark = pytest.mark.slow
 

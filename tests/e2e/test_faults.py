@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
+from standins.slack_api import SlackStandIn
+from standins.x_api import XStandIn
 from tests.fakes.domain import FakeClock
-from tests.fakes.slack_api import SlackStandIn
-from tests.fakes.x_api import XStandIn
 from tests.harness import BotHarness, make_settings
 
 PROBLEM = {

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
-from tests.fakes.http import wait_for
-from tests.fakes.slack_api import SlackStandIn
-from tests.fakes.x_api import XStandIn
+from standins.http import wait_for
+from standins.slack_api import SlackStandIn
+from standins.x_api import XStandIn
 from tests.harness import BotHarness, make_settings
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
+from standins.http import wait_for
+from standins.slack_api import ANNA, BEN, EVE, LEAD, SlackStandIn
+from standins.x_api import XStandIn
 from tests.e2e.test_working_a_ticket import build_team, open_ticket, said
-from tests.fakes.http import wait_for
-from tests.fakes.slack_api import ANNA, BEN, EVE, LEAD, SlackStandIn
-from tests.fakes.x_api import XStandIn
 from tests.harness import BotHarness
 
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from standins.http import wait_for
+from standins.slack_api import SlackStandIn
+from standins.x_api import XStandIn
 from tests.e2e.processes import ROOT, SECRETS, bot_environment, free_port, healthy
-from tests.fakes.http import wait_for
-from tests.fakes.slack_api import SlackStandIn
-from tests.fakes.x_api import XStandIn
 
 pytestmark = pytest.mark.slow
 

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from standins.http import wait_for
+from standins.slack_api import ANNA, BEN, SlackStandIn
+from standins.x_api import XStandIn
 from tests.e2e.test_working_a_ticket import build_team, said
-from tests.fakes.http import wait_for
-from tests.fakes.slack_api import ANNA, BEN, SlackStandIn
-from tests.fakes.x_api import XStandIn
 from tests.harness import BotHarness, make_settings
 
 pytestmark = pytest.mark.slow

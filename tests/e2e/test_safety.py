@@ -10,12 +10,12 @@ from sqlmodel import select
 
 from app import personal_data_detector
 from bot.logs import RedactingFormatter
+from standins.http import wait_for
+from standins.slack_api import ANNA, BEN, LEAD, TOM, SlackStandIn
+from standins.x_api import XStandIn
 from store.db import session_scope
 from store.models import Reply, TicketEvent
 from tests.e2e.test_working_a_ticket import build_team, card_text, reply_in_modal, said
-from tests.fakes.http import wait_for
-from tests.fakes.slack_api import ANNA, BEN, LEAD, TOM, SlackStandIn
-from tests.fakes.x_api import XStandIn
 from tests.harness import BotHarness, make_settings
 
 PHONE_TWEET = "@TelekomHilft mein Anschluss ist tot, ruft mich an: 0171 2345678"

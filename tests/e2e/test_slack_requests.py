@@ -6,11 +6,11 @@ import time
 
 from sqlmodel import select
 
+from standins.signing import form_body
+from standins.slack_api import SlackStandIn
+from standins.x_api import XStandIn
 from store.db import session_scope
 from store.models import SlackEvent
-from tests.fakes.signing import form_body
-from tests.fakes.slack_api import SlackStandIn
-from tests.fakes.x_api import XStandIn
 from tests.harness import BotHarness
 
 COMMAND = form_body(
@@ -33,7 +33,7 @@ def test_a_request_signed_with_the_wrong_secret_is_refused(
 
 
 def test_an_unsigned_request_is_refused(bot: BotHarness) -> None:
-    from tests.fakes.signing import post
+    from standins.signing import post
 
     status, _ = post(
         f"{bot.url}/slack/events", COMMAND, {"Content-Type": "application/x-www-form-urlencoded"}

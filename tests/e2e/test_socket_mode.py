@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from standins import slack_api
+from standins.http import wait_for
+from standins.slack_api import LEAD, SlackStandIn
+from standins.socket_mode import SocketModeStandIn
+from standins.x_api import XStandIn
 from tests.e2e.processes import ROOT, bot_environment, free_port, health
-from tests.fakes import slack_api
-from tests.fakes.http import wait_for
-from tests.fakes.slack_api import LEAD, SlackStandIn
-from tests.fakes.socket_mode import SocketModeStandIn
-from tests.fakes.x_api import XStandIn
 
 pytestmark = pytest.mark.slow
 

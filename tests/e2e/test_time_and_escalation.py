@@ -10,12 +10,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.roster import Member
+from standins.http import wait_for
+from standins.slack_api import ANNA, BEN, LEAD, SlackStandIn
+from standins.x_api import XStandIn
 from store.models import Role
 from tests.e2e.test_working_a_ticket import build_team, card_text, open_ticket, said
 from tests.fakes.domain import FakeClock
-from tests.fakes.http import wait_for
-from tests.fakes.slack_api import ANNA, BEN, LEAD, SlackStandIn
-from tests.fakes.x_api import XStandIn
 from tests.harness import BotHarness, make_settings
 
 

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from standins.http import wait_for
+from standins.slack_api import ANNA, BEN, EVE, LEAD, SlackStandIn
+from standins.x_api import BRAND_ID, XStandIn
 from store.db import session_scope
 from store.models import Reply
-from tests.fakes.http import wait_for
-from tests.fakes.slack_api import ANNA, BEN, EVE, LEAD, SlackStandIn
-from tests.fakes.x_api import BRAND_ID, XStandIn
 from tests.harness import BotHarness
 
 

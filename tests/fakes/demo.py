@@ -30,11 +30,11 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from tests.fakes import slack_api, x_api
-from tests.fakes.http import wait_for
-from tests.fakes.signing import SIGNING_SECRET, form_body, json_body, payload_body, post, sign
-from tests.fakes.slack_api import SlackStandIn
-from tests.fakes.x_api import XStandIn
+from standins import slack_api, x_api
+from standins.http import wait_for
+from standins.signing import SIGNING_SECRET, form_body, json_body, payload_body, post, sign
+from standins.slack_api import SlackStandIn
+from standins.x_api import XStandIn
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from tests.fakes.http import Request, Response, StandIn
+from standins.http import Request, Response, StandIn
 
 BEARER = "x-test-bearer"
 API_KEY = "x-test-key"
