@@ -12,7 +12,7 @@ from twitter_text import parse_tweet
 
 from bot.clock import Clock, system_clock
 from bot.errors import Refused
-from bot.text import MAX_WEIGHTED_LENGTH, clean_text
+from bot.text import MAX_WEIGHTED_LENGTH, clean_text, excerpt
 from store.db import session_scope
 from store.models import Canned
 
@@ -92,7 +92,7 @@ class CannedAnswers:
             row = session.get(Canned, name.lower().lstrip(":"))
             if row is None:
                 raise Refused(
-                    f"There is no canned answer `:{name[:64]}`. `/canned list` shows them."
+                    f"There is no canned answer `:{excerpt(name, 64)}`. `/canned list` shows them."
                 )
             return CannedAnswer(row.name, row.text)
 
@@ -127,7 +127,7 @@ class CannedAnswers:
         with session_scope(self._engine) as session:
             row = session.get(Canned, name.lower().lstrip(":"))
             if row is None:
-                raise Refused(f"There is no canned answer `:{name[:64]}`.")
+                raise Refused(f"There is no canned answer `:{excerpt(name, 64)}`.")
             session.delete(row)
 
 

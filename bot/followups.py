@@ -17,6 +17,7 @@ from bot.clock import Clock, system_clock
 from bot.errors import Refused
 from bot.present import ActivityView, Presenter
 from bot.roster import Member
+from bot.text import excerpt
 from bot.tickets import Tickets
 from store import tickets as ticket_queries
 from store.db import session_scope
@@ -65,7 +66,8 @@ def _dateparser(phrase: str, now: datetime, zone: ZoneInfo) -> datetime | None:
     if found is None:
         return None
     if found.hour == 0 and found.minute == 0 and not re.search(r"\d", text):
-        raise Refused(f"“{phrase}” has no time of day; say e.g. `{phrase} 10:00`.")
+        shown = excerpt(phrase)
+        raise Refused(f"“{shown}” has no time of day; say e.g. `{shown} 10:00`.")
     assert isinstance(found, datetime)
     return found
 
@@ -98,7 +100,7 @@ def parse_when(text: str, *, now: datetime, zone: ZoneInfo) -> tuple[datetime, s
                 due, used = found, length
                 break
     if due is None:
-        raise Refused(f"“{' '.join(words[:3])}” is not a time I understand.")
+        raise Refused(f"“{excerpt(' '.join(words[:3]))}” is not a time I understand.")
     if due <= now:
         raise Refused(f"{due.astimezone(zone):%d.%m. %H:%M} is in the past.")
     if due - now > MAX_AHEAD:

@@ -31,7 +31,7 @@ from bot.followups import Promise, detect_promise
 from bot.pii import PiiDetector
 from bot.present import ActivityView, ApprovalView, Presenter, ReplySentView
 from bot.roster import Member
-from bot.text import MAX_WEIGHTED_LENGTH, clean_text
+from bot.text import MAX_WEIGHTED_LENGTH, clean_text, excerpt
 from bot.tickets import Tickets
 from bot.x import XClient, XError, XRateLimited, XRefused, XUnavailable, XUser
 from store import tickets as queries
@@ -257,7 +257,7 @@ class Replies:
             )
         findings = [f for f in self._pii.find(body) if not self._is_public_contact(f.text)]
         if findings:
-            named = ", ".join(f"{f.label} “{f.text}”" for f in findings)
+            named = ", ".join(f"{f.label} “{excerpt(f.text, 60)}”" for f in findings)
             raise Refused(
                 f"The reply contains personal data and would be public: {named}. "
                 f"Nothing was sent. Send it as a DM instead (`/dm {ticket_id} …`)."

@@ -30,6 +30,7 @@ from sqlalchemy import Engine
 
 from bot.clock import Clock, system_clock
 from bot.errors import Refused
+from bot.text import excerpt
 from store import stats as queries
 from store.db import session_scope
 from store.stats import Backlog
@@ -143,7 +144,7 @@ class Stats:
             return midnight.astimezone(now.tzinfo), now
         if period in ("7d", "30d"):
             return now - timedelta(days=int(period[:-1])), now
-        raise Refused(f"“{period[:20]}” is not a period: use today, 7d or 30d.")
+        raise Refused(f"“{excerpt(period, 20)}” is not a period: use today, 7d or 30d.")
 
     def report(self, period: str = "today") -> StatsReport:
         """The team's numbers for `today`, `7d` or `30d`."""

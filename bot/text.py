@@ -16,6 +16,11 @@ def clean_text(text: str) -> str:
     return _CONTROL.sub("", text)
 
 
+def excerpt(text: str, limit: int = 40) -> str:
+    """At most `limit` characters of what someone typed, for quoting it back; a cut ends in `…`."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def escape_slack(text: str) -> str:
     """Escape customer text for Slack mrkdwn and drop control characters."""
     return clean_text(text).translate(_SLACK_ESCAPES)

@@ -437,7 +437,7 @@ TYPED_WRONG = [
     typed("/team", "remove <@U0NOBODY|x>", "<@U0NOBODY> is not on the team.", LEAD),
     typed("/stats", "yesterday", "“yesterday” is not a period: use today, 7d or 30d.", LEAD),
     typed("/stats", "-1d", "“-1d” is not a period", LEAD),
-    typed("/stats", f"{HUGE}d", f"“{HUGE}” is not a period", LEAD),
+    typed("/stats", f"{HUGE}d", f"“{HUGE[:19]}…” is not a period", LEAD),
     typed(
         "/stats",
         "7d extra",
@@ -460,6 +460,14 @@ TOO_BIG = [
     pytest.param(
         LEAD, "/team", f"add <@{EVE}|eve> agent {'A' * 50_000}", "are not initials", id="team"
     ),
+    # Issue 10: these quoted whole what they were given.
+    pytest.param(
+        ANNA, "/followup", "1 " + "A" * 200_000, "is not a time I understand.", id="followup"
+    ),
+    pytest.param(
+        ANNA, "/handover", f"1 <@U{'A' * 50_000}>", "is not a person", id="handover-mention"
+    ),
+    pytest.param(LEAD, "/oncall", f"<@U{'A' * 50_000}>", "is not a person", id="oncall-mention"),
 ]
 
 
