@@ -30,7 +30,7 @@ from standins.slack_api import ANNA, BEN, EVE, LEAD, SECTION_TEXT_LIMIT, TEAM_ID
 from standins.x_api import XStandIn
 from store import cursors
 from store.db import session_scope
-from store.models import Channel, Direction, Message
+from store.models import Channel, Customer, Direction, Message
 from tests.conftest import requires_postgres
 from tests.e2e.test_working_a_ticket import build_team, card_text, open_ticket, said
 from tests.harness import BotHarness, make_settings
@@ -711,21 +711,61 @@ def shown_tweet(card_blocks: list[dict[str, Any]]) -> str:
     return "\n".join(lines).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
-@pytest.mark.parametrize("odd", ODD.values(), ids=ODD.keys())
+# How the card shows each: whole and inert, invisible characters as visible marks (issue 10).
+SHOWN = {
+    "zero-width characters": "Hal⟨U+200B⟩lo⟨U+200C⟩ We⟨U+200D⟩lt",
+    "a right-to-left override": "Rechnung ⟨U+202E⟩fdp.exe⟨U+202C⟩ bitte prüfen",
+    "combining marks": ODD["combining marks"],
+    "emoji ZWJ sequences": ODD["emoji ZWJ sequences"],  # joiners inside emoji stay
+    "NUL and control characters": CONTROL.sub("", ODD["NUL and control characters"]),
+    "Slack's own markup": ODD["Slack's own markup"],
+}
+
+
+@pytest.mark.parametrize(("odd", "shown"), [(ODD[k], SHOWN[k]) for k in ODD], ids=ODD.keys())
 def test_a_customer_tweet_with_odd_characters_is_shown_whole_inert_and_within_limits(
-    odd: str, bot: BotHarness, x: XStandIn, slack: SlackStandIn
+    odd: str, shown: str, bot: BotHarness, x: XStandIn, slack: SlackStandIn
 ) -> None:
     tweet = open_ticket(bot, x, odd)
 
     card = slack.card(1)
     assert card.blocks is not None
-    shown = json.dumps([card.text, card.blocks], ensure_ascii=False)
-    assert "<!channel>" not in shown and "<!here" not in shown and "<@U0LEAD>" not in shown
-    assert "<http://evil.example" not in shown
+    everything = json.dumps([card.text, card.blocks], ensure_ascii=False)
+    assert "<!channel>" not in everything and "<!here" not in everything
+    assert "<@U0LEAD>" not in everything and "<http://evil.example" not in everything
     assert not CONTROL.search(card.text + "".join(sections(card.blocks)))
-    assert shown_tweet(card.blocks) == CONTROL.sub("", tweet["text"])
+    assert shown_tweet(card.blocks) == CONTROL.sub("", tweet["text"]).replace(
+        CONTROL.sub("", odd), shown
+    )
+    with session_scope(bot.bot.engine) as session:
+        [stored] = session.exec(select(Message))
+    assert stored.text == CONTROL.sub("", tweet["text"])  # the original, as the customer wrote
     assert card.blocks[-1]["type"] == "actions"  # the card kept its buttons
     assert_within_slacks_limits(slack)
+
+
+def test_invisible_characters_in_a_customers_name_and_tweets_are_shown_as_marks(
+    bot: BotHarness, x: XStandIn, slack: SlackStandIn
+) -> None:
+    # Issue 10: a right-to-left override turned "Karl" into what reads as another name and
+    # a number into its mirror image; zero-width spaces made two names look alike.
+    karl = x.add_user("karl_k", "Karl\u202e\u200b Kunde\u2066")
+    x.mention(karl, "Meine Kundennummer ist \u202e4321 8765\u202c, bitte prüfen \u200d")
+    x.mention(karl, "Noch da? \ufeff\u2067Hallo\u2069 👩\u200d💻")
+    bot.poll_and_deliver()
+
+    card, [later] = slack.card(1), slack.thread("CSUPPORT1", slack.card(1).ts)
+    shown = json.dumps([card.text, card.blocks, later.text, later.blocks], ensure_ascii=False)
+    assert "*Karl⟨U+202E⟩⟨U+200B⟩ Kunde⟨U+2066⟩*" in shown
+    assert "ist ⟨U+202E⟩4321 8765⟨U+202C⟩, bitte prüfen ⟨U+200D⟩" in shown
+    assert "Noch da? ⟨U+FEFF⟩⟨U+2067⟩Hallo⟨U+2069⟩ 👩\u200d💻" in shown  # an emoji stays one
+    for invisible in "\u202e\u200b\u2066\u202c\ufeff\u2067\u2069":
+        assert invisible not in shown
+    with session_scope(bot.bot.engine) as session:
+        texts = [m.text for m in session.exec(select(Message).order_by(Message.id))]
+        [customer] = session.exec(select(Customer))
+    assert texts[0].endswith("Meine Kundennummer ist \u202e4321 8765\u202c, bitte prüfen \u200d")
+    assert customer.name == "Karl\u202e\u200b Kunde\u2066"  # stored as X sent it
 
 
 def test_a_dm_of_many_short_lines_still_gets_a_card_with_buttons(
