@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import SQLModel, select
+from sqlmodel import SQLModel, col, select
 
 from standins.http import wait_for
 from standins.signing import FORM, form_body, json_body, payload_body, post, sign
@@ -762,7 +762,7 @@ def test_invisible_characters_in_a_customers_name_and_tweets_are_shown_as_marks(
     for invisible in "\u202e\u200b\u2066\u202c\ufeff\u2067\u2069":
         assert invisible not in shown
     with session_scope(bot.bot.engine) as session:
-        texts = [m.text for m in session.exec(select(Message).order_by(Message.id))]
+        texts = [m.text for m in session.exec(select(Message).order_by(col(Message.id)))]
         [customer] = session.exec(select(Customer))
     assert texts[0].endswith("Meine Kundennummer ist \u202e4321 8765\u202c, bitte prüfen \u200d")
     assert customer.name == "Karl\u202e\u200b Kunde\u2066"  # stored as X sent it
