@@ -120,6 +120,10 @@ class SlackStandIn(StandIn):
             self.trigger_ids: set[str] = set()
             self.rate_rules: dict[str, RateRule] = {}
             self._rate_log: dict[tuple[str, str], list[float]] = defaultdict(list)
+            # When each chat.postMessage landed, per channel, and how many were refused
+            # with 429: what a test of the bot's pace looks at.
+            self.post_times: dict[str, list[float]] = defaultdict(list)
+            self.rate_limited = 0
             self._uploads: dict[str, dict[str, Any]] = {}
             self._ids = itertools.count(1)
             self._last_ts = 0.0
@@ -269,6 +273,7 @@ class SlackStandIn(StandIn):
             recent = [t for t in self._rate_log[key] if now - t < rule.window]
             if len(recent) >= rule.limit:
                 self._rate_log[key] = recent
+                self.rate_limited += 1
                 return Response(
                     429,
                     {"ok": False, "error": "ratelimited"},
@@ -378,6 +383,7 @@ class SlackStandIn(StandIn):
             parent.replies.append(message)
         else:
             channel.messages.append(message)
+        self.post_times[channel.id].append(time.monotonic())
         return self._ok(
             channel=channel.id, ts=message.ts, message=message.as_api(with_metadata=True)
         )
