@@ -235,7 +235,7 @@ class HomePublisher:
     """
 
     def __init__(
-        self, *, client: WebClient, render: Callable[[str], dict[str, Any]], delay: float = 2.0
+        self, *, client: WebClient, render: Callable[..., dict[str, Any]], delay: float = 2.0
     ) -> None:
         self._client = client
         self._render = render
@@ -250,9 +250,10 @@ class HomePublisher:
             self._pending |= people
         self._wake.set()
 
-    def publish(self, user_id: str) -> None:
-        """Render and publish one person's Home tab now."""
-        self._client.views_publish(user_id=user_id, view=self._render(user_id))
+    def publish(self, user_id: str, *, tickets_from: int = 0, followups_from: int = 0) -> None:
+        """Render and publish one person's Home tab now (its lists from these places)."""
+        view = self._render(user_id, tickets_from=tickets_from, followups_from=followups_from)
+        self._client.views_publish(user_id=user_id, view=view)
 
     def flush(self) -> int:
         """Publish every pending Home tab; how many."""

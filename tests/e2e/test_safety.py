@@ -150,6 +150,40 @@ def test_a_dm_from_someone_new_opens_a_masked_dm_ticket(
     assert "reveal_message" in card
 
 
+def test_history_masks_dms_both_ways_and_only_a_recorded_reveal_shows_them(
+    bot: BotHarness, x: XStandIn, slack: SlackStandIn
+) -> None:
+    # Issue 10: /history showed a customer's DM (an IBAN, a phone number) and an agent's
+    # /dm in full to anyone on the team, with no Reveal and nothing recorded.
+    build_team(bot)
+    lisa = x.add_user("lisa_l", "Lisa Lustig")
+    x.send_dm_to_brand(lisa, "Meine IBAN DE89 3704 0044 0532 0130 00, Tel. 0171 2345678")
+    bot.bot.services.ingest.poll_dms()
+    bot.deliver()
+    assert "Sent to the customer as a DM" in said(
+        bot.slash(ANNA, "/dm", "1 Wir rufen dich unter 0172 9876543 an.")
+    )
+
+    [answer] = bot.slash(BEN, "/history", "@lisa_l")
+    shown = json.dumps(answer, ensure_ascii=False)
+    assert "0532 0130" not in shown and "2345678" not in shown and "9876543" not in shown
+    assert "DE89 ••••" in shown and "0172 ••••543" in shown
+    reveals = [
+        b["accessory"]["value"]
+        for b in answer["blocks"]
+        if b.get("accessory", {}).get("action_id") == "reveal_message"
+    ]
+    assert len(reveals) == 3  # the ticket's opening DM, and both DMs among the messages
+    with session_scope(bot.bot.engine) as session:
+        assert session.exec(select(TicketEvent).where(TicketEvent.kind == "revealed")).all() == []
+
+    [revealed] = bot.click(BEN, "reveal_message", reveals[-1])
+    assert "0172 9876543" in revealed["text"] or "0171 2345678" in revealed["text"]
+    with session_scope(bot.bot.engine) as session:
+        [event] = session.exec(select(TicketEvent).where(TicketEvent.kind == "revealed")).all()
+        assert event.actor == BEN and event.detail == f"message {reveals[-1]}"
+
+
 def test_a_customer_who_does_not_accept_dms_is_explained(
     bot: BotHarness, x: XStandIn, slack: SlackStandIn
 ) -> None:
