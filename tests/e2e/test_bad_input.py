@@ -26,7 +26,16 @@ from sqlmodel import SQLModel, col, select
 
 from standins.http import wait_for
 from standins.signing import FORM, form_body, json_body, payload_body, post, sign
-from standins.slack_api import ANNA, BEN, EVE, LEAD, SECTION_TEXT_LIMIT, TEAM_ID, SlackStandIn
+from standins.slack_api import (
+    ANNA,
+    BEN,
+    EVE,
+    LEAD,
+    SECTION_TEXT_LIMIT,
+    TEAM_ID,
+    SlackStandIn,
+    block_kit_problem,
+)
 from standins.x_api import XStandIn
 from store import cursors
 from store.db import session_scope
@@ -766,6 +775,24 @@ def test_invisible_characters_in_a_customers_name_and_tweets_are_shown_as_marks(
         [customer] = session.exec(select(Customer))
     assert texts[0].endswith("Meine Kundennummer ist \u202e4321 8765\u202c, bitte prüfen \u200d")
     assert customer.name == "Karl\u202e\u200b Kunde\u2066"  # stored as X sent it
+
+
+def test_answer_by_dm_opens_within_slacks_limits_for_a_customer_with_a_very_long_name(
+    bot: BotHarness, x: XStandIn, slack: SlackStandIn
+) -> None:
+    # Issue 10: the modal's prefilled opener ("Hallo {name}, …") passed Slack's 3,000
+    # characters, so Slack refused the modal and the button did nothing.
+    build_team(bot)
+    x.add_user("karl_k", "Karl " * 1000)  # X allows 50; a broken answer sends more
+    open_ticket(bot, x, "Meine IBAN ist DE89 3704 0044 0532 0130 00")
+
+    bot.click(ANNA, "ticket_dm", "1", message_ts=slack.card(1).ts, wait=False)
+    [view] = wait_for(lambda: bot.open_views(), timeout=5)
+
+    [field] = [b["element"] for b in view["blocks"] if b["type"] == "input"]
+    assert field["initial_value"].startswith("Hallo Karl Karl")
+    assert len(field["initial_value"]) <= min(3000, field["max_length"])
+    assert block_kit_problem(view) is None
 
 
 def test_a_dm_of_many_short_lines_still_gets_a_card_with_buttons(
