@@ -56,20 +56,14 @@ def list_message(services: Services, wanted: dict[str, Any]) -> dict[str, Any]:
         return followup_list(services.followups.listing(start=start))
     if name == "canned":
         return canned(services.canned.page(start=start))
-    if name == "history_tickets":
+    if name in ("history_tickets", "history_messages"):
+        # A history pages its tickets and its messages apart; the button keeps the other.
+        paged_tickets = name == "history_tickets"
         return history(
             services.tickets.history(
                 customer_id=_place(wanted, "customer"),
-                tickets_from=start,
-                messages_from=_place(wanted, "messages"),
-            )
-        )
-    if name == "history_messages":
-        return history(
-            services.tickets.history(
-                customer_id=_place(wanted, "customer"),
-                tickets_from=_place(wanted, "tickets"),
-                messages_from=start,
+                tickets_from=start if paged_tickets else _place(wanted, "tickets"),
+                messages_from=_place(wanted, "messages") if paged_tickets else start,
             )
         )
     raise Refused(NOT_A_LIST)

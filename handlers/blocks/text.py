@@ -38,7 +38,7 @@ def quote(text: str, limit: int = SECTION_LIMIT - 100) -> str:
 
 
 def section(text: str) -> dict[str, Any]:
-    """A mrkdwn section, cut to Slack's limit (long lists end where Slack would refuse)."""
+    """A mrkdwn section, cut to Slack's limit as a last resort (lists page instead of this)."""
     return {"type": "section", "text": {"type": "mrkdwn", "text": text[:SECTION_LIMIT]}}
 
 

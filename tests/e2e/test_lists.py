@@ -189,3 +189,18 @@ def click_on_home(bot: BotHarness, view: dict[str, Any], value: str) -> None:
     }
     status, _ = bot.request(payload_body(payload), FORM)
     assert status == 200
+
+
+def test_a_paging_button_the_bot_never_made_is_answered_and_shows_nothing(
+    bot: BotHarness,
+) -> None:
+    build_team(bot)
+    for value in (
+        "nonsense",
+        '{"list": "canned"}',
+        '{"list": "x", "start": 0}',
+        '{"list": "canned", "start": -1}',
+    ):
+        [answer] = bot.click(ANNA, "list_next", value)
+        assert answer["text"] == "This button does not belong to a list."
+        assert answer.get("replace_original") is False
