@@ -431,7 +431,9 @@ def build(
     )
     presenter = BlockKitPresenter()
     # The Home tab renders from the services built below; the closure reads them late.
-    home = HomePublisher(client=slack_client, render=lambda user: render_home(services, user))
+    home = HomePublisher(
+        client=slack_client, render=lambda user, **place: render_home(services, user, **place)
+    )
     zone = ZoneInfo(settings.timezone)
     calendar = ServiceCalendar.from_settings(
         settings.service_hours, settings.timezone, settings.holidays

@@ -6,13 +6,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func
 from sqlmodel import col, select
 from twitter_text import parse_tweet
 
 from bot.clock import Clock, system_clock
 from bot.errors import Refused
-from bot.text import MAX_WEIGHTED_LENGTH, clean_text
+from bot.present import PAGE_SIZE, Page
+from bot.text import MAX_WEIGHTED_LENGTH, clean_text, excerpt
 from store.db import session_scope
 from store.models import Canned
 
@@ -86,13 +87,22 @@ class CannedAnswers:
             rows = session.exec(select(Canned).order_by(col(Canned.name)))
             return [CannedAnswer(row.name, row.text) for row in rows]
 
+    def page(self, *, start: int = 0) -> Page[CannedAnswer]:
+        """A page of the canned answers, by name, from `start`."""
+        with session_scope(self._engine, readonly=True) as session:
+            rows = session.exec(
+                select(Canned).order_by(col(Canned.name)).offset(start).limit(PAGE_SIZE)
+            )
+            total = session.exec(select(func.count()).select_from(Canned)).one()
+            return Page([CannedAnswer(row.name, row.text) for row in rows], start, int(total))
+
     def get(self, name: str) -> CannedAnswer:
         """One canned answer; refused, with a hint, when there is none by that name."""
         with session_scope(self._engine, readonly=True) as session:
             row = session.get(Canned, name.lower().lstrip(":"))
             if row is None:
                 raise Refused(
-                    f"There is no canned answer `:{name[:64]}`. `/canned list` shows them."
+                    f"There is no canned answer `:{excerpt(name, 64)}`. `/canned list` shows them."
                 )
             return CannedAnswer(row.name, row.text)
 
@@ -127,7 +137,7 @@ class CannedAnswers:
         with session_scope(self._engine) as session:
             row = session.get(Canned, name.lower().lstrip(":"))
             if row is None:
-                raise Refused(f"There is no canned answer `:{name[:64]}`.")
+                raise Refused(f"There is no canned answer `:{excerpt(name, 64)}`.")
             session.delete(row)
 
 

@@ -13,6 +13,18 @@ from store import tickets as ticket_queries
 from store.models import Channel, Customer, Message, Ticket
 
 
+def shown_text(message: Message, mask: Callable[[str], str]) -> tuple[str, int | None]:
+    """What Slack may show of a message, and the id that reveals it if that is less.
+
+    DMs (the customer's and ours) are private: masked wherever they are shown, and only
+    Reveal, which is recorded, shows them whole. Tweets and notes are shown as written.
+    """
+    if message.channel != Channel.DM:
+        return message.text, None
+    masked = mask(message.text)
+    return masked, (message.id if masked != message.text else None)
+
+
 def customer_view(customer: Customer, *, vip_followers: int) -> CustomerView:
     """The customer as cards show them; VIP means verified or many followers."""
     return CustomerView(
@@ -48,9 +60,7 @@ def card_view(
         earlier_tickets = ticket_queries.count_earlier_tickets(
             session=session, customer_id=customer.id, before_ticket_id=ticket.id
         )
-    text = opening.text if opening else ""
-    direct = opening is not None and opening.channel == Channel.DM
-    shown = mask(text) if direct else text  # DMs are private: masked unless revealed
+    shown, reveal_id = shown_text(opening, mask) if opening else ("", None)
     tweet_id = opening.external_id if opening and opening.external_id else ""
     promise = ticket_queries.earliest_open_followup(session=session, ticket_id=ticket.id)
     is_tweet = opening is not None and opening.channel == Channel.TWEET
@@ -73,7 +83,7 @@ def card_view(
         previous_ticket_id=ticket.previous_ticket_id,
         followup_due=promise.due_at if promise else None,
         overdue=promise is not None and promise.due_fired_at is not None,
-        reveal_id=opening.id if direct and opening is not None and shown != text else None,
+        reveal_id=reveal_id,
     )
 
 
@@ -86,14 +96,13 @@ def customer_message_view(
     mask: Callable[[str], str] = str,
 ) -> CustomerMessageView:
     """A later customer message as its thread post shows it (a DM masked)."""
-    direct = message.channel == Channel.DM
-    shown = mask(message.text) if direct else message.text
+    shown, reveal_id = shown_text(message, mask)
     return CustomerMessageView(
         ticket_id=message.ticket_id,
         customer=customer_view(customer, vip_followers=vip_followers),
         text=shown,
-        direct=direct,
-        reveal_id=message.id if direct and shown != message.text else None,
+        direct=message.channel == Channel.DM,
+        reveal_id=reveal_id,
         url=tweet_url(customer.username, message.external_id)
         if message.channel == Channel.TWEET
         else None,

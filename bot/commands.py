@@ -6,10 +6,11 @@ import re
 from dataclasses import dataclass
 
 from bot.errors import Refused
+from bot.text import excerpt
 
 _TICKET = re.compile(r"^#?([0-9]{1,9})$")
 # With should_escape, Slack turns "@ben" into "<@U0BEN|ben>"; without, it stays "@ben".
-_USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+_USER = re.compile(r"^<@([UW][A-Z0-9]{1,20})(?:\|[^>]*)?>$")
 _HANDLE = re.compile(r"^@?([A-Za-z0-9_]{1,15})$")
 
 
@@ -36,7 +37,8 @@ def ticket_number(token: str, usage: Usage) -> int:
     """`12` or `#12` as a ticket number."""
     match = _TICKET.match(token.strip())
     if match is None:
-        raise usage.refuse(f"“{token[:40]}” is not a ticket number." if token else "Which ticket?")
+        problem = f"“{excerpt(token)}” is not a ticket number." if token else "Which ticket?"
+        raise usage.refuse(problem)
     return int(match[1])
 
 
@@ -62,7 +64,7 @@ def slack_user(token: str, usage: Usage) -> str:
     match = _USER.match(token.strip())
     if match is None:
         raise usage.refuse(
-            f"“{token[:40]}” is not a person; mention them with @." if token else "Who?"
+            f"“{excerpt(token)}” is not a person; mention them with @." if token else "Who?"
         )
     return match[1]
 

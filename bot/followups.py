@@ -15,12 +15,13 @@ from bot import slack
 from bot.cards import CardRefresher
 from bot.clock import Clock, system_clock
 from bot.errors import Refused
-from bot.present import ActivityView, Presenter
+from bot.present import PAGE_SIZE, ActivityView, Page, Presenter
 from bot.roster import Member
+from bot.text import excerpt
 from bot.tickets import Tickets
 from store import tickets as ticket_queries
 from store.db import session_scope
-from store.followups import open_followups
+from store.followups import count_open_followups, open_followups
 from store.models import FollowUp, FollowUpState, TicketState
 
 MAX_AHEAD = timedelta(days=60)
@@ -65,7 +66,8 @@ def _dateparser(phrase: str, now: datetime, zone: ZoneInfo) -> datetime | None:
     if found is None:
         return None
     if found.hour == 0 and found.minute == 0 and not re.search(r"\d", text):
-        raise Refused(f"“{phrase}” has no time of day; say e.g. `{phrase} 10:00`.")
+        shown = excerpt(phrase)
+        raise Refused(f"“{shown}” has no time of day; say e.g. `{shown} 10:00`.")
     assert isinstance(found, datetime)
     return found
 
@@ -98,7 +100,7 @@ def parse_when(text: str, *, now: datetime, zone: ZoneInfo) -> tuple[datetime, s
                 due, used = found, length
                 break
     if due is None:
-        raise Refused(f"“{' '.join(words[:3])}” is not a time I understand.")
+        raise Refused(f"“{excerpt(' '.join(words[:3]))}” is not a time I understand.")
     if due <= now:
         raise Refused(f"{due.astimezone(zone):%d.%m. %H:%M} is in the past.")
     if due - now > MAX_AHEAD:
@@ -266,18 +268,23 @@ class FollowUps:
         self._changed({f.owner_slack_id for f in found})
         return len(found)
 
-    def listing(self) -> list[FollowUpView]:
-        """Every open follow-up, soonest first."""
+    def listing(self, *, start: int = 0) -> Page[FollowUpView]:
+        """A page of the open follow-ups, soonest first, from `start`."""
         now = self._clock()
         with session_scope(self._engine, readonly=True) as session:
-            return [
-                FollowUpView(
-                    id=f.id or 0,
-                    ticket_id=f.ticket_id,
-                    owner_slack_id=f.owner_slack_id,
-                    due_at=f.due_at,
-                    note=f.note,
-                    overdue=f.due_at <= now,
-                )
-                for f in open_followups(session)
-            ]
+            found = open_followups(session, start=start, size=PAGE_SIZE)
+            return Page(
+                [
+                    FollowUpView(
+                        id=f.id or 0,
+                        ticket_id=f.ticket_id,
+                        owner_slack_id=f.owner_slack_id,
+                        due_at=f.due_at,
+                        note=f.note,
+                        overdue=f.due_at <= now,
+                    )
+                    for f in found
+                ],
+                start,
+                count_open_followups(session),
+            )

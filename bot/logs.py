@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -20,11 +21,54 @@ _QUIET = {
 }
 
 
+# Escapes as JSON, Python reprs and slack_sdk's DEBUG lines write them: `\u201c0171 …`
+# would hide a phone number behind the letters of its escape.
+_ESCAPE = re.compile(r"\\(?:u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|x[0-9a-fA-F]{2}|[\\\"'/bfnrt])")
+_SIMPLE_ESCAPES = {"\\": "\\", '"': '"', "'": "'", "/": "/"}
+
+
+def _decoded(escape: str) -> str:
+    """The one character an escape stands for; a space for controls and surrogate halves."""
+    if escape[1] in "uUx":
+        code = int(escape[2:], 16)
+        if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+            return " "
+        char = chr(code)
+        return char if char.isprintable() else " "
+    return _SIMPLE_ESCAPES.get(escape[1], " ")
+
+
+def mask_escaped(line: str, mask: Callable[[str], str]) -> str:
+    """`mask` applied to `line` as it reads with its escapes decoded.
+
+    Personal data is looked for in the decoded text; where `mask` hides a character, the
+    line shows the mask, and everything else (escapes included) stays as it was written.
+    """
+    pieces: list[tuple[str, str]] = []  # (as written, as read)
+    position = 0
+    for match in _ESCAPE.finditer(line):
+        pieces.extend((char, char) for char in line[position : match.start()])
+        pieces.append((match.group(), _decoded(match.group())))
+        position = match.end()
+    if not pieces:
+        return mask(line)
+    pieces.extend((char, char) for char in line[position:])
+    read = "".join(shown for _, shown in pieces)
+    masked = mask(read)
+    if len(masked) != len(read):  # a mask that changes lengths cannot be mapped back
+        return masked
+    return "".join(
+        written if hidden == shown else hidden
+        for (written, shown), hidden in zip(pieces, masked, strict=True)
+    )
+
+
 class RedactingFormatter(logging.Formatter):
     """Formats a record, then removes every known secret from the finished line.
 
     Redacting the finished line (not the message template) also covers arguments,
-    exception texts and tracebacks.
+    exception texts and tracebacks. JSON lines are redacted field by field before they
+    are encoded, so that encoding cannot split a finding into escapes.
     """
 
     def __init__(
@@ -45,21 +89,19 @@ class RedactingFormatter(logging.Formatter):
                 "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
                 "level": record.levelname,
                 "logger": record.name,
-                "message": record.getMessage(),
+                "message": self.redact(record.getMessage()),
             }
             if record.exc_info:
-                entry["exception"] = self.formatException(record.exc_info)
-            line = json.dumps(entry, ensure_ascii=False)
-        else:
-            line = super().format(record)
-        return self.redact(line)
+                entry["exception"] = self.redact(self.formatException(record.exc_info))
+            return json.dumps(entry, ensure_ascii=False)
+        return self.redact(super().format(record))
 
     def redact(self, line: str) -> str:
-        """Replace every secret in `line`, and mask personal data."""
+        """Replace every secret in `line`, and mask personal data, also behind escapes."""
         for secret in self._secrets:
             if secret in line:
                 line = line.replace(secret, REDACTED)
-        return self._mask(line) if self._mask is not None else line
+        return mask_escaped(line, self._mask) if self._mask is not None else line
 
 
 def configure(

@@ -10,10 +10,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol, TypedDict
+from typing import Any, Generic, Protocol, TypedDict, TypeVar
 
 TICKET_EVENT_TYPE = "servicekanal_ticket"
 POST_EVENT_TYPE = "servicekanal_post"
+# How many entries a list shows at a time: whole entries of a few hundred characters
+# each, so a page fits Slack's blocks with room for its header and paging buttons.
+PAGE_SIZE = 20
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One window onto a longer list: its items, where they start, how many there are."""
+
+    items: list[T]
+    start: int
+    total: int
+    size: int = PAGE_SIZE
+
+    @property
+    def after(self) -> int:
+        """How many entries come after this page."""
+        return max(0, self.total - self.start - len(self.items))
 
 
 class SlackMessage(TypedDict, total=False):

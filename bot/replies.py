@@ -24,14 +24,14 @@ from twitter_text.has_invalid_characters import has_invalid_characters
 
 from bot import slack
 from bot.canned import CannedAnswer, CannedAnswers, expand, suggest
-from bot.cards import CardRefresher, tweet_url
+from bot.cards import CardRefresher, shown_text, tweet_url
 from bot.clock import Clock, system_clock
 from bot.errors import Refused
 from bot.followups import Promise, detect_promise
 from bot.pii import PiiDetector
 from bot.present import ActivityView, ApprovalView, Presenter, ReplySentView
 from bot.roster import Member
-from bot.text import MAX_WEIGHTED_LENGTH, clean_text
+from bot.text import MAX_WEIGHTED_LENGTH, clean_text, excerpt
 from bot.tickets import Tickets
 from bot.x import XClient, XError, XRateLimited, XRefused, XUnavailable, XUser
 from store import tickets as queries
@@ -257,7 +257,7 @@ class Replies:
             )
         findings = [f for f in self._pii.find(body) if not self._is_public_contact(f.text)]
         if findings:
-            named = ", ".join(f"{f.label} “{f.text}”" for f in findings)
+            named = ", ".join(f"{f.label} “{excerpt(f.text, 60)}”" for f in findings)
             raise Refused(
                 f"The reply contains personal data and would be public: {named}. "
                 f"Nothing was sent. Send it as a DM instead (`/dm {ticket_id} …`)."
@@ -662,7 +662,7 @@ class Replies:
                 detail=reply.canned_name,
                 now=now,
             )
-            masked = self._pii.mask(reply.text) if dm else reply.text
+            shown, reveal_id = shown_text(message, self._pii.mask)
             slack.post_in_thread(
                 session=session,
                 ticket_id=reply.ticket_id,
@@ -670,11 +670,11 @@ class Replies:
                     ReplySentView(
                         ticket_id=reply.ticket_id,
                         agent_slack_id=reply.author_slack_id,
-                        text=masked,
+                        text=shown,
                         url=url,
                         kind="auto" if stored.automatic else reply.kind,
                         approved_by=reply.approved_by,
-                        reveal_id=message.id if dm and masked != reply.text else None,
+                        reveal_id=reveal_id,
                     )
                 ),
                 now=now,

@@ -12,7 +12,7 @@ from sqlmodel import col, select
 
 from bot.clock import Clock, system_clock
 from bot.errors import Refused
-from bot.text import initials_of
+from bot.text import excerpt, initials_of
 from store.db import session_scope
 from store.models import Agent, Role
 
@@ -132,9 +132,11 @@ class Roster:
         try:
             parsed = Role(role.lower())
         except ValueError:
-            raise Refused(f"“{role[:20]}” is not a role: use agent, trainee or lead.") from None
+            shown = excerpt(role, 20)
+            raise Refused(f"“{shown}” is not a role: use agent, trainee or lead.") from None
         if initials is not None and not _INITIALS.match(initials):
-            raise Refused(f"“{initials[:10]}” are not initials: use one to four letters, like AS.")
+            shown = excerpt(initials, 10)
+            raise Refused(f"“{shown}” are not initials: use one to four letters, like AS.")
         if user_id in self._admins and parsed != Role.LEAD:
             raise Refused(f"<@{user_id}> is a lead by ADMIN_USER_IDS; change that setting first.")
         return self._save(user_id, parsed, initials.upper() if initials else None)

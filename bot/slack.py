@@ -1,13 +1,15 @@
 """The Slack posting queue: every post and update goes through the `slackoutbox` table.
 
 Services add rows inside their own transaction (so a ticket and its card are stored
-together or not at all); one worker thread sends them, in id order per channel, paced
-to Slack's one message per second per channel. A row is `pending` until it is claimed
-(`sending`, with a lease), then `sent` with the message's `ts`. If the worker dies or a
-call ends without a clear answer, the row stays `sending`; when its lease runs out it
-is reconciled first: the channel (or thread) is searched for the message by its
-metadata, and only if it is not there is it sent again. Nothing is posted twice and
-nothing is dropped.
+together or not at all); one worker thread per replica sends them, in id order per
+channel, paced to Slack's one message per second per channel. The pace is a row per
+channel in the database (`slackpace`), taken by a conditional UPDATE before each post,
+so that all replicas together keep to it, and a 429's `Retry-After` holds them all.
+A row is `pending` until it is claimed (`sending`, with a lease), then `sent` with the
+message's `ts`. If the worker dies or a call ends without a clear answer, the row stays
+`sending`; when its lease runs out it is reconciled first: the channel (or thread) is
+searched for the message by its metadata, and only if it is not there is it sent again.
+Nothing is posted twice and nothing is dropped.
 """
 
 from __future__ import annotations
@@ -233,7 +235,7 @@ class HomePublisher:
     """
 
     def __init__(
-        self, *, client: WebClient, render: Callable[[str], dict[str, Any]], delay: float = 2.0
+        self, *, client: WebClient, render: Callable[..., dict[str, Any]], delay: float = 2.0
     ) -> None:
         self._client = client
         self._render = render
@@ -248,9 +250,10 @@ class HomePublisher:
             self._pending |= people
         self._wake.set()
 
-    def publish(self, user_id: str) -> None:
-        """Render and publish one person's Home tab now."""
-        self._client.views_publish(user_id=user_id, view=self._render(user_id))
+    def publish(self, user_id: str, *, tickets_from: int = 0, followups_from: int = 0) -> None:
+        """Render and publish one person's Home tab now (its lists from these places)."""
+        view = self._render(user_id, tickets_from=tickets_from, followups_from=followups_from)
+        self._client.views_publish(user_id=user_id, view=view)
 
     def flush(self) -> int:
         """Publish every pending Home tab; how many."""
@@ -381,9 +384,18 @@ class SlackPoster:
             parent = outbox.get(session=session, row_id=head.parent_id) if head.parent_id else None
             if parent is not None and parent.state in (OutboxState.PENDING, OutboxState.SENDING):
                 return False  # the card is still on its way; its thread waits
+            # The pace lives in the database, so that all replicas together keep to it.
+            busy_until = outbox.take_turn(
+                session=session, channel=channel, now=now, until=now + self._min_interval
+            )
+            if busy_until is not None:
+                self._next_ok[channel] = busy_until
+                self._due(busy_until)
+                return False
             if not outbox.claim(
                 session=session, row_id=head.id, now=now, lease_until=lease_until, stale=stale
             ):
+                session.rollback()  # another replica has the row: the turn is not used
                 return False
         self._process(head, parent, stale=stale)
         return True
@@ -415,6 +427,10 @@ class SlackPoster:
         sent_at = self._clock()
         with session_scope(self._engine) as session:
             outbox.mark_sent(session=session, row=row, ts=ts, now=sent_at)
+            # The turn counts from when Slack answered, not from when it was taken.
+            outbox.hold_turn(
+                session=session, channel=row.channel, until=sent_at + self._min_interval
+            )
         self._next_ok[row.channel] = sent_at + self._min_interval
         self._served[row.channel] = next(self._turns)
         self.last_success = sent_at
@@ -506,7 +522,7 @@ class SlackPoster:
                 "posting queue: Slack rate limit, channel %s waits %ss", row.channel, retry_after
             )
             self._next_ok[row.channel] = until
-            self._release(row, until, error)
+            self._release(row, until, error, pace=True)
         elif error in AUTH_ERRORS:
             self._paused_until = now + PAUSE_ON_CONFIG_ERROR
             log.error(
@@ -553,9 +569,14 @@ class SlackPoster:
                 session=session, row_id=row.id, lease_until=now + delay, error=error
             )
 
-    def _release(self, row: QueuedRow, not_before: datetime, error: str) -> None:
+    def _release(
+        self, row: QueuedRow, not_before: datetime, error: str, *, pace: bool = False
+    ) -> None:
+        """Put the row back; with `pace`, no replica posts into its channel before then."""
         with session_scope(self._engine) as session:
             outbox.release(session=session, row_id=row.id, not_before=not_before, error=error)
+            if pace:
+                outbox.hold_turn(session=session, channel=row.channel, until=not_before)
 
     def _finish_failed(self, row: QueuedRow, error: str) -> None:
         with session_scope(self._engine) as session:

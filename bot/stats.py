@@ -30,8 +30,11 @@ from sqlalchemy import Engine
 
 from bot.clock import Clock, system_clock
 from bot.errors import Refused
+from bot.present import PAGE_SIZE, Page
+from bot.text import excerpt
 from store import stats as queries
 from store.db import session_scope
+from store.followups import count_open_followups, open_followups
 from store.stats import Backlog
 
 PERIODS = {"today": "today", "7d": "the last 7 days", "30d": "the last 30 days"}
@@ -115,11 +118,11 @@ class HomeFollowUp:
 
 @dataclass(frozen=True)
 class HomeData:
-    """Everything one person's App Home shows."""
+    """Everything one person's App Home shows: a page of their tickets and of their promises."""
 
     slack_user_id: str
-    tickets: list[HomeTicket]
-    followups: list[HomeFollowUp]
+    tickets: Page[HomeTicket]
+    followups: Page[HomeFollowUp]
     team: StatsReport | None = None
 
 
@@ -143,7 +146,7 @@ class Stats:
             return midnight.astimezone(now.tzinfo), now
         if period in ("7d", "30d"):
             return now - timedelta(days=int(period[:-1])), now
-        raise Refused(f"“{period[:20]}” is not a period: use today, 7d or 30d.")
+        raise Refused(f"“{excerpt(period, 20)}” is not a period: use today, 7d or 30d.")
 
     def report(self, period: str = "today") -> StatsReport:
         """The team's numbers for `today`, `7d` or `30d`."""
@@ -212,18 +215,32 @@ class Stats:
             for key in sorted(counts)
         ]
 
-    def home(self, *, slack_user_id: str, lead: bool) -> HomeData:
-        """A person's open tickets and promises; for leads, today's team numbers too."""
+    def home(
+        self, *, slack_user_id: str, lead: bool, tickets_from: int = 0, followups_from: int = 0
+    ) -> HomeData:
+        """A person's open tickets and promises, a page of each; for leads, today's numbers."""
         now = self._clock()
         with session_scope(self._engine, readonly=True) as session:
-            tickets = [
-                HomeTicket(t.id or 0, t.state, t.created_at)
-                for t in queries.open_tickets_of(session, slack_user_id)
-            ]
-            followups = [
-                HomeFollowUp(f.ticket_id, f.due_at, f.note, f.due_at <= now)
-                for f in queries.open_followups_of(session, slack_user_id)
-            ]
+            tickets = Page(
+                [
+                    HomeTicket(t.id or 0, t.state, t.created_at)
+                    for t in queries.open_tickets_of(
+                        session, slack_user_id, start=tickets_from, size=PAGE_SIZE
+                    )
+                ],
+                tickets_from,
+                queries.count_open_tickets_of(session, slack_user_id),
+            )
+            followups = Page(
+                [
+                    HomeFollowUp(f.ticket_id, f.due_at, f.note, f.due_at <= now)
+                    for f in open_followups(
+                        session, owner=slack_user_id, start=followups_from, size=PAGE_SIZE
+                    )
+                ],
+                followups_from,
+                count_open_followups(session, owner=slack_user_id),
+            )
         return HomeData(slack_user_id, tickets, followups, self.report("today") if lead else None)
 
 

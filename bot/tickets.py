@@ -10,10 +10,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot import slack
-from bot.cards import CardRefresher
+from bot.cards import CardRefresher, shown_text
 from bot.clock import Clock, system_clock
 from bot.errors import Refused
-from bot.present import ActivityView, NoteView, Presenter
+from bot.present import PAGE_SIZE, ActivityView, NoteView, Page, Presenter
 from bot.roster import Member, Roster
 from bot.text import clean_text
 from store import tickets as queries
@@ -30,8 +30,9 @@ class TicketSummary:
     state: str
     source: str
     created_at: datetime
-    first_text: str
+    first_text: str  # as Slack may show it: a DM masked
     owner_slack_id: str | None
+    reveal_id: int | None = None  # the first text is a masked DM that can be revealed
 
 
 @dataclass(frozen=True)
@@ -41,20 +42,25 @@ class HistoryEntry:
     ticket_id: int
     direction: str
     channel: str
-    text: str
+    text: str  # as Slack may show it: a DM masked
     at: datetime
     author_slack_id: str | None
+    reveal_id: int | None = None  # the text is a masked DM that can be revealed
 
 
 @dataclass(frozen=True)
 class History:
-    """A customer's earlier tickets and messages."""
+    """A customer's tickets and messages, a page of each."""
 
+    customer_id: int
     username: str
     name: str
     followers: int
-    tickets: list[TicketSummary]
-    messages: list[HistoryEntry]
+    tickets: Page[TicketSummary]
+    messages: Page[HistoryEntry]
+
+
+HISTORY_MESSAGES = 10  # the latest messages are longer entries: fewer to a page
 
 
 class Tickets:
@@ -350,51 +356,80 @@ class Tickets:
             ticket = queries.ticket_by_card(session=session, channel=channel, ts=ts)
             return ticket.id if ticket else None
 
-    def history(self, *, handle: str | None = None, ticket_id: int | None = None) -> History:
-        """A customer's earlier tickets and messages, by @handle or by one of their tickets."""
+    def history(
+        self,
+        *,
+        handle: str | None = None,
+        ticket_id: int | None = None,
+        customer_id: int | None = None,
+        tickets_from: int = 0,
+        messages_from: int = 0,
+    ) -> History:
+        """A customer's tickets and messages, by @handle, one of their tickets, or their id."""
+        mask = self._cards.mask
         with session_scope(self._engine, readonly=True) as session:
             customer: Customer | None
             if ticket_id is not None:
                 ticket = self.get(session, ticket_id)
                 customer = session.get(Customer, ticket.customer_id)
+            elif customer_id is not None:
+                customer = session.get(Customer, customer_id)
+                if customer is None:
+                    raise Refused("That customer is no longer known.")
             else:
                 assert handle is not None
                 customer = queries.customer_by_handle(session=session, username=handle)
                 if customer is None:
                     raise Refused(f"No customer @{handle} has written to us.")
             assert customer is not None and customer.id is not None
-            tickets = queries.tickets_of_customer(session=session, customer_id=customer.id)
             summaries = []
-            for ticket in tickets:
+            for ticket in queries.tickets_of_customer(
+                session=session, customer_id=customer.id, start=tickets_from, size=PAGE_SIZE
+            ):
                 assert ticket.id is not None
                 first = queries.first_message(session=session, ticket_id=ticket.id)
+                text, reveal_id = shown_text(first, mask) if first else ("", None)
                 summaries.append(
                     TicketSummary(
                         id=ticket.id,
                         state=ticket.state,
                         source=ticket.source,
                         created_at=ticket.created_at,
-                        first_text=first.text if first else "",
+                        first_text=text,
                         owner_slack_id=ticket.owner_slack_id,
+                        reveal_id=reveal_id,
                     )
                 )
-            messages = queries.messages_of_tickets(
-                session=session, ticket_ids=[t.id for t in tickets if t.id is not None]
-            )
+            entries = []
+            for message in queries.messages_of_customer(
+                session=session, customer_id=customer.id, start=messages_from, size=HISTORY_MESSAGES
+            ):
+                text, reveal_id = shown_text(message, mask)
+                entries.append(
+                    HistoryEntry(
+                        ticket_id=message.ticket_id,
+                        direction=message.direction,
+                        channel=message.channel,
+                        text=text,
+                        at=message.created_at,
+                        author_slack_id=message.author_slack_id,
+                        reveal_id=reveal_id,
+                    )
+                )
             return History(
+                customer_id=customer.id,
                 username=customer.username,
                 name=customer.name,
                 followers=customer.followers,
-                tickets=summaries,
-                messages=[
-                    HistoryEntry(
-                        ticket_id=m.ticket_id,
-                        direction=m.direction,
-                        channel=m.channel,
-                        text=m.text,
-                        at=m.created_at,
-                        author_slack_id=m.author_slack_id,
-                    )
-                    for m in messages
-                ],
+                tickets=Page(
+                    summaries,
+                    tickets_from,
+                    queries.count_tickets_of_customer(session=session, customer_id=customer.id),
+                ),
+                messages=Page(
+                    entries,
+                    messages_from,
+                    queries.count_messages_of_customer(session=session, customer_id=customer.id),
+                    size=HISTORY_MESSAGES,
+                ),
             )

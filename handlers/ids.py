@@ -54,3 +54,7 @@ REJECT = "reply_reject"
 REJECT_MODAL = "reply_reject_modal"
 REJECT_NOTE_BLOCK = "note"
 REJECT_NOTE = "note"
+
+# Paging through a list (ephemeral lists and the Home tab's); the value names the list.
+LIST_PREVIOUS = "list_previous"
+LIST_NEXT = "list_next"

@@ -30,6 +30,96 @@ MAX_BLOCKS = 50
 WORKSPACE_URL = "https://servicekanal-test.slack.com/"
 
 
+# Block Kit's limits, as Slack's reference gives them: Slack refuses what exceeds one
+# (`invalid_blocks` for messages, `invalid_arguments` for views).
+# (object type, field) -> longest text; for a text object, its `text`.
+TEXT_LIMITS = {
+    ("section", "text"): 3000,
+    ("section", "fields"): 2000,
+    ("header", "text"): 150,
+    ("input", "label"): 2000,
+    ("input", "hint"): 2000,
+    ("button", "text"): 75,
+    ("button", "value"): 2000,
+    ("button", "url"): 3000,
+    ("option", "text"): 75,
+    ("option", "value"): 150,
+    ("option", "description"): 75,
+    ("option_group", "label"): 75,
+    ("confirm", "title"): 100,
+    ("confirm", "text"): 300,
+    ("confirm", "confirm"): 30,
+    ("confirm", "deny"): 30,
+    ("plain_text_input", "initial_value"): 3000,
+    ("plain_text_input", "placeholder"): 150,
+    ("static_select", "placeholder"): 150,
+    ("modal", "title"): 24,
+    ("modal", "submit"): 24,
+    ("modal", "close"): 24,
+    ("modal", "private_metadata"): 3000,
+    ("home", "private_metadata"): 3000,
+    ("*", "action_id"): 255,
+    ("*", "block_id"): 255,
+    ("*", "callback_id"): 255,
+}
+# (object type, list field) -> most items.
+COUNT_LIMITS = {
+    ("section", "fields"): 10,
+    ("context", "elements"): 10,
+    ("actions", "elements"): 25,
+    ("static_select", "options"): 100,
+    ("static_select", "option_groups"): 100,
+    ("option_group", "options"): 100,
+    ("modal", "blocks"): 100,
+    ("home", "blocks"): 100,
+}
+
+
+def _kind(thing: dict[str, Any], parent_field: str) -> str:
+    """What a Block Kit object is: its type, or what its place says (options, confirms)."""
+    if parent_field in ("options", "initial_option", "selected_option"):
+        return "option"
+    if parent_field == "option_groups":
+        return "option_group"
+    if parent_field == "confirm" and "title" in thing:
+        return "confirm"
+    return str(thing.get("type", ""))
+
+
+def block_kit_problem(thing: Any, kind: str = "", parent_field: str = "") -> str | None:
+    """The first limit of Block Kit that `thing` (blocks, a view, an element) breaks, if any."""
+    if isinstance(thing, list):
+        for item in thing:
+            if (problem := block_kit_problem(item, kind, parent_field)) is not None:
+                return problem
+        return None
+    if not isinstance(thing, dict):
+        return None
+    kind = _kind(thing, parent_field)
+    for key, value in thing.items():
+        limit = TEXT_LIMITS.get((kind, key)) or TEXT_LIMITS.get(("*", key))
+        texts = value if isinstance(value, list) else [value]
+        for text in texts:
+            shown = text.get("text") if isinstance(text, dict) else text
+            if limit is not None and isinstance(shown, str) and len(shown) > limit:
+                return f"{kind}.{key} is {len(shown)} characters, more than {limit}"
+        most = COUNT_LIMITS.get((kind, key))
+        if most is not None and isinstance(value, list) and len(value) > most:
+            return f"{kind}.{key} has {len(value)} items, more than {most}"
+        if kind == "plain_text_input" and key == "initial_value" and isinstance(value, str):
+            longest = thing.get("max_length")
+            if isinstance(longest, int) and len(value) > longest:
+                return f"plain_text_input.initial_value is longer than its max_length {longest}"
+        problem = (
+            block_kit_problem(value, kind, key)
+            if isinstance(value, dict | list) and key != "text"
+            else None
+        )
+        if problem is not None:
+            return problem
+    return None
+
+
 @dataclass
 class SlackMessage:
     """A message as Slack keeps it."""
@@ -120,6 +210,10 @@ class SlackStandIn(StandIn):
             self.trigger_ids: set[str] = set()
             self.rate_rules: dict[str, RateRule] = {}
             self._rate_log: dict[tuple[str, str], list[float]] = defaultdict(list)
+            # When each chat.postMessage landed, per channel, and how many were refused
+            # with 429: what a test of the bot's pace looks at.
+            self.post_times: dict[str, list[float]] = defaultdict(list)
+            self.rate_limited = 0
             self._uploads: dict[str, dict[str, Any]] = {}
             self._ids = itertools.count(1)
             self._last_ts = 0.0
@@ -269,6 +363,7 @@ class SlackStandIn(StandIn):
             recent = [t for t in self._rate_log[key] if now - t < rule.window]
             if len(recent) >= rule.limit:
                 self._rate_log[key] = recent
+                self.rate_limited += 1
                 return Response(
                     429,
                     {"ok": False, "error": "ratelimited"},
@@ -329,6 +424,9 @@ class SlackStandIn(StandIn):
                 text = block.get("text")
                 if isinstance(text, dict) and len(str(text.get("text", ""))) > SECTION_TEXT_LIMIT:
                     return self._error("invalid_blocks")
+            problem = block_kit_problem(blocks)
+            if problem is not None:
+                return self._error("invalid_blocks", response_metadata={"messages": [problem]})
         metadata = self._decode(params.get("metadata"))
         if metadata is not None and (
             not isinstance(metadata, dict)
@@ -378,6 +476,7 @@ class SlackStandIn(StandIn):
             parent.replies.append(message)
         else:
             channel.messages.append(message)
+        self.post_times[channel.id].append(time.monotonic())
         return self._ok(
             channel=channel.id, ts=message.ts, message=message.as_api(with_metadata=True)
         )
@@ -502,6 +601,9 @@ class SlackStandIn(StandIn):
             return self._error("invalid_arguments")
         if len(view.get("blocks") or []) > 100:
             return self._error("invalid_arguments")
+        problem = block_kit_problem(view)
+        if problem is not None:
+            return self._error("invalid_arguments", response_metadata={"messages": [problem]})
         return view
 
     def api_views_open(self, params: dict[str, Any]) -> Response:
@@ -599,6 +701,9 @@ class SlackStandIn(StandIn):
 
     def _response_url(self, request: Request) -> Response:
         body = request.json_body if isinstance(request.json_body, dict) else request.params
+        problem = block_kit_problem(body.get("blocks"))
+        if problem is not None:  # Slack answers a response_url this way
+            return Response(400, "invalid_blocks")
         with self.lock:
             self.responses.append({"url": request.path, **body})
         return Response(200, "ok")

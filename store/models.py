@@ -336,6 +336,13 @@ class SlackEvent(SQLModel, table=True):
     received_at: datetime = _when(index=True)
 
 
+class SlackPace(SQLModel, table=True):
+    """When the next post into a channel may go out: Slack's pace, shared by all replicas."""
+
+    channel: str = Field(primary_key=True, max_length=32)
+    next_at: datetime = _when()
+
+
 class Leader(SQLModel, table=True):
     """Who polls X now, where no advisory locks exist (SQLite): a lease that runs out."""
 

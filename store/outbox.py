@@ -10,12 +10,14 @@ from typing import Any
 from sqlalchemy import Table, bindparam, text, update
 from sqlmodel import Session, col, select
 
-from store.models import Message, OutboxKind, OutboxState, SlackOutbox, Ticket
+from store.models import Message, OutboxKind, OutboxState, SlackOutbox, SlackPace, Ticket
+from store.types import UTCDateTime
 
 _UNFINISHED = (OutboxState.PENDING.value, OutboxState.SENDING.value)
 _OUTBOX: Table = SlackOutbox.__table__  # type: ignore[attr-defined]
 _TICKET: Table = Ticket.__table__  # type: ignore[attr-defined]
 _MESSAGE: Table = Message.__table__  # type: ignore[attr-defined]
+_PACE: Table = SlackPace.__table__  # type: ignore[attr-defined]
 
 # A loose index scan: one index probe per distinct channel instead of reading every
 # queued row. The WHERE clause matches the partial index `ix_slackoutbox_open` exactly.
@@ -247,6 +249,47 @@ def mark_sent(*, session: Session, row: QueuedRow, ts: str, now: datetime) -> No
         )
     if row.message_id is not None and row.kind != OutboxKind.UPDATE:
         connection.execute(_MESSAGE_POSTED, {"message_id": row.message_id, "ts": ts})
+
+
+# A channel's posting turn, taken with one conditional statement, so that of all replicas
+# only one posts into a channel until its `next_at` (the pace holds across replicas).
+_TAKE_TURN = (
+    update(_PACE)
+    .where(_PACE.c.channel == bindparam("pace_channel"))
+    .where(_PACE.c.next_at <= bindparam("now", type_=_PACE.c.next_at.type))
+    .values(next_at=bindparam("until", type_=_PACE.c.next_at.type))
+)
+_FIRST_TURN = text(
+    "INSERT INTO slackpace (channel, next_at) VALUES (:pace_channel, :until) "
+    "ON CONFLICT (channel) DO NOTHING"
+).bindparams(bindparam("until", type_=UTCDateTime()))
+_NEXT_TURN = select(_PACE.c.next_at).where(_PACE.c.channel == bindparam("pace_channel"))
+_HOLD_TURN = (
+    update(_PACE)
+    .where(_PACE.c.channel == bindparam("pace_channel"))
+    .where(_PACE.c.next_at < bindparam("until", type_=_PACE.c.next_at.type))
+    .values(next_at=bindparam("until", type_=_PACE.c.next_at.type))
+)
+
+
+def take_turn(*, session: Session, channel: str, now: datetime, until: datetime) -> datetime | None:
+    """Take the channel's turn to post, holding it until `until`; None when it is ours.
+
+    Otherwise another replica (or a rate limit) holds it: the time it is free again.
+    """
+    connection = session.connection()
+    values = {"pace_channel": channel, "now": now, "until": until}
+    if connection.execute(_TAKE_TURN, values).rowcount == 1:
+        return None
+    if connection.execute(_FIRST_TURN, values).rowcount == 1:
+        return None  # the channel's first post
+    free_at: datetime | None = connection.execute(_NEXT_TURN, values).scalar_one_or_none()
+    return free_at or now
+
+
+def hold_turn(*, session: Session, channel: str, until: datetime) -> None:
+    """Nobody posts into `channel` before `until` (after a post, or a rate limit)."""
+    session.connection().execute(_HOLD_TURN, {"pace_channel": channel, "until": until})
 
 
 def count_unfinished(*, session: Session) -> int:

@@ -254,25 +254,22 @@ def top_canned(
     return [(str(name), int(n)) for name, n in rows]
 
 
-def open_tickets_of(session: Session, owner: str, limit: int = 20) -> list[Ticket]:
-    """A person's open tickets, oldest first."""
-    return list(
-        session.scalars(
-            select(Ticket)
-            .where(col(Ticket.owner_slack_id) == owner, col(Ticket.state) != TicketState.RESOLVED)
-            .order_by(col(Ticket.id))
-            .limit(limit)
-        )
+def _open_tickets(owner: str) -> Any:
+    return select(Ticket).where(
+        col(Ticket.owner_slack_id) == owner, col(Ticket.state) != TicketState.RESOLVED
     )
 
 
-def open_followups_of(session: Session, owner: str, limit: int = 20) -> list[FollowUp]:
-    """A person's open promises, soonest first."""
+def open_tickets_of(
+    session: Session, owner: str, *, start: int = 0, size: int = 20
+) -> list[Ticket]:
+    """A person's open tickets, oldest first; `size` of them from `start`."""
     return list(
-        session.scalars(
-            select(FollowUp)
-            .where(col(FollowUp.owner_slack_id) == owner, col(FollowUp.state) == FollowUpState.OPEN)
-            .order_by(col(FollowUp.due_at))
-            .limit(limit)
-        )
+        session.scalars(_open_tickets(owner).order_by(col(Ticket.id)).offset(start).limit(size))
     )
+
+
+def count_open_tickets_of(session: Session, owner: str) -> int:
+    """How many open tickets a person holds."""
+    counted = _open_tickets(owner).with_only_columns(func.count()).order_by(None)
+    return int(session.execute(counted).scalar_one())

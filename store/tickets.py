@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import case, func, or_, update
 from sqlmodel import Session, col, select
@@ -198,33 +199,57 @@ def newest_customer_tweet(*, session: Session, ticket_id: int) -> Message | None
     ).first()
 
 
-def tickets_of_customer(*, session: Session, customer_id: int, limit: int = 10) -> list[Ticket]:
-    """The customer's newest tickets."""
+def tickets_of_customer(
+    *, session: Session, customer_id: int, start: int = 0, size: int = 10
+) -> list[Ticket]:
+    """The customer's tickets, newest first; `size` of them from `start`."""
     return list(
         session.exec(
             select(Ticket)
             .where(Ticket.customer_id == customer_id)
             .order_by(col(Ticket.id).desc())
-            .limit(limit)
+            .offset(start)
+            .limit(size)
         )
     )
 
 
-def messages_of_tickets(
-    *, session: Session, ticket_ids: Collection[int], limit: int = 20
+def count_tickets_of_customer(*, session: Session, customer_id: int) -> int:
+    """How many tickets the customer has had."""
+    return int(
+        session.exec(
+            select(func.count()).select_from(Ticket).where(Ticket.customer_id == customer_id)
+        ).one()
+    )
+
+
+def _messages_of_customer(customer_id: int) -> Any:
+    return (
+        select(Message)
+        .join(Ticket, col(Ticket.id) == col(Message.ticket_id))
+        .where(Ticket.customer_id == customer_id)
+        .where(col(Message.deleted_at).is_(None))
+    )
+
+
+def messages_of_customer(
+    *, session: Session, customer_id: int, start: int = 0, size: int = 10
 ) -> list[Message]:
-    """The newest messages of these tickets, newest first, deleted notes left out."""
-    if not ticket_ids:
-        return []
+    """The messages of all the customer's tickets, newest first, deleted notes left out."""
     return list(
         session.exec(
-            select(Message)
-            .where(col(Message.ticket_id).in_(list(ticket_ids)))
-            .where(col(Message.deleted_at).is_(None))
+            _messages_of_customer(customer_id)
             .order_by(col(Message.created_at).desc(), col(Message.id).desc())
-            .limit(limit)
+            .offset(start)
+            .limit(size)
         )
     )
+
+
+def count_messages_of_customer(*, session: Session, customer_id: int) -> int:
+    """How many messages `messages_of_customer` has in all."""
+    counted = _messages_of_customer(customer_id).with_only_columns(func.count()).order_by(None)
+    return int(session.exec(counted).one())
 
 
 def earliest_open_followup(*, session: Session, ticket_id: int) -> FollowUp | None:

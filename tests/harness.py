@@ -61,11 +61,15 @@ class BotHarness:
         *,
         x_timeout: float = 2.0,
         clock: Clock = system_clock,
+        post_interval: float = 0,
     ) -> None:
         self.settings = settings
         self.slack = slack
         self.x = x
-        self.bot: Bot = build(settings, post_interval=0, x_timeout=x_timeout, clock=clock)
+        # No pace by default: tests drain the queue at once unless they test the pace.
+        self.bot: Bot = build(
+            settings, post_interval=post_interval, x_timeout=x_timeout, clock=clock
+        )
         self.server: HttpServer = self.bot.http_server(host="127.0.0.1", port=0)
         self.server.start_in_thread()
         self.url = f"http://127.0.0.1:{self.server.port}"

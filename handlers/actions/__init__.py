@@ -6,7 +6,7 @@ from slack_bolt import App
 
 from bot.services import Services
 from handlers import ids
-from handlers.actions import approval, card, privacy, reply_confirm
+from handlers.actions import approval, card, lists, privacy, reply_confirm
 from handlers.blocks import followups as followup_blocks
 from handlers.views import followup_modal, reply_modal
 
@@ -30,3 +30,6 @@ def register(app: App, services: Services) -> None:
     app.action(ids.DM_BUTTON)(privacy.make_handle_dm_button(services))
     app.action(ids.APPROVE)(approval.make_handle_approve(services))
     app.action(ids.REJECT)(approval.handle_reject)
+    paging = lists.make_handle_paging(services)
+    app.action(ids.LIST_PREVIOUS)(paging)
+    app.action(ids.LIST_NEXT)(paging)

@@ -116,14 +116,11 @@ def card_buttons(ticket_id: int, *, resolved: bool) -> dict[str, Any]:
     }
 
 
-def text_section(text: str, reveal_id: int | None) -> dict[str, Any]:
-    """Customer text as a quote; a masked DM gets a Reveal button."""
-    section: dict[str, Any] = {
-        "type": "section",
-        "text": {"type": "mrkdwn", "text": quote(text)},
-    }
+def revealable(text: str, reveal_id: int | None) -> dict[str, Any]:
+    """A mrkdwn section; when it shows a masked DM, with the (recorded) Reveal button."""
+    block = section(text)
     if reveal_id is not None:
-        section["accessory"] = {
+        block["accessory"] = {
             "type": "button",
             "text": {"type": "plain_text", "text": "Reveal"},
             "action_id": ids.REVEAL,
@@ -138,7 +135,12 @@ def text_section(text: str, reveal_id: int | None) -> dict[str, Any]:
                 "deny": {"type": "plain_text", "text": "Cancel"},
             },
         }
-    return section
+    return block
+
+
+def text_section(text: str, reveal_id: int | None) -> dict[str, Any]:
+    """Customer text as a quote; a masked DM gets a Reveal button."""
+    return revealable(quote(text), reveal_id)
 
 
 def privacy_buttons(card: CardView) -> dict[str, Any] | None:

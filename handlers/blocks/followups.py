@@ -1,12 +1,11 @@
-"""Promises and escalations: modals, lists, the offer after a reply."""
+"""Promises and escalations: modals and the offer after a reply (their list is in lists.py)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from typing import Any
 
-from bot.followups import FollowUpView, Promise
+from bot.followups import Promise
 from handlers import ids
 from handlers.blocks.modals import modal, text_input
 from handlers.blocks.text import escape_within, section, slack_date
@@ -108,22 +107,4 @@ def promise_offer(ticket_id: int, promise: Promise) -> dict[str, Any]:
                 ],
             },
         ],
-    }
-
-
-def followup_list(followups: Sequence[FollowUpView]) -> dict[str, Any]:
-    """`/followup list`: open promises, soonest first."""
-    if not followups:
-        return {"text": "No open follow-ups."}
-    lines = []
-    for f in followups:
-        mark = "⏰ overdue" if f.overdue else "📅"
-        note = f" — {escape_within(f.note, 100)}" if f.note else ""
-        lines.append(
-            f"• {mark} *#{f.ticket_id}* {slack_date(f.due_at)} · <@{f.owner_slack_id}>{note}"
-        )
-    text = f"*Open follow-ups* ({len(followups)})\n" + "\n".join(lines)
-    return {
-        "text": f"{len(followups)} open follow-ups",
-        "blocks": [section(text)],
     }

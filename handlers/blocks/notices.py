@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from handlers.blocks.modals import TITLE_LIMIT, plain
 from handlers.blocks.text import section
 
 
@@ -11,7 +12,7 @@ def notice_modal(title: str, text: str) -> dict[str, Any]:
     """A modal that shows one message and a Close button."""
     return {
         "type": "modal",
-        "title": {"type": "plain_text", "text": title[:24]},
-        "close": {"type": "plain_text", "text": "Close"},
+        "title": plain(title, TITLE_LIMIT),
+        "close": plain("Close"),
         "blocks": [section(text)],
     }

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import json
 from typing import Any
 
 from bot.stats import HomeData, StatsReport
 from handlers.blocks.cards import STATE_LABELS
+from handlers.blocks.lists import Entry, followup_entry, page_blocks
 from handlers.blocks.text import escape_within, section, slack_date
 
 
@@ -167,29 +169,40 @@ def chart_png(report: StatsReport) -> bytes:
 
 
 def home_view(data: HomeData) -> dict[str, Any]:
-    """The App Home tab: my tickets and promises; for leads, today's team numbers."""
+    """The App Home tab: my tickets and promises, a page of each; for leads, today's numbers.
+
+    Where each list stands is kept in the view, so that paging one keeps the other's place.
+    """
+    place = {"tickets": data.tickets.start, "followups": data.followups.start}
+    tickets = [
+        Entry(
+            f"• *#{t.id}* {STATE_LABELS.get(t.state, t.state)} · since {slack_date(t.created_at)}"
+        )
+        for t in data.tickets.items
+    ]
+    followups = [
+        followup_entry(ticket_id=f.ticket_id, due=f.due_at, overdue=f.overdue, note=f.note)
+        for f in data.followups.items
+    ]
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Your tickets"}},
+        *page_blocks(
+            title="Open tickets",
+            entries=tickets,
+            page=data.tickets,
+            names={"list": "home_tickets"},
+            empty="No open tickets. Claim one from the support channel.",
+        ),
+        {"type": "header", "text": {"type": "plain_text", "text": "Your follow-ups"}},
+        *page_blocks(
+            title="Open follow-ups",
+            entries=followups,
+            page=data.followups,
+            names={"list": "home_followups"},
+            empty="No promises due.",
+        ),
     ]
-    if data.tickets:
-        lines = [
-            f"• *#{t.id}* {STATE_LABELS.get(t.state, t.state)} · since {slack_date(t.created_at)}"
-            for t in data.tickets
-        ]
-        blocks.append(section("\n".join(lines)))
-    else:
-        blocks.append(section("No open tickets. Claim one from the support channel."))
-    blocks.append({"type": "header", "text": {"type": "plain_text", "text": "Your follow-ups"}})
-    if data.followups:
-        lines = [
-            f"• {'⏰ *overdue*' if f.overdue else '📅'} *#{f.ticket_id}* {slack_date(f.due_at)}"
-            + (f" — {escape_within(f.note, 100)}" if f.note else "")
-            for f in data.followups
-        ]
-        blocks.append(section("\n".join(lines)))
-    else:
-        blocks.append(section("No promises due."))
     if data.team is not None:
         blocks.append({"type": "divider"})
         blocks.extend(stats_blocks(data.team))
-    return {"type": "home", "blocks": blocks[:100]}
+    return {"type": "home", "private_metadata": json.dumps(place), "blocks": blocks}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.text import escape_slack
+from bot.text import escape_slack, escaped_pieces
 
 SECTION_LIMIT = 3000  # Slack's maximum for a section's text
 
@@ -13,17 +13,18 @@ SECTION_LIMIT = 3000  # Slack's maximum for a section's text
 def escape_within(text: str, limit: int, *, newline: str = "\n") -> str:
     """Escape untrusted text for mrkdwn, cut so the *escaped* form fits `limit`.
 
-    Cutting after escaping could split `&amp;` in half; cutting before could still
-    overflow, since escaping lengthens the text. So the text is escaped piece by piece.
+    Cutting after escaping could split `&amp;` (or a ⟨U+202E⟩ mark) in half; cutting
+    before could still overflow, since escaping lengthens the text. So the text is
+    escaped piece by piece and cut between pieces.
     `newline` is what a line break becomes (a quote's `\n>` costs two characters).
     """
-    escaped = escape_slack(text).replace("\n", newline)
+    pieces = [piece.replace("\n", newline) for piece in escaped_pieces(text)]
+    escaped = "".join(pieces)
     if len(escaped) <= limit:
         return escaped
     out: list[str] = []
     used = 0
-    for char in text:
-        piece = escape_slack(char).replace("\n", newline)
+    for piece in pieces:
         if used + len(piece) > limit - 1:
             break
         out.append(piece)
@@ -37,7 +38,7 @@ def quote(text: str, limit: int = SECTION_LIMIT - 100) -> str:
 
 
 def section(text: str) -> dict[str, Any]:
-    """A mrkdwn section, cut to Slack's limit (long lists end where Slack would refuse)."""
+    """A mrkdwn section, cut to Slack's limit as a last resort (lists page instead of this)."""
     return {"type": "section", "text": {"type": "mrkdwn", "text": text[:SECTION_LIMIT]}}
 
 

@@ -28,7 +28,7 @@ def make_handle_canned(services: Services) -> Callable[..., None]:
         verb = verb.lower()  # as the roster middleware reads it to decide who may
         try:
             if verb in ("", "list") and not name:
-                respond(response_type="ephemeral", **canned(services.canned.all()))
+                respond(response_type="ephemeral", **canned(services.canned.page()))
                 return
             if verb == "add" and name and text:
                 added = services.canned.add(name=name, text=text, author=member_of(context).user_id)

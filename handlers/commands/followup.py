@@ -10,7 +10,7 @@ from slack_bolt import Ack, BoltContext, Respond
 from bot.commands import Usage, ticket_number, words
 from bot.errors import Refused
 from bot.services import Services
-from handlers.blocks.followups import followup_list
+from handlers.blocks.lists import followup_list
 from handlers.blocks.text import slack_date
 from handlers.context import member_of
 

@@ -10,6 +10,7 @@ from slack_bolt import Ack, Respond
 from bot.commands import Usage, ticket_number, words, x_handle
 from bot.errors import Refused
 from bot.services import Services
+from bot.text import excerpt
 from handlers.blocks.lists import history
 
 USAGE = Usage("/history", "<@handle | ticket>")
@@ -30,7 +31,7 @@ def make_handle_history(services: Services) -> Callable[..., None]:
             else:
                 handle = x_handle(token)
                 if handle is None:
-                    raise USAGE.refuse(f"“{token[:40]}” is neither an @handle nor a ticket.")
+                    raise USAGE.refuse(f"“{excerpt(token)}” is neither an @handle nor a ticket.")
                 found = services.tickets.history(handle=handle)
         except Refused as exc:
             respond(exc.user_message, response_type="ephemeral")

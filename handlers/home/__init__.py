@@ -11,8 +11,10 @@ from handlers.blocks.stats import home_view
 from handlers.blocks.text import section
 
 
-def render_home(services: Services, user_id: str) -> dict[str, Any]:
-    """A person's Home tab: their tickets and promises; for leads, the team's day too."""
+def render_home(
+    services: Services, user_id: str, *, tickets_from: int = 0, followups_from: int = 0
+) -> dict[str, Any]:
+    """A person's Home tab: a page of their tickets and promises; for leads, the team's day."""
     member = services.roster.member(user_id)
     if member is None:
         return {
@@ -24,7 +26,14 @@ def render_home(services: Services, user_id: str) -> dict[str, Any]:
                 )
             ],
         }
-    return home_view(services.stats.home(slack_user_id=user_id, lead=member.is_lead))
+    return home_view(
+        services.stats.home(
+            slack_user_id=user_id,
+            lead=member.is_lead,
+            tickets_from=tickets_from,
+            followups_from=followups_from,
+        )
+    )
 
 
 def register(app: App, services: Services) -> None:

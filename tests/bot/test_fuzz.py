@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import unicodedata
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -241,7 +242,9 @@ def test_service_hours_near_the_right_form_parse_or_say_what_is_wrong(text: str)
 
 
 def unescape(text: str) -> str:
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    """Slack's reading of escaped text, with the ⟨U+202E⟩ marks of invisible characters undone."""
+    marks = re.sub(r"⟨U\+([0-9A-F]{4,6})⟩", lambda found: chr(int(found[1], 16)), text)
+    return marks.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 @given(any_text)
@@ -251,6 +254,12 @@ def test_escaped_text_has_no_angle_brackets_no_controls_and_loses_nothing_else(
     escaped = escape_slack(text)
     assert "<" not in escaped and ">" not in escaped
     assert not CONTROL.search(escaped)
+    # Invisible characters are shown as marks; only emoji joiners and flag tags stay.
+    assert all(
+        char == "\u200d" or 0xE0020 <= ord(char) <= 0xE007F
+        for char in escaped
+        if unicodedata.category(char) in ("Cf", "Zl", "Zp")
+    )
     assert re.sub(r"&(amp|lt|gt);", "", escaped).count("&") == 0
     assert unescape(escaped) == CONTROL.sub("", text)
 

@@ -120,8 +120,8 @@ def test_an_unknown_period_is_refused(week: World) -> None:
 def test_the_home_tab_data(week: World) -> None:
     stats = Stats(engine=week.engine, zone=BERLIN, sla_minutes=30, clock=week.clock)
     ben = stats.home(slack_user_id="U0BEN", lead=False)
-    assert sorted(t.id for t in ben.tickets) == [2, 5]
-    assert [(f.ticket_id, f.overdue) for f in ben.followups] == [(2, True)]
+    assert sorted(t.id for t in ben.tickets.items) == [2, 5] and ben.tickets.total == 2
+    assert [(f.ticket_id, f.overdue) for f in ben.followups.items] == [(2, True)]
     assert ben.team is None
     assert stats.home(slack_user_id="U0LEAD", lead=True).team is not None
 

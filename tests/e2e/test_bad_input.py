@@ -22,15 +22,24 @@ from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import SQLModel, select
+from sqlmodel import SQLModel, col, select
 
 from standins.http import wait_for
 from standins.signing import FORM, form_body, json_body, payload_body, post, sign
-from standins.slack_api import ANNA, BEN, EVE, LEAD, SECTION_TEXT_LIMIT, TEAM_ID, SlackStandIn
+from standins.slack_api import (
+    ANNA,
+    BEN,
+    EVE,
+    LEAD,
+    SECTION_TEXT_LIMIT,
+    TEAM_ID,
+    SlackStandIn,
+    block_kit_problem,
+)
 from standins.x_api import XStandIn
 from store import cursors
 from store.db import session_scope
-from store.models import Channel, Direction, Message
+from store.models import Channel, Customer, Direction, Message
 from tests.conftest import requires_postgres
 from tests.e2e.test_working_a_ticket import build_team, card_text, open_ticket, said
 from tests.harness import BotHarness, make_settings
@@ -437,7 +446,7 @@ TYPED_WRONG = [
     typed("/team", "remove <@U0NOBODY|x>", "<@U0NOBODY> is not on the team.", LEAD),
     typed("/stats", "yesterday", "“yesterday” is not a period: use today, 7d or 30d.", LEAD),
     typed("/stats", "-1d", "“-1d” is not a period", LEAD),
-    typed("/stats", f"{HUGE}d", f"“{HUGE}” is not a period", LEAD),
+    typed("/stats", f"{HUGE}d", f"“{HUGE[:19]}…” is not a period", LEAD),
     typed(
         "/stats",
         "7d extra",
@@ -460,6 +469,14 @@ TOO_BIG = [
     pytest.param(
         LEAD, "/team", f"add <@{EVE}|eve> agent {'A' * 50_000}", "are not initials", id="team"
     ),
+    # Issue 10: these quoted whole what they were given.
+    pytest.param(
+        ANNA, "/followup", "1 " + "A" * 200_000, "is not a time I understand.", id="followup"
+    ),
+    pytest.param(
+        ANNA, "/handover", f"1 <@U{'A' * 50_000}>", "is not a person", id="handover-mention"
+    ),
+    pytest.param(LEAD, "/oncall", f"<@U{'A' * 50_000}>", "is not a person", id="oncall-mention"),
 ]
 
 
@@ -703,21 +720,79 @@ def shown_tweet(card_blocks: list[dict[str, Any]]) -> str:
     return "\n".join(lines).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
-@pytest.mark.parametrize("odd", ODD.values(), ids=ODD.keys())
+# How the card shows each: whole and inert, invisible characters as visible marks (issue 10).
+SHOWN = {
+    "zero-width characters": "Hal⟨U+200B⟩lo⟨U+200C⟩ We⟨U+200D⟩lt",
+    "a right-to-left override": "Rechnung ⟨U+202E⟩fdp.exe⟨U+202C⟩ bitte prüfen",
+    "combining marks": ODD["combining marks"],
+    "emoji ZWJ sequences": ODD["emoji ZWJ sequences"],  # joiners inside emoji stay
+    "NUL and control characters": CONTROL.sub("", ODD["NUL and control characters"]),
+    "Slack's own markup": ODD["Slack's own markup"],
+}
+
+
+@pytest.mark.parametrize(("odd", "shown"), [(ODD[k], SHOWN[k]) for k in ODD], ids=ODD.keys())
 def test_a_customer_tweet_with_odd_characters_is_shown_whole_inert_and_within_limits(
-    odd: str, bot: BotHarness, x: XStandIn, slack: SlackStandIn
+    odd: str, shown: str, bot: BotHarness, x: XStandIn, slack: SlackStandIn
 ) -> None:
     tweet = open_ticket(bot, x, odd)
 
     card = slack.card(1)
     assert card.blocks is not None
-    shown = json.dumps([card.text, card.blocks], ensure_ascii=False)
-    assert "<!channel>" not in shown and "<!here" not in shown and "<@U0LEAD>" not in shown
-    assert "<http://evil.example" not in shown
+    everything = json.dumps([card.text, card.blocks], ensure_ascii=False)
+    assert "<!channel>" not in everything and "<!here" not in everything
+    assert "<@U0LEAD>" not in everything and "<http://evil.example" not in everything
     assert not CONTROL.search(card.text + "".join(sections(card.blocks)))
-    assert shown_tweet(card.blocks) == CONTROL.sub("", tweet["text"])
+    assert shown_tweet(card.blocks) == CONTROL.sub("", tweet["text"]).replace(
+        CONTROL.sub("", odd), shown
+    )
+    with session_scope(bot.bot.engine) as session:
+        [stored] = session.exec(select(Message))
+    assert stored.text == CONTROL.sub("", tweet["text"])  # the original, as the customer wrote
     assert card.blocks[-1]["type"] == "actions"  # the card kept its buttons
     assert_within_slacks_limits(slack)
+
+
+def test_invisible_characters_in_a_customers_name_and_tweets_are_shown_as_marks(
+    bot: BotHarness, x: XStandIn, slack: SlackStandIn
+) -> None:
+    # Issue 10: a right-to-left override turned "Karl" into what reads as another name and
+    # a number into its mirror image; zero-width spaces made two names look alike.
+    karl = x.add_user("karl_k", "Karl\u202e\u200b Kunde\u2066")
+    x.mention(karl, "Meine Kundennummer ist \u202e4321 8765\u202c, bitte prüfen \u200d")
+    x.mention(karl, "Noch da? \ufeff\u2067Hallo\u2069 👩\u200d💻")
+    bot.poll_and_deliver()
+
+    card, [later] = slack.card(1), slack.thread("CSUPPORT1", slack.card(1).ts)
+    shown = json.dumps([card.text, card.blocks, later.text, later.blocks], ensure_ascii=False)
+    assert "*Karl⟨U+202E⟩⟨U+200B⟩ Kunde⟨U+2066⟩*" in shown
+    assert "ist ⟨U+202E⟩4321 8765⟨U+202C⟩, bitte prüfen ⟨U+200D⟩" in shown
+    assert "Noch da? ⟨U+FEFF⟩⟨U+2067⟩Hallo⟨U+2069⟩ 👩\u200d💻" in shown  # an emoji stays one
+    for invisible in "\u202e\u200b\u2066\u202c\ufeff\u2067\u2069":
+        assert invisible not in shown
+    with session_scope(bot.bot.engine) as session:
+        texts = [m.text for m in session.exec(select(Message).order_by(col(Message.id)))]
+        [customer] = session.exec(select(Customer))
+    assert texts[0].endswith("Meine Kundennummer ist \u202e4321 8765\u202c, bitte prüfen \u200d")
+    assert customer.name == "Karl\u202e\u200b Kunde\u2066"  # stored as X sent it
+
+
+def test_answer_by_dm_opens_within_slacks_limits_for_a_customer_with_a_very_long_name(
+    bot: BotHarness, x: XStandIn, slack: SlackStandIn
+) -> None:
+    # Issue 10: the modal's prefilled opener ("Hallo {name}, …") passed Slack's 3,000
+    # characters, so Slack refused the modal and the button did nothing.
+    build_team(bot)
+    x.add_user("karl_k", "Karl " * 1000)  # X allows 50; a broken answer sends more
+    open_ticket(bot, x, "Meine IBAN ist DE89 3704 0044 0532 0130 00")
+
+    bot.click(ANNA, "ticket_dm", "1", message_ts=slack.card(1).ts, wait=False)
+    [view] = wait_for(lambda: bot.open_views(), timeout=5)
+
+    [field] = [b["element"] for b in view["blocks"] if b["type"] == "input"]
+    assert field["initial_value"].startswith("Hallo Karl Karl")
+    assert len(field["initial_value"]) <= min(3000, field["max_length"])
+    assert block_kit_problem(view) is None
 
 
 def test_a_dm_of_many_short_lines_still_gets_a_card_with_buttons(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from collections.abc import Iterator
 
@@ -27,6 +28,7 @@ def shared_database(request: pytest.FixtureRequest, database_url: str) -> Iterat
 
 
 def cards_per_tweet(slack: SlackStandIn) -> Counter[str]:
+    """How many cards each tweet got."""
     return Counter(str(card.payload["tweet_id"]) for card in slack.cards())
 
 
@@ -59,6 +61,34 @@ def test_three_replicas_post_every_tweet_once_and_survive_the_leaders_death(
         # Every replica serves Slack: commands work through any of them, each claim once.
         assert "You have #1 now" in said(survivors[0].slash(ANNA, "/claim", "1"))
         assert "already claimed" in said(survivors[1].slash(BEN, "/claim", "1"))
+    finally:
+        for replica in replicas:
+            replica.close()
+
+
+def test_three_replicas_together_keep_slacks_pace_in_one_channel(
+    shared_database: str, slack: SlackStandIn, x: XStandIn
+) -> None:
+    # Issue 10: each replica paced itself in memory, so three posted three times Slack's
+    # pace into one channel and then rode on 429s. Slack here refuses any post into a
+    # channel that comes sooner than the pace after the one before.
+    pace = 0.3
+    slack.rate_limit("chat.postMessage", limit=1, window=pace - 0.02)
+    settings = make_settings(shared_database, slack, x, poll_interval_seconds=1)
+    replicas = [BotHarness(settings, slack, x, post_interval=pace) for _ in range(3)]
+    try:
+        for replica in replicas:
+            replica.bot.start_background(poll=True)
+        tweets = [x.mention(x.add_user(f"kunde{i}"), f"Frage {i}") for i in range(20)]
+        wait_for(lambda: len(slack.cards()) == 20, timeout=60)
+
+        posted = slack.post_times["CSUPPORT1"]
+        gaps = [later - earlier for earlier, later in itertools.pairwise(posted)]
+        assert len(posted) == 20 and min(gaps) >= pace - 0.02, sorted(gaps)[:3]
+        assert slack.rate_limited == 0  # no 429 was needed to slow them down
+        posters = [r for r in replicas if r.bot.poster.last_success is not None]
+        assert len(posters) >= 2, "the replicas shared the posting"
+        assert set(cards_per_tweet(slack)) == {t["id"] for t in tweets}
     finally:
         for replica in replicas:
             replica.close()

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 
 import pytest
 from sqlmodel import select
 
 from app import personal_data_detector
+from bot import logs
 from bot.logs import RedactingFormatter
 from standins.http import wait_for
 from standins.slack_api import ANNA, BEN, LEAD, TOM, SlackStandIn
@@ -146,6 +148,40 @@ def test_a_dm_from_someone_new_opens_a_masked_dm_ticket(
         and "DE89" in card
     )
     assert "reveal_message" in card
+
+
+def test_history_masks_dms_both_ways_and_only_a_recorded_reveal_shows_them(
+    bot: BotHarness, x: XStandIn, slack: SlackStandIn
+) -> None:
+    # Issue 10: /history showed a customer's DM (an IBAN, a phone number) and an agent's
+    # /dm in full to anyone on the team, with no Reveal and nothing recorded.
+    build_team(bot)
+    lisa = x.add_user("lisa_l", "Lisa Lustig")
+    x.send_dm_to_brand(lisa, "Meine IBAN DE89 3704 0044 0532 0130 00, Tel. 0171 2345678")
+    bot.bot.services.ingest.poll_dms()
+    bot.deliver()
+    assert "Sent to the customer as a DM" in said(
+        bot.slash(ANNA, "/dm", "1 Wir rufen dich unter 0172 9876543 an.")
+    )
+
+    [answer] = bot.slash(BEN, "/history", "@lisa_l")
+    shown = json.dumps(answer, ensure_ascii=False)
+    assert "0532 0130" not in shown and "2345678" not in shown and "9876543" not in shown
+    assert "DE89 ••••" in shown and "0172 ••••543" in shown
+    reveals = [
+        b["accessory"]["value"]
+        for b in answer["blocks"]
+        if b.get("accessory", {}).get("action_id") == "reveal_message"
+    ]
+    assert len(reveals) == 3  # the ticket's opening DM, and both DMs among the messages
+    with session_scope(bot.bot.engine) as session:
+        assert session.exec(select(TicketEvent).where(TicketEvent.kind == "revealed")).all() == []
+
+    [revealed] = bot.click(BEN, "reveal_message", reveals[-1])
+    assert "0172 9876543" in revealed["text"] or "0171 2345678" in revealed["text"]
+    with session_scope(bot.bot.engine) as session:
+        [event] = session.exec(select(TicketEvent).where(TicketEvent.kind == "revealed")).all()
+        assert event.actor == BEN and event.detail == f"message {reveals[-1]}"
 
 
 def test_a_customer_who_does_not_accept_dms_is_explained(
@@ -298,6 +334,53 @@ def test_log_lines_never_carry_personal_data_or_secrets(bot: BotHarness) -> None
     )
     line = formatter.format(record)
     assert "2345678" not in line and "0171 ••••678" in line and "xoxb-test-bot-token" not in line
+
+
+@pytest.fixture
+def restored_logging() -> Iterator[None]:
+    """Logging as it was before the test set it up as `python app.py` does."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    quiet = {name: logging.getLogger(name).level for name in logs._QUIET}
+    yield
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    for handler in handlers:
+        root.addHandler(handler)
+    root.setLevel(level)
+    for name, quiet_level in quiet.items():
+        logging.getLogger(name).setLevel(quiet_level)
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_debug_logs_mask_personal_data_that_slack_sdk_writes_as_json_escapes(
+    fmt: str,
+    bot: BotHarness,
+    x: XStandIn,
+    slack: SlackStandIn,
+    capsys: pytest.CaptureFixture[str],
+    restored_logging: None,
+) -> None:
+    # Issue 10: with LOG_LEVEL=DEBUG slack_sdk logs what it sends and what Slack answers,
+    # JSON-encoded: “0171 2345678” becomes \u201c0171 2345678\u201d, and the letters of
+    # the escape hid the number (and an IBAN beside one) from the mask.
+    logs.configure(
+        level="DEBUG",
+        fmt=fmt,
+        secrets=bot.settings.secrets(),
+        mask=personal_data_detector(bot.settings).mask,
+    )
+    karl = x.add_user("karl_k", "Karl Kunde")
+    x.mention(karl, "Ruft an: “0171 2345678”, IBAN “DE89 3704 0044 0532 0130 00”")
+    bot.poll_and_deliver()
+    assert len(slack.cards()) == 1
+
+    written = capsys.readouterr().err
+    assert "2345678" not in written and "0044 0532" not in written
+    assert "xoxb-test-bot-token" not in written
+    if fmt == "json":  # every line is one JSON object; its message is what was logged
+        written = "\n".join(json.loads(line)["message"] for line in written.splitlines())
+    assert "chat.postMessage" in written and "\\u201c0171 ••••678\\u201d" in written
 
 
 def test_the_teams_own_hotline_may_be_given_publicly(
