@@ -105,16 +105,23 @@ class DatabaseSettings(BaseSettings):
 
 
 def _with_retries(what: str, call: Callable[[], Any], *, attempts: int = STARTUP_ATTEMPTS) -> Any:
-    """Retry a start-up call while the service is unreachable (not when it says no)."""
+    """Retry a start-up call while the service is unreachable (not when it says no).
+
+    Said once, not at every attempt: the outcome is what matters.
+    """
     for attempt in range(1, attempts + 1):
         try:
             return call()
         except (OSError, XError) as exc:
             if isinstance(exc, XAuthFailed) or attempt == attempts:
                 raise
-            delay = min(2**attempt, 30)
-            log.warning("%s not reachable (%s); retrying in %ss", what, type(exc).__name__, delay)
-            time.sleep(delay)
+            if attempt == 1:
+                log.warning(
+                    "%s not reachable (%s); trying again for about a minute",
+                    what,
+                    type(exc).__name__,
+                )
+            time.sleep(min(2**attempt, 30))
     raise AssertionError("unreachable")
 
 
@@ -142,6 +149,52 @@ def x_identity(x: XClient) -> XUser:
     except XError as exc:
         raise StartupError(f"cannot read the brand account from X at X_API_URL ({exc})") from None
     return brand
+
+
+def x_client(settings: Settings, *, timeout: float) -> XClient:
+    """The X client with the brand account's credentials."""
+    return XClient(
+        bearer_token=settings.x_bearer_token.get_secret_value(),
+        api_key=settings.x_api_key.get_secret_value(),
+        api_secret=settings.x_api_secret.get_secret_value(),
+        access_token=settings.x_access_token.get_secret_value(),
+        access_token_secret=settings.x_access_token_secret.get_secret_value(),
+        base_url=settings.x_api_url,
+        timeout=timeout,
+    )
+
+
+def check_online(settings: Settings) -> bool:
+    """`check --online`: one `auth.test` at Slack and one `GET /2/users/me` at X, reported."""
+    healthy = True
+    slack = WebClient(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        timeout=10,
+        retry_handlers=[],
+    )
+    try:
+        me = slack.auth_test()
+        print(
+            f"Slack: ok, bot user {me.get('user')} ({me.get('user_id')}) "
+            f"in workspace {me.get('team')} ({me.get('team_id')})"
+        )
+    except SlackApiError as exc:
+        print(f"Slack: SLACK_BOT_TOKEN was rejected ({exc.response.get('error')})")
+        healthy = False
+    except OSError as exc:
+        print(f"Slack: cannot reach SLACK_API_URL {settings.slack_api_url} ({type(exc).__name__})")
+        healthy = False
+    try:
+        brand = x_client(settings, timeout=10).me()
+        print(f"X: ok, brand account @{brand.username} ({brand.id})")
+    except XAuthFailed:
+        print("X: X_API_KEY / X_API_SECRET / X_ACCESS_TOKEN / X_ACCESS_TOKEN_SECRET were rejected")
+        healthy = False
+    except XError as exc:
+        print(f"X: cannot reach X_API_URL {settings.x_api_url} ({type(exc).__name__})")
+        healthy = False
+    return healthy
 
 
 @dataclass
@@ -412,15 +465,7 @@ def build(
     token = settings.slack_bot_token.get_secret_value()
     slack_client = WebClient(token=token, base_url=settings.slack_api_url, timeout=10)
     team_id, bot_user_id = slack_identity(slack_client)
-    x = XClient(
-        bearer_token=settings.x_bearer_token.get_secret_value(),
-        api_key=settings.x_api_key.get_secret_value(),
-        api_secret=settings.x_api_secret.get_secret_value(),
-        access_token=settings.x_access_token.get_secret_value(),
-        access_token_secret=settings.x_access_token_secret.get_secret_value(),
-        base_url=settings.x_api_url,
-        timeout=x_timeout,
-    )
+    x = x_client(settings, timeout=x_timeout)
     brand = x_identity(x)
     # The poster's client never retries on its own: a blind retry of a post whose answer
     # was lost could post it twice. The queue decides, after checking Slack.
@@ -715,6 +760,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "check":
         print("settings are valid")
+        if args.online:
+            return 0 if check_online(settings) else 1
         return 0
     logs.configure(
         level=settings.log_level,
@@ -725,8 +772,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         bot = build(settings)
     except StartupError as exc:
-        log.error("start-up failed: %s", exc)
-        print(f"Start-up failed: {exc}", file=sys.stderr)
+        # Once: as a log line for machines reading JSON, else as a plain line for people.
+        if settings.log_format == "json":
+            log.error("start-up failed: %s", exc)
+        else:
+            print(f"Start-up failed: {exc}", file=sys.stderr)
         return 1
     return bot.serve()
 
