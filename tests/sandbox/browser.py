@@ -16,6 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
+SANDBOX = [sys.executable, str(ROOT / "app.py"), "sandbox", "--port", "0"]
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -48,8 +49,7 @@ def running_sandbox(directory: Path, *extra: str) -> Iterator[tuple[str, subproc
     with (
         errors.open("w") as stderr,
         subprocess.Popen(
-            [sys.executable, str(ROOT / "app.py"), "sandbox", "--port", "0", "--dir", str(directory)]
-            + list(extra),
+            [*SANDBOX, "--dir", str(directory), *extra],
             cwd=directory.parent,
             env=environ,
             stdout=subprocess.PIPE,
