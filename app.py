@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from types import FrameType
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -74,7 +75,9 @@ MODES = """\
 commands:
   run       (default) migrate the database, then serve Slack and poll X
   migrate   apply database migrations and exit (reads only DATABASE_URL)
-  check     validate the settings and exit
+  check     validate the settings and exit; --online also asks Slack and X
+  sandbox   try it without accounts: the bot against stand-ins of Slack and X,
+            in a web page at http://127.0.0.1:8080 (--port, --keep); needs no .env
 
 Slack connection modes:
   Socket Mode  when SLACK_APP_TOKEN (xapp-...) is set: the bot connects out to Slack,
@@ -84,6 +87,8 @@ Slack connection modes:
                SLACK_SIGNING_SECRET; GET /healthz answers on the same port.
 """
 STARTUP_ATTEMPTS = 6
+SANDBOX_PORT = 8080
+SANDBOX_SAVE_SECONDS = 5.0  # how often `sandbox --keep` material is written
 AUTOMATIC_INITIALS = "Bot"  # the signature of the out-of-hours answer
 LISTENER_THREADS = 16  # waitress threads and Bolt listener threads each
 
@@ -100,16 +105,23 @@ class DatabaseSettings(BaseSettings):
 
 
 def _with_retries(what: str, call: Callable[[], Any], *, attempts: int = STARTUP_ATTEMPTS) -> Any:
-    """Retry a start-up call while the service is unreachable (not when it says no)."""
+    """Retry a start-up call while the service is unreachable (not when it says no).
+
+    Said once, not at every attempt: the outcome is what matters.
+    """
     for attempt in range(1, attempts + 1):
         try:
             return call()
         except (OSError, XError) as exc:
             if isinstance(exc, XAuthFailed) or attempt == attempts:
                 raise
-            delay = min(2**attempt, 30)
-            log.warning("%s not reachable (%s); retrying in %ss", what, type(exc).__name__, delay)
-            time.sleep(delay)
+            if attempt == 1:
+                log.warning(
+                    "%s not reachable (%s); trying again for about a minute",
+                    what,
+                    type(exc).__name__,
+                )
+            time.sleep(min(2**attempt, 30))
     raise AssertionError("unreachable")
 
 
@@ -137,6 +149,52 @@ def x_identity(x: XClient) -> XUser:
     except XError as exc:
         raise StartupError(f"cannot read the brand account from X at X_API_URL ({exc})") from None
     return brand
+
+
+def x_client(settings: Settings, *, timeout: float) -> XClient:
+    """The X client with the brand account's credentials."""
+    return XClient(
+        bearer_token=settings.x_bearer_token.get_secret_value(),
+        api_key=settings.x_api_key.get_secret_value(),
+        api_secret=settings.x_api_secret.get_secret_value(),
+        access_token=settings.x_access_token.get_secret_value(),
+        access_token_secret=settings.x_access_token_secret.get_secret_value(),
+        base_url=settings.x_api_url,
+        timeout=timeout,
+    )
+
+
+def check_online(settings: Settings) -> bool:
+    """`check --online`: one `auth.test` at Slack and one `GET /2/users/me` at X, reported."""
+    healthy = True
+    slack = WebClient(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        timeout=10,
+        retry_handlers=[],
+    )
+    try:
+        me = slack.auth_test()
+        print(
+            f"Slack: ok, bot user {me.get('user')} ({me.get('user_id')}) "
+            f"in workspace {me.get('team')} ({me.get('team_id')})"
+        )
+    except SlackApiError as exc:
+        print(f"Slack: SLACK_BOT_TOKEN was rejected ({exc.response.get('error')})")
+        healthy = False
+    except OSError as exc:
+        print(f"Slack: cannot reach SLACK_API_URL {settings.slack_api_url} ({type(exc).__name__})")
+        healthy = False
+    try:
+        brand = x_client(settings, timeout=10).me()
+        print(f"X: ok, brand account @{brand.username} ({brand.id})")
+    except XAuthFailed:
+        print("X: X_API_KEY / X_API_SECRET / X_ACCESS_TOKEN / X_ACCESS_TOKEN_SECRET were rejected")
+        healthy = False
+    except XError as exc:
+        print(f"X: cannot reach X_API_URL {settings.x_api_url} ({type(exc).__name__})")
+        healthy = False
+    return healthy
 
 
 @dataclass
@@ -407,15 +465,7 @@ def build(
     token = settings.slack_bot_token.get_secret_value()
     slack_client = WebClient(token=token, base_url=settings.slack_api_url, timeout=10)
     team_id, bot_user_id = slack_identity(slack_client)
-    x = XClient(
-        bearer_token=settings.x_bearer_token.get_secret_value(),
-        api_key=settings.x_api_key.get_secret_value(),
-        api_secret=settings.x_api_secret.get_secret_value(),
-        access_token=settings.x_access_token.get_secret_value(),
-        access_token_secret=settings.x_access_token_secret.get_secret_value(),
-        base_url=settings.x_api_url,
-        timeout=x_timeout,
-    )
+    x = x_client(settings, timeout=x_timeout)
     brand = x_identity(x)
     # The poster's client never retries on its own: a blind retry of a post whose answer
     # was lost could post it twice. The queue decides, after checking Slack.
@@ -586,6 +636,84 @@ def build(
     )
 
 
+def run_sandbox(*, host: str, port: int, keep: bool, directory: Path) -> int:
+    """`python app.py sandbox`: the real bot against stand-ins of Slack and X, and its page."""
+    import yaml
+
+    from sandbox.site import SandboxSite
+    from sandbox.workspace import PEOPLE, Workspace
+
+    workspace = Workspace(directory, keep=keep)
+    settings = workspace.settings()
+    with workspace.log_file.open("a", encoding="utf-8") as log_stream:
+        # The bot logs as in production, into a file: the terminal is for the address.
+        logs.configure(
+            level=settings.log_level,
+            fmt="text",
+            secrets=settings.secrets(),
+            mask=personal_data_detector(settings).mask,
+            stream=log_stream,
+        )
+        bot: Bot | None = None
+        servers: list[HttpServer] = []
+        stop = threading.Event()
+        try:
+            bot = build(settings)
+            if workspace.fresh:
+                for person in PEOPLE:
+                    if person.role is not None and person.user_id not in settings.admin_user_ids:
+                        bot.services.roster.add(
+                            user_id=person.user_id, role=person.role, initials=person.initials
+                        )
+            bot.start_background()
+            bot_server = bot.http_server(host="127.0.0.1", port=0)
+            bot_server.start_in_thread()
+            servers.append(bot_server)
+            members = bot.services.roster.members
+            site = SandboxSite(
+                workspace,
+                bot_url=f"http://127.0.0.1:{bot_server.port}",
+                roles=lambda: {m.user_id: str(m.role) for m in members()},
+                manifest=yaml.safe_load(Path(__file__).with_name("manifest.yml").read_text()),
+            )
+            try:
+                page = HttpServer(site, host=host, port=port)
+            except OSError as exc:
+                raise StartupError(
+                    f"cannot listen on {host}:{port} ({exc.strerror}); try --port"
+                ) from None
+            print(
+                f"Servicekanal sandbox: open http://{host}:{page.port}/ in a browser "
+                f"(Ctrl-C stops it; the bot's log is {workspace.log_file})",
+                flush=True,
+            )
+            saver = threading.Thread(
+                target=_save_every, args=(workspace, stop), name="sandbox-save", daemon=True
+            )
+            saver.start()
+            _raise_on_sigterm()
+            page.run()
+        except StartupError as exc:
+            print(f"Sandbox start-up failed: {exc}", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            pass
+        finally:
+            stop.set()
+            for server in servers:
+                server.stop()
+            if bot is not None:
+                bot.stop_background()
+                bot.engine.dispose()
+            workspace.close()
+    return 0
+
+
+def _save_every(workspace: Any, stop: threading.Event) -> None:
+    while not stop.wait(SANDBOX_SAVE_SECONDS):
+        workspace.save()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line, load settings, and run the chosen command."""
     parser = argparse.ArgumentParser(
@@ -594,9 +722,28 @@ def main(argv: list[str] | None = None) -> int:
         epilog=MODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("command", nargs="?", default="run", choices=["run", "migrate", "check"])
+    parser.add_argument(
+        "command", nargs="?", default="run", choices=["run", "migrate", "check", "sandbox"]
+    )
     parser.add_argument("--env-file", default=".env", help="settings file (default: .env)")
+    parser.add_argument(
+        "--online", action="store_true", help="check: also call auth.test and GET /2/users/me"
+    )
+    sandbox = parser.add_argument_group("sandbox")
+    sandbox.add_argument(
+        "--port", type=int, default=SANDBOX_PORT, help="the page's port (default 8080; 0: any)"
+    )
+    sandbox.add_argument("--host", default="127.0.0.1", help="the page's address")
+    sandbox.add_argument(
+        "--keep", action="store_true", help="continue the last sandbox instead of a fresh one"
+    )
+    sandbox.add_argument(
+        "--dir", type=Path, default=Path(".sandbox"), help="its files (default .sandbox/)"
+    )
     args = parser.parse_args(argv)
+
+    if args.command == "sandbox":
+        return run_sandbox(host=args.host, port=args.port, keep=args.keep, directory=args.dir)
 
     if args.command == "migrate":
         database = DatabaseSettings(_env_file=args.env_file)
@@ -615,6 +762,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "check":
         print("settings are valid")
+        if args.online:
+            return 0 if check_online(settings) else 1
         return 0
     logs.configure(
         level=settings.log_level,
@@ -625,8 +774,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         bot = build(settings)
     except StartupError as exc:
-        log.error("start-up failed: %s", exc)
-        print(f"Start-up failed: {exc}", file=sys.stderr)
+        # Once: as a log line for machines reading JSON, else as a plain line for people.
+        if settings.log_format == "json":
+            log.error("start-up failed: %s", exc)
+        else:
+            print(f"Start-up failed: {exc}", file=sys.stderr)
         return 1
     return bot.serve()
 

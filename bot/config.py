@@ -28,6 +28,24 @@ DEFAULT_CONTRACT_NUMBER_PATTERNS = (
     r";\b\d{3}-\d{3}-\d{4}\b"
 )
 
+# What `.env.example` ships with, and the usual fill-me-ins ("xoxb-your-token", "changeme"):
+# such a value was copied, never set. Real tokens and ids never look like this.
+EXAMPLE_VALUES = frozenset({"C0123ABCD", "U0123LEAD", "U0456LEAD"})
+_PLACEHOLDER = re.compile(
+    r"(?i)(?:^|[-_])your[-_]|^(?:xox[bpa]|xapp)-?(?:\.\.\.|…|x+)?$|^(?:changeme|change[-_]me|todo|tbd|"
+    r"placeholder|secret|token|xxx+|\.\.\.|…|<[^>]*>)$"
+)
+
+
+PLACEHOLDER_MESSAGE = "still holds a placeholder"
+
+
+def is_placeholder(value: str) -> bool:
+    """Whether a value is an example or a fill-me-in rather than something real."""
+    value = value.strip()
+    return value in EXAMPLE_VALUES or bool(_PLACEHOLDER.search(value))
+
+
 _SLACK_CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
@@ -102,6 +120,30 @@ class Settings(BaseSettings):
     health_port: int | None = Field(default=None, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
+
+    @field_validator(
+        "slack_bot_token",
+        "slack_signing_secret",
+        "slack_app_token",
+        "support_channel_id",
+        "escalation_channel_id",
+        "admin_user_ids",
+        "oncall_rota",
+        "x_bearer_token",
+        "x_api_key",
+        "x_api_secret",
+        "x_access_token",
+        "x_access_token_secret",
+        mode="before",
+    )
+    @classmethod
+    def _not_a_placeholder(cls, value: Any) -> Any:
+        values = _split(value, ",") if isinstance(value, str) else value
+        for item in values if isinstance(values, list) else [value]:
+            raw = item.get_secret_value() if isinstance(item, SecretStr) else item
+            if isinstance(raw, str) and is_placeholder(raw):
+                raise ValueError(PLACEHOLDER_MESSAGE)
+        return value
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -264,13 +306,19 @@ class Settings(BaseSettings):
 def describe_settings_error(error: ValidationError) -> str:
     """One line naming every bad setting, without echoing any value."""
     problems: list[str] = []
+    placeholders: list[str] = []
     for item in error.errors(include_input=False, include_url=False):
         name = "_".join(str(part) for part in item["loc"] if not isinstance(part, int)).upper()
         message = item["msg"].removeprefix("Value error, ")
-        if item["type"] == "missing":
+        if message == PLACEHOLDER_MESSAGE:
+            placeholders.append(name)
+        elif item["type"] == "missing":
             problems.append(f"{name} is missing")
         elif name:
             problems.append(f"{name} is invalid: {message}")
         else:
             problems.append(message)
+    if placeholders:
+        verb = "still holds a placeholder" if len(placeholders) == 1 else "still hold placeholders"
+        problems.append(f"{', '.join(placeholders)} {verb}: put in real values")
     return "Configuration error: " + "; ".join(problems) + " (see .env.example)"

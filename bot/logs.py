@@ -8,6 +8,7 @@ import re
 import sys
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from typing import TextIO
 
 REDACTED = "[redacted]"
 # Libraries that log request headers (tokens) at DEBUG or every poll at INFO.
@@ -105,10 +106,15 @@ class RedactingFormatter(logging.Formatter):
 
 
 def configure(
-    *, level: str, fmt: str, secrets: Iterable[str], mask: Callable[[str], str] | None = None
+    *,
+    level: str,
+    fmt: str,
+    secrets: Iterable[str],
+    mask: Callable[[str], str] | None = None,
+    stream: TextIO | None = None,
 ) -> None:
-    """Send logs to stderr in the chosen format, secrets redacted, personal data masked."""
-    handler = logging.StreamHandler(sys.stderr)
+    """Send logs to stderr (or `stream`) in the chosen format, secrets redacted, data masked."""
+    handler = logging.StreamHandler(sys.stderr if stream is None else stream)
     handler.setFormatter(RedactingFormatter(secrets, json_lines=fmt == "json", mask=mask))
     root = logging.getLogger()
     for existing in list(root.handlers):

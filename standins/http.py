@@ -71,6 +71,7 @@ class StandIn:
         self.lock = threading.RLock()
         self.calls: list[Request] = []
         self.faults: list[Fault] = []
+        self.version = 0  # grows with every change of state, so that a viewer knows to look
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -122,6 +123,11 @@ class StandIn:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+
+    def touch(self) -> None:
+        """Note that the state changed (a message posted, a tweet sent, ...)."""
+        with self.lock:
+            self.version += 1
 
     def fail_next(self, match: str, **kwargs: Any) -> Fault:
         """Inject a fault into the next call(s) whose route name starts with `match`."""

@@ -4,11 +4,18 @@ Real `slack_sdk`/`slack_bolt` clients talk to it over HTTP. It keeps channels, m
 (with metadata and threads), users, DMs, views and uploaded files; answers errors in
 Slack's format (HTTP 200, `{"ok": false, "error": ...}`); rate-limits with HTTP 429,
 `Retry-After` and `{"ok": false, "error": "ratelimited"}`; and records every call.
-Responses to `response_url` (what Bolt's `respond()` sends) are collected too.
+Responses to `response_url` (what Bolt's `respond()` sends) are collected too; for a
+response_url made with an `Origin` they land as in Slack (an ephemeral message to the
+person, a message in the channel, the original replaced or deleted).
+
+What Slack's own client does for a person (writing, editing and deleting messages,
+closing modals, the answers to a modal's submission) is here as plain methods, for the
+sandbox that plays that client.
 """
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import threading
@@ -25,8 +32,21 @@ TEAM_ID = "T0SERVICE"
 BOT_USER_ID = "UBOT00001"
 BOT_ID = "BBOT00001"
 LEAD, ANNA, BEN, TOM, EVE = "U0LEAD", "U0ANNA", "U0BEN", "U0TOM", "U0EVE"
+SLACKBOT = "USLACKBOT"  # the author of Slack's own notices ("not a valid command", ...)
 SECTION_TEXT_LIMIT = 3000
 MAX_BLOCKS = 50
+MAX_MODALS = 3  # Slack's depth of a modal stack
+# Methods that only read; every other successful call changes what a person would see.
+READING = frozenset(
+    {
+        "auth.test",
+        "chat.getPermalink",
+        "conversations.history",
+        "conversations.replies",
+        "users.info",
+        "apps.connections.open",
+    }
+)
 WORKSPACE_URL = "https://servicekanal-test.slack.com/"
 
 
@@ -134,6 +154,7 @@ class SlackMessage:
     bot_id: str | None = None
     edited: bool = False
     replies: list[SlackMessage] = field(default_factory=list)
+    files: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def payload(self) -> dict[str, Any]:
@@ -158,9 +179,40 @@ class SlackMessage:
             data["reply_count"] = len(self.replies)
         if self.edited:
             data["edited"] = {"user": self.user, "ts": self.ts}
+        if self.files:
+            data["files"] = self.files
         if with_metadata and self.metadata:
             data["metadata"] = self.metadata
         return data
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything about the message, replies included (for a snapshot)."""
+        data = {key: value for key, value in vars(self).items() if key != "replies"}
+        data["replies"] = [reply.to_dict() for reply in self.replies]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SlackMessage:
+        """The message `to_dict` wrote."""
+        replies = [cls.from_dict(reply) for reply in data.get("replies") or []]
+        return cls(**{**data, "replies": replies})
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where an interaction happened, so that answers to its response_url land as in Slack.
+
+    `message_ts`: the message whose button was pressed (`ephemeral` when it was one);
+    `thread_ts`: the thread it is in; `command`: the slash command typed, which Slack shows
+    in the channel when the answer is `in_channel`.
+    """
+
+    channel: str
+    user: str
+    message_ts: str | None = None
+    ephemeral: bool = False
+    thread_ts: str | None = None
+    command: str | None = None
 
 
 @dataclass
@@ -205,6 +257,7 @@ class SlackStandIn(StandIn):
             self.responses: list[dict[str, Any]] = []
             self.ephemerals: list[dict[str, Any]] = []
             self.views: dict[str, dict[str, Any]] = {}
+            self.modals: dict[str, list[str]] = {}  # person -> ids of their open modals, top last
             self.home_views: dict[str, dict[str, Any]] = {}
             self.files: list[dict[str, Any]] = []
             self.trigger_ids: set[str] = set()
@@ -215,6 +268,8 @@ class SlackStandIn(StandIn):
             self.post_times: dict[str, list[float]] = defaultdict(list)
             self.rate_limited = 0
             self._uploads: dict[str, dict[str, Any]] = {}
+            self._origins: dict[str, Origin] = {}
+            self._trigger_users: dict[str, str] = {}
             self._ids = itertools.count(1)
             self._last_ts = 0.0
             self._ts_lock = threading.Lock()
@@ -272,11 +327,16 @@ class SlackStandIn(StandIn):
         with self.lock:
             self.rate_rules[method] = RateRule(limit, window, per_channel, retry_after)
 
-    def new_trigger_id(self) -> str:
-        """A trigger id as Slack puts into interactive payloads (valid for views.open)."""
+    def new_trigger_id(self, user: str | None = None) -> str:
+        """A trigger id as Slack puts into interactive payloads (valid for views.open).
+
+        With `user`, a modal opened with it is that person's (see `modal`).
+        """
         trigger = f"{next(self._ids)}.{int(time.time())}.trigger"
         with self.lock:
             self.trigger_ids.add(trigger)
+            if user is not None:
+                self._trigger_users[trigger] = user
         return trigger
 
     # -- reading by tests ----------------------------------------------------------------
@@ -305,6 +365,166 @@ class SlackStandIn(StandIn):
         found = [m for m in self.cards(channel) if m.payload["ticket_id"] == ticket_id]
         assert len(found) == 1, f"ticket #{ticket_id} has {len(found)} cards"
         return found[0]
+
+    def find_message(self, channel: str, ts: str) -> SlackMessage | None:
+        """A message or thread reply by its channel and ts."""
+        with self.lock:
+            return self._find(channel, ts)
+
+    def dm_channel(self, user: str) -> Channel:
+        """The bot's DM with a person (the app's Messages tab), opened if need be."""
+        with self.lock:
+            return self._open_dm([user])
+
+    def file(self, file_id: str) -> dict[str, Any] | None:
+        """An uploaded file, its `content` included."""
+        with self.lock:
+            return next((f for f in self.files if f["id"] == file_id), None)
+
+    # -- what Slack's client does for a person (the sandbox plays it) ----------------------
+
+    def post_as_user(
+        self, channel_id: str, user: str, text: str, *, thread_ts: str | None = None
+    ) -> SlackMessage:
+        """A person writes a message (text already in Slack's escaped form)."""
+        with self.lock:
+            channel = self.channels[channel_id]
+            message = SlackMessage(
+                ts=self._next_ts(), channel=channel_id, text=text, user=user, thread_ts=thread_ts
+            )
+            if thread_ts:
+                parent = next(m for m in channel.messages if m.ts == thread_ts)
+                parent.replies.append(message)
+            else:
+                channel.messages.append(message)
+            self.touch()
+            return message
+
+    def edit_as_user(self, channel_id: str, ts: str, user: str, text: str) -> SlackMessage:
+        """A person edits their own message (KeyError when it is not theirs)."""
+        with self.lock:
+            message = self._find(channel_id, ts)
+            if message is None or message.user != user:
+                raise KeyError(ts)
+            message.text = text
+            message.edited = True
+            self.touch()
+            return message
+
+    def delete_as_user(self, channel_id: str, ts: str, user: str) -> SlackMessage:
+        """A person deletes their own message (KeyError when it is not theirs)."""
+        with self.lock:
+            message = self._find(channel_id, ts)
+            if message is None or message.user != user:
+                raise KeyError(ts)
+            self._remove(message)
+            self.touch()
+            return message
+
+    def _remove(self, message: SlackMessage) -> None:
+        channel = self.channels[message.channel]
+        if message in channel.messages:
+            channel.messages.remove(message)
+            return
+        for parent in channel.messages:
+            if message in parent.replies:
+                parent.replies.remove(message)
+
+    def modal(self, user: str) -> dict[str, Any] | None:
+        """The modal a person sees (the top of their stack), or None."""
+        with self.lock:
+            stack = self.modals.get(user) or []
+            return self.views[stack[-1]] if stack else None
+
+    def close_modal(self, user: str, view_id: str) -> None:
+        """The person closes a modal (or it closes after a submission): back to the one below."""
+        with self.lock:
+            stack = self.modals.get(user) or []
+            if view_id in stack:
+                del stack[stack.index(view_id) :]
+            self.touch()
+
+    def clear_modals(self, user: str) -> None:
+        """Close every modal of a person (`response_action: clear`)."""
+        with self.lock:
+            self.modals.pop(user, None)
+            self.touch()
+
+    def replace_modal(self, view_id: str, view: dict[str, Any]) -> dict[str, Any]:
+        """A submission answered with `response_action: update`."""
+        with self.lock:
+            self.views[view_id] = self._stored_view(view, view_id)
+            self.touch()
+            return self.views[view_id]
+
+    def push_modal(self, user: str, view: dict[str, Any]) -> dict[str, Any] | None:
+        """A submission answered with `response_action: push` (None when the stack is full)."""
+        with self.lock:
+            stack = self.modals.setdefault(user, [])
+            if len(stack) >= MAX_MODALS:
+                return None
+            view_id = f"V{next(self._ids):08d}"
+            self.views[view_id] = self._stored_view(view, view_id)
+            stack.append(view_id)
+            self.touch()
+            return self.views[view_id]
+
+    def _stored_view(self, view: dict[str, Any], view_id: str) -> dict[str, Any]:
+        # Every version of a view gets a new hash; views.update with an old one is refused.
+        return {
+            **view,
+            "id": view_id,
+            "hash": f"{int(time.time())}.{next(self._ids)}",
+            "state": {"values": {}},
+        }
+
+    # -- snapshots (the sandbox keeps its workspace across restarts) ---------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """The workspace as plain JSON: people, channels, ephemeral messages, homes, files."""
+        with self.lock:
+            return {
+                "users": self.users,
+                "channels": [
+                    {
+                        "id": c.id,
+                        "name": c.name,
+                        "members": sorted(c.members),
+                        "is_im": c.is_im,
+                        "messages": [m.to_dict() for m in c.messages],
+                    }
+                    for c in self.channels.values()
+                ],
+                "ephemerals": self.ephemerals,
+                "home_views": self.home_views,
+                "files": [
+                    {**f, "content": base64.b64encode(f["content"] or b"").decode()}
+                    for f in self.files
+                ],
+                "next_id": next(self._ids),
+            }
+
+    def restore(self, snapshot: dict[str, Any]) -> None:
+        """Continue from a `snapshot` (modals are closed, as after a restart of Slack)."""
+        with self.lock:
+            self.users = dict(snapshot["users"])
+            self.channels = {
+                c["id"]: Channel(
+                    c["id"],
+                    c["name"],
+                    set(c["members"]),
+                    is_im=c["is_im"],
+                    messages=[SlackMessage.from_dict(m) for m in c["messages"]],
+                )
+                for c in snapshot["channels"]
+            }
+            self.ephemerals = list(snapshot["ephemerals"])
+            self.home_views = dict(snapshot["home_views"])
+            self.files = [
+                {**f, "content": base64.b64decode(f["content"])} for f in snapshot["files"]
+            ]
+            self._ids = itertools.count(int(snapshot["next_id"]))
+            self.touch()
 
     def response_texts(self) -> list[str]:
         """Texts sent to response_urls (Bolt's respond()), oldest first."""
@@ -343,6 +563,8 @@ class SlackStandIn(StandIn):
             return self._error("unknown_method")
         with self.lock:
             result: Response = handler(request.params)
+            if method not in READING and isinstance(result.body, dict) and result.body.get("ok"):
+                self.touch()
             return result
 
     @staticmethod
@@ -514,7 +736,15 @@ class SlackStandIn(StandIn):
         if problem is not None:
             return problem
         ts = self._next_ts()
-        self.ephemerals.append({"channel": channel.id, "user": user, "ts": ts, **params})
+        self.ephemerals.append(
+            {
+                "channel": channel.id,
+                "user": user,
+                "ts": ts,
+                **params,
+                "blocks": self._decode(params.get("blocks")),
+            }
+        )
         return self._ok(message_ts=ts)
 
     def api_chat_getPermalink(self, params: dict[str, Any]) -> Response:
@@ -615,22 +845,35 @@ class SlackStandIn(StandIn):
         if isinstance(view, Response):
             return view
         view_id = f"V{next(self._ids):08d}"
-        stored = {**view, "id": view_id, "hash": f"h{view_id}", "state": {"values": {}}}
+        stored = self._stored_view(view, view_id)
         self.views[view_id] = stored
+        user = self._trigger_users.pop(trigger, None)
+        if user is not None:
+            self.modals[user] = [view_id]
         return self._ok(view=stored)
 
     def api_views_update(self, params: dict[str, Any]) -> Response:
         view_id = str(params.get("view_id") or "")
         if view_id not in self.views:
             return self._error("not_found")
+        if params.get("hash") and params["hash"] != self.views[view_id]["hash"]:
+            return self._error("hash_conflict")
         view = self._check_view(params)
         if isinstance(view, Response):
             return view
-        self.views[view_id] = {**view, "id": view_id, "hash": f"h{view_id}x"}
+        self.views[view_id] = self._stored_view(view, view_id)
         return self._ok(view=self.views[view_id])
 
     def api_views_push(self, params: dict[str, Any]) -> Response:
-        return self.api_views_open(params)
+        trigger = str(params.get("trigger_id") or "")
+        user = self._trigger_users.get(trigger)
+        if user is not None and len(self.modals.get(user) or []) >= MAX_MODALS:
+            return self._error("push_limit_reached")
+        stack = list(self.modals.get(user) or []) if user is not None else []
+        response = self.api_views_open(params)
+        if user is not None and isinstance(response.body, dict) and response.body.get("ok"):
+            self.modals[user] = [*stack, response.body["view"]["id"]]
+        return response
 
     def api_views_publish(self, params: dict[str, Any]) -> Response:
         user = str(params.get("user_id") or "")
@@ -688,15 +931,28 @@ class SlackStandIn(StandIn):
             channel = self.channels.get(str(channel_id))
             if channel is None:
                 return self._error("channel_not_found")
-            channel.messages.append(
-                SlackMessage(
-                    ts=self._next_ts(),
-                    channel=channel.id,
-                    text=str(params.get("initial_comment") or ""),
-                    user=BOT_USER_ID,
-                    bot_id=BOT_ID,
-                )
+            thread_ts = params.get("thread_ts") or None
+            parent = next((m for m in channel.messages if m.ts == thread_ts), None)
+            if thread_ts and parent is None:
+                return self._error("thread_not_found")
+            shared = SlackMessage(
+                ts=self._next_ts(),
+                channel=channel.id,
+                text=str(params.get("initial_comment") or ""),
+                user=BOT_USER_ID,
+                bot_id=BOT_ID,
+                thread_ts=thread_ts,
+                files=[
+                    {
+                        "id": f["id"],
+                        "name": f["name"],
+                        "title": f["title"],
+                        "alt_txt": f["alt_text"],
+                    }
+                    for f in self.files[-len(done) :]
+                ],
             )
+            (parent.replies if parent is not None else channel.messages).append(shared)
         return self._ok(files=done)
 
     def _response_url(self, request: Request) -> Response:
@@ -706,8 +962,87 @@ class SlackStandIn(StandIn):
             return Response(400, "invalid_blocks")
         with self.lock:
             self.responses.append({"url": request.path, **body})
+            origin = self._origins.get(request.path)
+            if origin is not None:
+                self.answer(origin, body)
+                self.touch()
         return Response(200, "ok")
 
-    def response_url(self) -> str:
-        """A fresh response_url for an interactive payload or a slash command."""
-        return f"{self.base_url}/respond/{next(self._ids)}"
+    def answer(self, origin: Origin, body: dict[str, Any]) -> None:
+        """What Slack does with an answer to a response_url (or to a command's ack)."""
+        text = str(body.get("text") or "")
+        blocks = self._decode(body.get("blocks"))
+        original = self._original(origin)
+        if self._flag(body.get("delete_original")):
+            if isinstance(original, SlackMessage):
+                self._remove(original)
+            elif original is not None:
+                self.ephemerals.remove(original)
+            return
+        if self._flag(body.get("replace_original")) and original is not None:
+            if isinstance(original, SlackMessage):
+                original.text, original.blocks, original.edited = text, blocks, True
+            else:
+                original.update(text=text, blocks=blocks)
+            return
+        if body.get("response_type") == "in_channel":
+            channel = self.channels[origin.channel]
+            if origin.command:  # Slack shows what was typed above an answer all can see
+                self.post_as_user(origin.channel, origin.user, origin.command)
+            message = SlackMessage(
+                ts=self._next_ts(),
+                channel=channel.id,
+                text=text,
+                user=BOT_USER_ID,
+                bot_id=BOT_ID,
+                blocks=blocks,
+                thread_ts=origin.thread_ts,
+            )
+            parent = next((m for m in channel.messages if m.ts == origin.thread_ts), None)
+            (parent.replies if parent is not None else channel.messages).append(message)
+            return
+        self.ephemeral(origin.channel, origin.user, text, blocks=blocks, thread_ts=origin.thread_ts)
+
+    def ephemeral(
+        self,
+        channel: str,
+        user: str,
+        text: str,
+        *,
+        blocks: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
+        author: str = BOT_USER_ID,
+    ) -> None:
+        """An ephemeral message only `user` sees (from the bot, or Slackbot's own notices)."""
+        with self.lock:
+            self.ephemerals.append(
+                {
+                    "channel": channel,
+                    "user": user,
+                    "ts": self._next_ts(),
+                    "text": text,
+                    "blocks": blocks,
+                    "thread_ts": thread_ts,
+                    "author": author,
+                }
+            )
+            self.touch()
+
+    def _original(self, origin: Origin) -> SlackMessage | dict[str, Any] | None:
+        if origin.message_ts is None:
+            return None
+        if origin.ephemeral:
+            return next((e for e in self.ephemerals if e["ts"] == origin.message_ts), None)
+        return self._find(origin.channel, origin.message_ts)
+
+    def response_url(self, origin: Origin | None = None) -> str:
+        """A fresh response_url for an interactive payload or a slash command.
+
+        Answers to it are recorded in `responses`; with an `origin` they also show where
+        Slack would show them.
+        """
+        path = f"/respond/{next(self._ids)}"
+        if origin is not None:
+            with self.lock:
+                self._origins[path] = origin
+        return f"{self.base_url}{path}"

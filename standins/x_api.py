@@ -122,6 +122,7 @@ class XStandIn(StandIn):
                 },
             }
             self.state.users[str(user["id"])] = user
+            self.touch()
             return user
 
     def user_by_name(self, username: str) -> dict[str, Any] | None:
@@ -175,6 +176,7 @@ class XStandIn(StandIn):
                 tweet["in_reply_to_user_id"] = parent["author_id"]
                 tweet["referenced_tweets"] = [{"type": "replied_to", "id": parent["id"]}]
             self.state.tweets[tweet_id] = tweet
+            self.touch()
             return tweet
 
     def _entities(self, text: str) -> dict[str, Any]:
@@ -242,7 +244,41 @@ class XStandIn(StandIn):
         with self.lock:
             event = DMEvent(self.next_id(), sender["id"], BRAND_ID, text, datetime.now(UTC))
             self.state.dm_events.append(event)
+            self.touch()
             return event
+
+    # -- snapshots (the sandbox keeps its X across restarts) -----------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """Users, tweets and DMs as plain JSON."""
+        with self.lock:
+            return {
+                "users": self.state.users,
+                "tweets": self.state.tweets,
+                "dm_events": [
+                    {**vars(e), "created_at": e.created_at.isoformat()}
+                    for e in self.state.dm_events
+                ],
+                "no_dms_from_brand": sorted(self.state.no_dms_from_brand),
+            }
+
+    def restore(self, snapshot: dict[str, Any]) -> None:
+        """Continue from a `snapshot`; new ids stay above the old ones, as X's grow."""
+        with self.lock:
+            self.state = XState(
+                users=dict(snapshot["users"]),
+                tweets=dict(snapshot["tweets"]),
+                dm_events=[
+                    DMEvent(**{**e, "created_at": datetime.fromisoformat(e["created_at"])})
+                    for e in snapshot["dm_events"]
+                ],
+                no_dms_from_brand=set(snapshot["no_dms_from_brand"]),
+            )
+            ids = [int(t) for t in self.state.tweets] + [int(e.id) for e in self.state.dm_events]
+            self._ids = itertools.count(max([next(self._ids), *(i + 1 for i in ids)]))
+            users = [int(u) + 1 for u in self.state.users if u != BRAND_ID]
+            self._user_ids = itertools.count(max([next(self._user_ids), *users]))
+            self.touch()
 
     # -- HTTP ----------------------------------------------------------------------------
 
@@ -569,6 +605,7 @@ class XStandIn(StandIn):
         if tweet is None or tweet["author_id"] != BRAND_ID:
             return Response(200, {"data": {"deleted": False}})
         del self.state.tweets[tweet_id]
+        self.touch()
         return Response(200, {"data": {"deleted": True}})
 
     def _dm_events(self, request: Request) -> Response:
@@ -640,6 +677,7 @@ class XStandIn(StandIn):
             )
         event = DMEvent(self.next_id(), BRAND_ID, participant, text, datetime.now(UTC))
         self.state.dm_events.append(event)
+        self.touch()
         return Response(
             201, {"data": {"dm_conversation_id": event.conversation_id, "dm_event_id": event.id}}
         )
