@@ -415,6 +415,7 @@ def build(
         access_token_secret=settings.x_access_token_secret.get_secret_value(),
         base_url=settings.x_api_url,
         timeout=x_timeout,
+        clock=clock,
     )
     brand = x_identity(x)
     # The poster's client never retries on its own: a blind retry of a post whose answer

@@ -897,6 +897,18 @@ BROKEN_MENTIONS = [
     broken(
         lambda old, new, karl: {
             "status": 200,
+            "body": page(
+                shown(new, referenced_tweets=[{"type": ["replied_to"], "id": old["id"]}]),
+                shown(old),
+                users=[karl],
+            ),
+        },
+        "old new",
+        "a reference whose type is a list",
+    ),
+    broken(
+        lambda old, new, karl: {
+            "status": 200,
             "body": {"data": shown(new), "meta": {"newest_id": new["id"]}},
         },
         "",
@@ -1047,6 +1059,26 @@ def test_a_tweet_x_sent_without_text_is_named_in_the_log(
         polling.bot.poll()
 
     assert f"a tweet from X could not be read (id={tweet['id']})" in caplog.text
+
+
+def test_a_tweet_whose_time_x_garbled_is_dated_by_the_bots_clock(
+    polling: Polling, x: XStandIn
+) -> None:
+    karl = x.add_user("karl_k", "Karl Kunde")
+    tweet = x.mention(karl, "Mein DSL ist weg")
+    polling.clock.move_on(days=3)
+    x.fail_next(
+        "GET /2/users/:id/mentions",
+        status=200,
+        body=page(shown(tweet, created_at="gestern"), users=[karl]),
+    )
+
+    polling.bot.poll()
+
+    with session_scope(polling.bot.bot.engine) as session:
+        message = session.exec(select(Message).where(Message.external_id == tweet["id"])).one()
+        written = message.created_at.replace(tzinfo=UTC)
+    assert polling.clock() - timedelta(minutes=1) < written <= polling.clock()
 
 
 def dm_event(dm: Any, **change: Any) -> dict[str, Any]:
