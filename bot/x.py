@@ -241,7 +241,9 @@ Id = Annotated[
 ]
 Handle = Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{1,15}$")]  # what X allows
 Text = Annotated[str, AfterValidator(clean_text)]  # PostgreSQL refuses NUL
+Name = Annotated[Text, AfterValidator(lambda name: name[:200])]  # X allows 50; the column 200
 Count = Annotated[int, Field(ge=0)]
+Followers = Annotated[int, Field(ge=0, lt=2**31)]  # X's largest have 10**8; the column is int4
 Time = Annotated[datetime, BeforeValidator(_utc)]
 Token = Annotated[str, Field(min_length=1)]
 
@@ -257,8 +259,8 @@ class _Model(BaseModel):
 class _User(_Model):
     id: Id
     username: Lenient[Handle | None] = None
-    name: Lenient[Text] = ""
-    followers: Lenient[Count] = _at("public_metrics", "followers_count", default=0)
+    name: Lenient[Name] = ""
+    followers: Lenient[Followers] = _at("public_metrics", "followers_count", default=0)
     verified: Lenient[bool] = False
 
     def user(self) -> XUser:

@@ -309,6 +309,14 @@ def test_an_integer_id_is_read_as_the_same_id() -> None:
         ),
         pytest.param({"username": "karl_k\n"}, lambda t: t.author.username == "9", id="handle"),
         pytest.param({"name": 5}, lambda t: t.author.name == "", id="name"),
+        pytest.param(
+            {"name": "N" * 300}, lambda t: t.author.name == "N" * 200, id="a name too long to store"
+        ),
+        pytest.param(
+            {"public_metrics": {"followers_count": 2**31}},
+            lambda t: t.author.followers == 0,
+            id="more followers than anyone has",
+        ),
     ],
 )
 def test_a_user_field_of_the_wrong_type_counts_as_missing(

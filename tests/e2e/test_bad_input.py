@@ -759,6 +759,27 @@ def test_a_tweet_with_a_nul_character_does_not_stop_ingest_on_postgresql(
         bot.close()
 
 
+@requires_postgres
+@pytest.mark.parametrize(
+    "author",
+    [{"name": "N" * 300}, {"followers": 2**40}],
+    ids=["a name longer than the column", "more followers than an int4 holds"],
+)
+def test_an_author_x_describes_out_of_bounds_does_not_stop_ingest_on_postgresql(
+    author: dict[str, Any], pg_engine: Engine, slack: SlackStandIn, x: XStandIn
+) -> None:
+    settings = make_settings(pg_engine.url.render_as_string(hide_password=False), slack, x)
+    bot = BotHarness(settings, slack, x)
+    try:
+        karl = x.add_user("karl_k", **{"name": "Karl Kunde", **author})
+        tweet = x.mention(karl, "Mein DSL ist weg")
+        bot.poll_and_deliver()
+        assert stored(bot, Channel.TWEET) == [tweet["id"]]
+        assert len(slack.cards()) == 1
+    finally:
+        bot.close()
+
+
 # -- 6. Broken answers from X: the poll goes on, what can be read is stored, nothing lost ----
 
 
