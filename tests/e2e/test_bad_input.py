@@ -1082,6 +1082,26 @@ def test_a_tweet_x_sent_without_text_is_named_in_the_log(
     assert f"a tweet from X could not be read (id={tweet['id']})" in caplog.text
 
 
+@pytest.mark.parametrize(
+    "data", [{"id": None, "text": "?"}, {"id": "gesendet"}, {}], ids=["null", "no number", "none"]
+)
+def test_a_post_whose_answer_has_no_readable_id_is_found_on_x_and_sent_once(
+    data: dict[str, Any], bot: BotHarness, x: XStandIn
+) -> None:
+    from store.models import Reply
+
+    build_team(bot)
+    open_ticket(bot, x)
+    x.fail_next("POST /2/tweets", after_processing=True, status=201, body={"data": data})
+
+    answer = said(bot.slash(ANNA, "/reply", "1 Wir melden uns gleich"))
+
+    assert "Sent to the customer on X" in answer
+    (posted,) = x.brand_tweets()
+    with session_scope(bot.bot.engine) as session:
+        assert [r.external_id for r in session.exec(select(Reply))] == [posted["id"]]
+
+
 def test_a_tweet_whose_time_x_garbled_is_dated_by_the_bots_clock(
     polling: Polling, x: XStandIn
 ) -> None:
