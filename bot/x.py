@@ -249,6 +249,7 @@ Token = Annotated[str, Field(min_length=1)]
 
 
 def _at(*path: str, default: Any = None) -> Any:
+    # A field X nests (`meta.next_token`); a missing or wrong step on the way counts as missing.
     return Field(default, validation_alias=AliasPath(*path))
 
 
