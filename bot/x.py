@@ -242,6 +242,7 @@ Id = Annotated[
 Handle = Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{1,15}$")]  # what X allows
 Text = Annotated[str, AfterValidator(clean_text)]  # PostgreSQL refuses NUL
 Name = Annotated[Text, AfterValidator(lambda name: name[:200])]  # X allows 50; the column 200
+Lang = Annotated[Text, AfterValidator(lambda lang: lang[:16])]  # the column's size
 Count = Annotated[int, Field(ge=0)]
 Followers = Annotated[int, Field(ge=0, lt=2**31)]  # X's largest have 10**8; the column is int4
 Time = Annotated[datetime, BeforeValidator(_utc)]
@@ -296,7 +297,7 @@ class _Tweet(_OwnTweet):
     created_at: Lenient[Time | None] = None
     conversation_id: Lenient[Id | None] = None
     in_reply_to_user_id: Lenient[Id | None] = None
-    lang: Lenient[str | None] = None
+    lang: Lenient[Lang | None] = None
     mentions: Lenient[list[OnErrorOmit[Mention]]] = _at("entities", "mentions", default=[])
     hashtags: Lenient[list[OnErrorOmit[Hashtag]]] = _at("entities", "hashtags", default=[])
 
@@ -310,7 +311,7 @@ class _Tweet(_OwnTweet):
             in_reply_to_user_id=self.in_reply_to_user_id,
             replied_to_id=self.referenced("replied_to"),
             quoted_id=self.referenced("quoted"),
-            lang=None if self.lang is None else self.lang[:16],
+            lang=self.lang,
             mentioned_user_ids=tuple(m.id for m in self.mentions if m.id),
             mentioned_usernames=tuple(m.username for m in self.mentions if m.username),
             hashtags=tuple(hashtag.tag for hashtag in self.hashtags),

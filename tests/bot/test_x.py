@@ -332,6 +332,7 @@ def test_a_user_field_of_the_wrong_type_counts_as_missing(
     ("change", "read"),
     [
         pytest.param({"lang": 5}, lambda t: t.lang is None, id="lang"),
+        pytest.param({"lang": "d\x00e" * 9}, lambda t: t.lang == "de" * 8, id="lang-nul-long"),
         pytest.param({"conversation_id": 2.0}, lambda t: t.conversation_id is None, id="float"),
         pytest.param(
             {"referenced_tweets": [{"type": ["replied_to"], "id": "1"}]},

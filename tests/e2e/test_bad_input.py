@@ -780,6 +780,26 @@ def test_an_author_x_describes_out_of_bounds_does_not_stop_ingest_on_postgresql(
         bot.close()
 
 
+@requires_postgres
+def test_a_language_with_a_nul_character_does_not_stop_ingest_on_postgresql(
+    pg_engine: Engine, slack: SlackStandIn, x: XStandIn
+) -> None:
+    settings = make_settings(pg_engine.url.render_as_string(hide_password=False), slack, x)
+    bot = BotHarness(settings, slack, x)
+    try:
+        karl = x.add_user("karl_k", "Karl Kunde")
+        tweet = x.mention(karl, "Mein DSL ist weg")
+        x.fail_next(
+            "GET /2/users/:id/mentions",
+            status=200,
+            body=page(shown(tweet, lang="d\x00e"), users=[karl]),
+        )
+        bot.poll()
+        assert stored(bot, Channel.TWEET) == [tweet["id"]]
+    finally:
+        bot.close()
+
+
 # -- 6. Broken answers from X: the poll goes on, what can be read is stored, nothing lost ----
 
 
