@@ -151,7 +151,7 @@ def x_identity(x: XClient) -> XUser:
     return brand
 
 
-def x_client(settings: Settings, *, timeout: float) -> XClient:
+def x_client(settings: Settings, *, timeout: float, clock: Clock = system_clock) -> XClient:
     """The X client with the brand account's credentials."""
     return XClient(
         bearer_token=settings.x_bearer_token.get_secret_value(),
@@ -161,6 +161,7 @@ def x_client(settings: Settings, *, timeout: float) -> XClient:
         access_token_secret=settings.x_access_token_secret.get_secret_value(),
         base_url=settings.x_api_url,
         timeout=timeout,
+        clock=clock,
     )
 
 
@@ -465,7 +466,7 @@ def build(
     token = settings.slack_bot_token.get_secret_value()
     slack_client = WebClient(token=token, base_url=settings.slack_api_url, timeout=10)
     team_id, bot_user_id = slack_identity(slack_client)
-    x = x_client(settings, timeout=x_timeout)
+    x = x_client(settings, timeout=x_timeout, clock=clock)
     brand = x_identity(x)
     # The poster's client never retries on its own: a blind retry of a post whose answer
     # was lost could post it twice. The queue decides, after checking Slack.

@@ -7,22 +7,36 @@ of the `XError` kinds below, so that no other module knows tweepy's or X's forma
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from itertools import takewhile
+from typing import Annotated, Any, Generic, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
 import tweepy
+from pydantic import (
+    AfterValidator,
+    AliasPath,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    OnErrorOmit,
+    ValidationError,
+    WrapValidator,
+)
+from pydantic_core import PydanticUseDefault
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
+from bot.clock import Clock, system_clock
 from bot.text import clean_text
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 TWEEPY_HOST = "https://api.twitter.com"
 TWEET_FIELDS = [
@@ -200,108 +214,164 @@ class RewritingAdapter(HTTPAdapter):
         return super().send(request, **kwargs)
 
 
-def _parse_time(value: Any) -> datetime:
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
-        except ValueError:
-            pass
-    return datetime.now(UTC)
+# X's JSON is untrusted like any input, so pydantic reads it strictly: an id is a string of
+# digits (or an integer), never a float or a bool; text is a string. A required field that
+# cannot be read makes its entry unreadable, an optional one of the wrong JSON type counts
+# as missing (`Lenient`), and a page of the wrong shape cannot be trusted at all.
 
 
-# X's data is untrusted like any input: an id is a string of digits, a handle has X's
-# shape, text has no control characters (PostgreSQL refuses NUL), and a field of the wrong
-# JSON type counts as missing instead of failing the whole page.
-_ID = re.compile(r"^[0-9]{1,25}$")
-_HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
+def _default_if_invalid(value: Any, handler: Callable[[Any], Any]) -> Any:
+    try:
+        return handler(value)
+    except ValidationError:
+        raise PydanticUseDefault() from None
 
 
-def _id(value: Any) -> str | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int) and value >= 0:
-        value = str(value)
-    return value if isinstance(value, str) and _ID.match(value) else None
+def _utc(value: Any) -> Any:
+    # X writes `2024-11-20T10:00:00.000Z`; a number is no time here, though pydantic reads one.
+    return datetime.fromisoformat(value).astimezone(UTC) if isinstance(value, str) else value
 
 
-def _text(value: Any) -> str | None:
-    return clean_text(value) if isinstance(value, str) else None
+Lenient = Annotated[T, WrapValidator(_default_if_invalid)]
+# pydantic's patterns end at the end of the text, so no "123\n" passes (re's `$` let it).
+Id = Annotated[
+    str,
+    Field(pattern=r"^[0-9]{1,25}$"),
+    BeforeValidator(lambda value: str(value) if type(value) is int else value),  # not a bool
+]
+Handle = Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{1,15}$")]  # what X allows
+Text = Annotated[str, AfterValidator(clean_text)]  # PostgreSQL refuses NUL
+Name = Annotated[Text, AfterValidator(lambda name: name[:200])]  # X allows 50; the column 200
+Lang = Annotated[Text, AfterValidator(lambda lang: lang[:16])]  # the column's size
+Count = Annotated[int, Field(ge=0)]
+Followers = Annotated[int, Field(ge=0, lt=2**31)]  # X's largest have 10**8; the column is int4
+Time = Annotated[datetime, BeforeValidator(_utc)]
+Token = Annotated[str, Field(min_length=1)]
 
 
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
+def _at(*path: str, default: Any = None) -> Any:
+    # A field X nests (`meta.next_token`); a missing or wrong step on the way counts as missing.
+    return Field(default, validation_alias=AliasPath(*path))
 
 
-def _dict(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+class _Model(BaseModel):
+    model_config = ConfigDict(strict=True)
 
 
-def _count(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+class _User(_Model):
+    id: Id
+    username: Lenient[Handle | None] = None
+    name: Lenient[Name] = ""
+    followers: Lenient[Followers] = _at("public_metrics", "followers_count", default=0)
+    verified: Lenient[bool] = False
+
+    def user(self) -> XUser:
+        # A handle X would never allow is a broken or spoofed answer: the id is shown instead.
+        return XUser(self.id, self.username or self.id, self.name, self.followers, self.verified)
 
 
-def _map_user(raw: Any) -> XUser | None:
-    raw = _dict(raw)
-    user_id = _id(raw.get("id"))
-    if user_id is None:
-        return None
-    username = raw.get("username")
-    return XUser(
-        id=user_id,
-        username=username if isinstance(username, str) and _HANDLE.match(username) else user_id,
-        name=_text(raw.get("name")) or "",
-        followers=_count(_dict(raw.get("public_metrics")).get("followers_count")),
-        verified=raw.get("verified") is True,
-    )
+class _OwnTweet(_Model):
+    class Reference(_Model):
+        type: Lenient[str | None] = None
+        id: Lenient[Id | None] = None
+
+    id: Id
+    text: Lenient[Text] = ""
+    referenced_tweets: Lenient[list[OnErrorOmit[Reference]]] = []
+
+    def referenced(self, kind: str) -> str | None:
+        """The id of the tweet this one refers to as `kind` (`replied_to`, `quoted`)."""
+        return {ref.type: ref.id for ref in self.referenced_tweets}.get(kind)
 
 
-def _users(body: Mapping[str, Any]) -> dict[str, XUser]:
-    users = {}
-    for raw in _list(_dict(body.get("includes")).get("users")):
-        user = _map_user(raw)
-        if user is not None:
-            users[user.id] = user
-    return users
+class _Tweet(_OwnTweet):
+    class Mention(_Model):
+        id: Lenient[Id | None] = None
+        username: Lenient[Handle | None] = None
+
+    class Hashtag(_Model):
+        tag: str
+
+    text: Text
+    author_id: Id
+    created_at: Lenient[Time | None] = None
+    conversation_id: Lenient[Id | None] = None
+    in_reply_to_user_id: Lenient[Id | None] = None
+    lang: Lenient[Lang | None] = None
+    mentions: Lenient[list[OnErrorOmit[Mention]]] = _at("entities", "mentions", default=[])
+    hashtags: Lenient[list[OnErrorOmit[Hashtag]]] = _at("entities", "hashtags", default=[])
+
+    def tweet(self, users: Mapping[str, XUser], clock: Clock) -> Tweet:
+        return Tweet(
+            id=self.id,
+            text=self.text,
+            author=users.get(self.author_id) or XUser(id=self.author_id, username=self.author_id),
+            created_at=self.created_at or clock(),
+            conversation_id=self.conversation_id,
+            in_reply_to_user_id=self.in_reply_to_user_id,
+            replied_to_id=self.referenced("replied_to"),
+            quoted_id=self.referenced("quoted"),
+            lang=self.lang,
+            mentioned_user_ids=tuple(m.id for m in self.mentions if m.id),
+            mentioned_usernames=tuple(m.username for m in self.mentions if m.username),
+            hashtags=tuple(hashtag.tag for hashtag in self.hashtags),
+        )
 
 
-def _referenced(raw: Mapping[str, Any]) -> dict[Any, str | None]:
-    """The tweets a tweet refers to, by kind (`replied_to`, `quoted`)."""
-    return {
-        _dict(ref).get("type"): _id(_dict(ref).get("id"))
-        for ref in _list(raw.get("referenced_tweets"))
-    }
+class _DMEvent(_Model):
+    id: Id
+    sender_id: Id
+    text: Text = ""  # a DM of only a picture may come without text; that is still a message
+    created_at: Lenient[Time | None] = None
+    dm_conversation_id: Lenient[str | None] = None
+
+    def message(self, users: Mapping[str, XUser], clock: Clock) -> DirectMessage:
+        return DirectMessage(
+            id=self.id,
+            text=self.text,
+            sender=users.get(self.sender_id) or XUser(id=self.sender_id, username=self.sender_id),
+            created_at=self.created_at or clock(),
+            conversation_id=self.dm_conversation_id,
+        )
 
 
-def _map_tweet(raw: Mapping[str, Any], users: Mapping[str, XUser]) -> Tweet | None:
-    tweet_id, author_id, text = (
-        _id(raw.get("id")),
-        _id(raw.get("author_id")),
-        _text(raw.get("text")),
-    )
-    if tweet_id is None or author_id is None or text is None:
-        return None
-    referenced = _referenced(raw)
-    entities = _dict(raw.get("entities"))
-    mentions = [_dict(m) for m in _list(entities.get("mentions"))]
-    lang = raw.get("lang")
-    return Tweet(
-        id=tweet_id,
-        text=text,
-        author=users.get(author_id) or XUser(id=author_id, username=author_id),
-        created_at=_parse_time(raw.get("created_at")),
-        conversation_id=_id(raw.get("conversation_id")),
-        in_reply_to_user_id=_id(raw.get("in_reply_to_user_id")),
-        replied_to_id=referenced.get("replied_to"),
-        quoted_id=referenced.get("quoted"),
-        lang=lang[:16] if isinstance(lang, str) else None,
-        mentioned_user_ids=tuple(i for m in mentions if (i := _id(m.get("id")))),
-        mentioned_usernames=tuple(
-            u for m in mentions if isinstance(u := m.get("username"), str) and _HANDLE.match(u)
-        ),
-        hashtags=tuple(
-            t for h in _list(entities.get("hashtags")) if isinstance(t := _dict(h).get("tag"), str)
-        ),
-    )
+class _Entry(_Model):
+    """What an entry says of itself even when it cannot be read: its id and its kind."""
+
+    id: Lenient[Id | None] = None
+    event_type: Any = "MessageCreate"
+
+
+class _Page(_Model):
+    data: list[Any] | None = None
+    users: Lenient[list[OnErrorOmit[_User]]] = _at("includes", "users", default=[])
+    result_count: Lenient[Count] = _at("meta", "result_count", default=0)
+    next_token: Lenient[Token | None] = _at("meta", "next_token")
+
+
+class _OwnTweets(_Model):
+    data: Lenient[list[OnErrorOmit[_OwnTweet]]] = []
+    next_token: Lenient[Token | None] = _at("meta", "next_token")
+
+
+class _Me(_Model):
+    data: _User
+
+
+class _Posted(_Model):
+    id: Id = Field(validation_alias=AliasPath("data", "id"))
+
+
+class _DMSent(_Model):
+    id: Id = Field(validation_alias=AliasPath("data", "dm_event_id"))
+
+
+def _read(model: type[M], body: Any, what: str) -> M:
+    """`body` read as `model`; an answer of the wrong shape is X failing, not our input."""
+    try:
+        return model.model_validate(body)
+    except ValidationError:
+        raise XUnavailable(f"malformed {what}") from None
 
 
 @dataclass(frozen=True)
@@ -310,90 +380,61 @@ class Page(Generic[T]):
 
     items: list[T]
     unreadable: list[str]  # ids of entries that could not be read (to be read again)
-
-
-def _data(body: Any) -> list[Any]:
-    """The page's `data` list; a page whose shape is wrong cannot be trusted at all."""
-    if not isinstance(body, Mapping):
-        raise XUnavailable("unexpected response shape")
-    data = body.get("data")
-    if data is None:
-        if _count(_dict(body.get("meta")).get("result_count")) > 0:
-            raise XUnavailable("a page that announces results but holds none")
-        return []
-    if not isinstance(data, list):
-        raise XUnavailable("a page whose data is not a list")
-    return data
+    next_token: str | None = None
 
 
 def _page(
     body: Any,
     what: str,
-    read: Callable[[Mapping[str, Any], Mapping[str, XUser]], T | None],
+    read: Callable[[Any, Mapping[str, XUser]], T],
     *,
-    wanted: Callable[[Mapping[str, Any]], bool] = lambda entry: True,
+    wanted: Callable[[_Entry], bool] = lambda entry: True,
 ) -> Page[T]:
-    entries = _data(body)
-    users = _users(body)
-    page: Page[T] = Page([], [])
-    for raw in entries:
-        entry = _dict(raw)
-        if not wanted(entry):
+    raw = _read(_Page, body, "page")
+    if raw.data is None and raw.result_count > 0:
+        raise XUnavailable("a page that announces results but holds none")
+    users = {user.id: user.user() for user in raw.users}
+    page: Page[T] = Page([], [], raw.next_token)
+    for entry in raw.data or []:
+        named = _Entry.model_validate(entry if isinstance(entry, dict) else {})
+        if not wanted(named):
             continue
-        item = read(entry, users)
-        if item is not None:
-            page.items.append(item)
-            continue
-        entry_id = _id(entry.get("id"))
-        log.warning("%s from X could not be read (id=%s)", what, entry_id or "?")
-        if entry_id is not None:
-            page.unreadable.append(entry_id)
+        try:
+            page.items.append(read(entry, users))
+        except ValidationError:
+            log.warning("%s from X could not be read (id=%s)", what, named.id or "?")
+            if named.id is not None:
+                page.unreadable.append(named.id)
     return page
 
 
-def tweet_page(body: Any) -> Page[Tweet]:
+def tweet_page(body: Any, *, clock: Clock = system_clock) -> Page[Tweet]:
     """Map one page of X's `{data, includes}` to tweets, noting the ones it could not read."""
-    return _page(body, "a tweet", _map_tweet)
+    return _page(body, "a tweet", lambda raw, users: _Tweet.model_validate(raw).tweet(users, clock))
 
 
-def map_tweets(body: Any) -> list[Tweet]:
+def map_tweets(body: Any, *, clock: Clock = system_clock) -> list[Tweet]:
     """The readable tweets of one page (malformed entries are skipped)."""
     try:
-        return tweet_page(body).items
+        return tweet_page(body, clock=clock).items
     except XUnavailable:
         return []
 
 
-def _map_direct_message(raw: Mapping[str, Any], users: Mapping[str, XUser]) -> DirectMessage | None:
-    # A DM of only a picture may come without text; that is still a message.
-    text = _text(raw.get("text", ""))
-    event_id, sender = _id(raw.get("id")), _id(raw.get("sender_id"))
-    if event_id is None or sender is None or text is None:
-        return None
-    conversation = raw.get("dm_conversation_id")
-    return DirectMessage(
-        id=event_id,
-        text=text,
-        sender=users.get(sender) or XUser(id=sender, username=sender),
-        created_at=_parse_time(raw.get("created_at")),
-        conversation_id=conversation if isinstance(conversation, str) else None,
-    )
-
-
-def direct_message_page(body: Any) -> Page[DirectMessage]:
+def direct_message_page(body: Any, *, clock: Clock = system_clock) -> Page[DirectMessage]:
     """Map a page of X's DM events (newest first, as X sends them)."""
     return _page(
         body,
         "a DM event",
-        _map_direct_message,
-        wanted=lambda event: event.get("event_type", "MessageCreate") == "MessageCreate",
+        lambda raw, users: _DMEvent.model_validate(raw).message(users, clock),
+        wanted=lambda entry: entry.event_type == "MessageCreate",
     )
 
 
-def map_direct_messages(body: Any) -> list[DirectMessage]:
+def map_direct_messages(body: Any, *, clock: Clock = system_clock) -> list[DirectMessage]:
     """The readable DMs of one page (malformed events are skipped)."""
     try:
-        return direct_message_page(body).items
+        return direct_message_page(body, clock=clock).items
     except XUnavailable:
         return []
 
@@ -411,7 +452,9 @@ class XClient:
         access_token_secret: str,
         base_url: str = TWEEPY_HOST,
         timeout: float = 10.0,
+        clock: Clock = system_clock,
     ) -> None:
+        self._clock = clock
         self._client = tweepy.Client(
             bearer_token=bearer_token,
             consumer_key=api_key,
@@ -425,7 +468,7 @@ class XClient:
         self._client.session.mount("https://", adapter)
         self._client.session.mount("http://", adapter)
 
-    def _call(self, method: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    def _call(self, method: Any, *args: Any, **kwargs: Any) -> Any:
         """Call one tweepy method and turn every failure into an XError."""
         try:
             body = method(*args, **kwargs)
@@ -447,17 +490,12 @@ class XClient:
             raise XUnavailable(type(exc).__name__) from None
         except ValueError:
             raise XUnavailable("malformed JSON") from None
-        if not isinstance(body, dict):
-            raise XUnavailable("unexpected response shape")
         return body
 
     def me(self) -> XUser:
         """The brand account (`GET /2/users/me`, user context)."""
         body = self._call(self._client.get_me, user_fields=USER_FIELDS, user_auth=True)
-        user = _map_user(body.get("data"))
-        if user is None:
-            raise XUnavailable("malformed /2/users/me answer")
-        return user
+        return _read(_Me, body, "/2/users/me answer").data.user()
 
     def mentions(
         self, user_id: str, *, since_id: str | None, start_time: datetime | None = None
@@ -488,10 +526,7 @@ class XClient:
         body = self._call(
             self._client.create_tweet, text=text, in_reply_to_tweet_id=in_reply_to, user_auth=True
         )
-        try:
-            return str(body["data"]["id"])
-        except (KeyError, TypeError):
-            raise XUnavailable("malformed POST /2/tweets answer") from None
+        return _read(_Posted, body, "POST /2/tweets answer").id
 
     def own_replies(self, user_id: str, *, since: datetime) -> list[OwnTweet]:
         """The brand's own recent tweets (`GET /2/users/:id/tweets`), to find a lost post."""
@@ -506,19 +541,9 @@ class XClient:
             if token:
                 params["pagination_token"] = token
             body = self._call(self._client.get_users_tweets, user_id, user_auth=True, **params)
-            for raw in _list(body.get("data")):
-                raw = _dict(raw)
-                if (tweet_id := _id(raw.get("id"))) is None:
-                    continue
-                referenced = _referenced(raw)
-                found.append(
-                    OwnTweet(
-                        id=tweet_id,
-                        text=_text(raw.get("text")) or "",
-                        replied_to_id=referenced.get("replied_to"),
-                    )
-                )
-            token = _next_token(body)
+            page = _read(_OwnTweets, body, "page of own tweets")
+            found += (OwnTweet(t.id, t.text, t.referenced("replied_to")) for t in page.data)
+            token = page.next_token
             if not token:
                 break
         return found
@@ -531,10 +556,7 @@ class XClient:
             text=text,
             user_auth=True,
         )
-        try:
-            return str(body["data"]["dm_event_id"])
-        except (KeyError, TypeError):
-            raise XUnavailable("malformed DM answer") from None
+        return _read(_DMSent, body, "DM answer").id
 
     def dm_events(self, *, after_id: str | None, max_requests: int) -> DirectMessageBatch:
         """DMs newer than `after_id`, oldest first (`GET /2/dm_events`, newest first by X).
@@ -543,38 +565,24 @@ class XClient:
         most `max_requests` of them (X allows 15 per 15 minutes); the batch says whether it
         reached the old ones.
         """
+
+        def new(entry_id: str) -> bool:
+            return after_id is None or int(entry_id) > int(after_id)
+
         found: dict[str, DirectMessage] = {}
         unreadable: set[str] = set()
         token: str | None = None
-        requests = 0
-        for _ in range(max(0, max_requests)):
+        requests, complete = 0, False
+        while requests < max_requests and not complete:
             paging = {"pagination_token": token} if token else {}
             body = self._call(self._client.get_direct_message_events, **DM_PARAMS, **paging)
-            page = direct_message_page(body)
+            page = direct_message_page(body, clock=self._clock)
             requests += 1
-            reached_old = False
-            for message in page.items:
-                if after_id is not None and int(message.id) <= int(after_id):
-                    reached_old = True
-                    break
-                found[message.id] = message
-            unreadable.update(
-                i for i in page.unreadable if after_id is None or int(i) > int(after_id)
-            )
-            token = _next_token(body)
-            if reached_old or not token:
-                return self._dm_batch(found, unreadable, after_id, requests, complete=True)
-        return self._dm_batch(found, unreadable, after_id, requests, complete=False)
-
-    @staticmethod
-    def _dm_batch(
-        found: Mapping[str, DirectMessage],
-        unreadable: set[str],
-        after_id: str | None,
-        requests: int,
-        *,
-        complete: bool,
-    ) -> DirectMessageBatch:
+            fresh = list(takewhile(lambda message: new(message.id), page.items))
+            found.update((message.id, message) for message in fresh)
+            unreadable.update(filter(new, page.unreadable))
+            token = page.next_token
+            complete = len(fresh) < len(page.items) or not token  # reached the old ones
         ordered = sorted(found.values(), key=lambda m: int(m.id))
         return DirectMessageBatch(
             messages=ordered,
@@ -589,7 +597,7 @@ class XClient:
         body = self._call(
             self._client.get_direct_message_events, participant_id=participant_id, **DM_PARAMS
         )
-        return map_direct_messages(body)
+        return map_direct_messages(body, clock=self._clock)
 
     def _all_pages(
         self,
@@ -617,10 +625,10 @@ class XClient:
         while True:
             page_params = {**params, cursor_param: token} if token else params
             body = self._call(method, subject, **page_params)
-            page = tweet_page(body)
+            page = tweet_page(body, clock=self._clock)
             tweets.update((tweet.id, tweet) for tweet in page.items)
             unreadable.update(page.unreadable)
-            token = _next_token(body)
+            token = page.next_token
             if not token:
                 break
             if token in seen_tokens:
@@ -634,11 +642,6 @@ class XClient:
             newest_id=ordered[-1].id if ordered else None,
             unreadable_ids=sorted(unreadable, key=int),
         )
-
-
-def _next_token(body: Mapping[str, Any]) -> str | None:
-    token = _dict(body.get("meta")).get("next_token")
-    return token if isinstance(token, str) and token else None
 
 
 def _never_sent(exc: requests.ConnectionError) -> bool:

@@ -12,7 +12,15 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.x import XAuthFailed, XClient, XRateLimited, XRefused, XUnavailable, map_tweets
+from bot.x import (
+    XAuthFailed,
+    XClient,
+    XRateLimited,
+    XRefused,
+    XUnavailable,
+    map_direct_messages,
+    map_tweets,
+)
 from standins import x_api
 from standins.x_api import BRAND_ID, XStandIn
 from tests.conftest import requires_reference
@@ -216,3 +224,199 @@ def test_malformed_tweets_are_skipped_not_fatal() -> None:
         }
     )
     assert [t.id for t in tweets] == ["2"]
+
+
+NOON = datetime(2024, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def test_a_time_x_garbled_is_read_from_the_injected_clock(x: XStandIn) -> None:
+    karl = x.add_user("karl_k")
+    kept, garbled, missing = (x.mention(karl, f"Frage {i}") for i in range(3))
+    x.fail_next(
+        "GET /2/users/:id/mentions",
+        status=200,
+        body={
+            "data": [
+                {**kept, "created_at": "2024-11-19T08:30:00.000Z"},
+                {**garbled, "created_at": "gestern"},
+                {k: v for k, v in missing.items() if k != "created_at"},
+            ],
+            "includes": {"users": [karl]},
+        },
+    )
+    x.fail_next(
+        "GET /2/dm_events",
+        status=200,
+        body={"data": [{"id": "7", "event_type": "MessageCreate", "sender_id": karl["id"]}]},
+    )
+    xc = client(x, clock=lambda: NOON)
+
+    tweets = xc.mentions(BRAND_ID, since_id="1").tweets
+    messages = xc.dm_events(after_id=None, max_requests=1).messages
+
+    assert [t.created_at for t in tweets] == [datetime(2024, 11, 19, 8, 30, tzinfo=UTC), NOON, NOON]
+    assert [m.created_at for m in messages] == [NOON]
+
+
+def one_tweet(**change: Any) -> dict[str, Any]:
+    """A page with one readable tweet by user 9, with some fields changed."""
+    tweet = {"id": "2", "text": "ok", "author_id": "9", **change}
+    return {"data": [tweet], "includes": {"users": [{"id": "9", "username": "karl_k"}]}}
+
+
+@pytest.mark.parametrize(
+    "tweet",
+    [
+        pytest.param({"id": 2.0}, id="a float id"),
+        pytest.param({"id": True}, id="a bool id"),
+        pytest.param({"id": "2\n"}, id="an id with a newline"),
+        pytest.param({"id": "-2"}, id="a negative id"),
+        pytest.param({"author_id": 9.0}, id="a float author_id"),
+        pytest.param({"text": 5}, id="a number for text"),
+        pytest.param({"text": None}, id="null for text"),
+    ],
+)
+def test_a_required_field_pydantic_would_coerce_makes_the_tweet_unreadable(
+    tweet: dict[str, Any],
+) -> None:
+    assert map_tweets(one_tweet(**tweet)) == []
+
+
+def test_an_integer_id_is_read_as_the_same_id() -> None:
+    (tweet,) = map_tweets(one_tweet(id=2, author_id=9, conversation_id=2))
+    assert (tweet.id, tweet.author.id, tweet.conversation_id) == ("2", "9", "2")
+
+
+@pytest.mark.parametrize(
+    ("change", "read"),
+    [
+        pytest.param({"verified": "true"}, lambda t: t.author.verified is False, id="verified"),
+        pytest.param({"verified": 1}, lambda t: t.author.verified is False, id="verified-int"),
+        pytest.param(
+            {"public_metrics": {"followers_count": "5"}},
+            lambda t: t.author.followers == 0,
+            id="followers-text",
+        ),
+        pytest.param(
+            {"public_metrics": {"followers_count": True}},
+            lambda t: t.author.followers == 0,
+            id="followers-bool",
+        ),
+        pytest.param(
+            {"public_metrics": {"followers_count": 5.0}},
+            lambda t: t.author.followers == 0,
+            id="followers-float",
+        ),
+        pytest.param({"username": "karl_k\n"}, lambda t: t.author.username == "9", id="handle"),
+        pytest.param({"name": 5}, lambda t: t.author.name == "", id="name"),
+        pytest.param(
+            {"name": "N" * 300}, lambda t: t.author.name == "N" * 200, id="a name too long to store"
+        ),
+        pytest.param(
+            {"public_metrics": {"followers_count": 2**31}},
+            lambda t: t.author.followers == 0,
+            id="more followers than anyone has",
+        ),
+    ],
+)
+def test_a_user_field_of_the_wrong_type_counts_as_missing(
+    change: dict[str, Any], read: Any
+) -> None:
+    page = one_tweet()
+    page["includes"]["users"][0].update(change)
+    (tweet,) = map_tweets(page)
+    assert read(tweet)
+
+
+@pytest.mark.parametrize(
+    ("change", "read"),
+    [
+        pytest.param({"lang": 5}, lambda t: t.lang is None, id="lang"),
+        pytest.param({"lang": "d\x00e" * 9}, lambda t: t.lang == "de" * 8, id="lang-nul-long"),
+        pytest.param({"conversation_id": 2.0}, lambda t: t.conversation_id is None, id="float"),
+        pytest.param(
+            {"referenced_tweets": [{"type": ["replied_to"], "id": "1"}]},
+            lambda t: t.replied_to_id is None,
+            id="a reference whose type is a list",
+        ),
+        pytest.param(
+            {"referenced_tweets": [{"type": "replied_to", "id": 1.0}]},
+            lambda t: t.replied_to_id is None,
+            id="a reference whose id is a float",
+        ),
+        pytest.param(
+            {"entities": {"mentions": [{"id": 1.5, "username": "TelekomHilft"}, 7]}},
+            lambda t: (t.mentioned_user_ids, t.mentioned_usernames) == ((), ("TelekomHilft",)),
+            id="mentions",
+        ),
+        pytest.param(
+            {"entities": {"hashtags": [{"tag": 5}, {"tag": "fail"}, "x"]}},
+            lambda t: t.hashtags == ("fail",),
+            id="hashtags",
+        ),
+    ],
+)
+def test_a_tweet_field_of_the_wrong_type_counts_as_missing(
+    change: dict[str, Any], read: Any
+) -> None:
+    (tweet,) = map_tweets(one_tweet(**change))
+    assert read(tweet)
+
+
+@pytest.mark.parametrize(
+    "created_at", [1732096800, "1732096800", "gestern", "", None, ["2024-11-20T10:00:00Z"]]
+)
+def test_a_time_that_is_not_xs_iso_text_is_read_from_the_clock(created_at: Any) -> None:
+    (tweet,) = map_tweets(one_tweet(created_at=created_at), clock=lambda: NOON)
+    assert tweet.created_at == NOON
+
+
+@pytest.mark.parametrize(
+    ("event", "read"),
+    [
+        pytest.param({}, True, id="a picture without text"),
+        pytest.param({"text": None}, False, id="null for text"),
+        pytest.param({"sender_id": 9.0}, False, id="a float sender"),
+        pytest.param({"event_type": 5}, False, id="an event type that is no text"),
+    ],
+)
+def test_a_dm_event_is_read_as_strictly_as_a_tweet(event: dict[str, Any], read: bool) -> None:
+    page = {"data": [{"id": "3", "sender_id": "9", **event}]}
+    assert [m.id for m in map_direct_messages(page)] == (["3"] if read else [])
+
+
+@pytest.mark.parametrize(
+    ("route", "body", "call"),
+    [
+        pytest.param(
+            "POST /2/tweets",
+            {"data": {"id": None, "text": "Wir helfen"}},
+            lambda xc: xc.post_reply("Wir helfen", in_reply_to="1"),
+            id="a post without id",
+        ),
+        pytest.param(
+            "POST /2/tweets",
+            {"data": {"id": "Wir helfen"}},
+            lambda xc: xc.post_reply("Wir helfen", in_reply_to="1"),
+            id="a post whose id is no number",
+        ),
+        pytest.param(
+            "POST /2/dm_conversations/with/:id/messages",
+            {"data": {"dm_conversation_id": "1-2", "dm_event_id": 1.5}},
+            lambda xc: xc.send_dm("1", "Wir helfen"),
+            id="a DM whose id is a float",
+        ),
+        pytest.param(
+            "GET /2/users/me",
+            {"data": {"id": "abc", "username": "TelekomHilft"}},
+            lambda xc: xc.me(),
+            id="the brand with an id that is no number",
+        ),
+    ],
+)
+def test_an_answer_without_a_readable_id_is_x_failing(
+    route: str, body: dict[str, Any], call: Any, x: XStandIn
+) -> None:
+    x.fail_next(route, status=201, body=body)
+    with pytest.raises(XUnavailable):
+        call(client(x))

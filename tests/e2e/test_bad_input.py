@@ -834,6 +834,47 @@ def test_a_tweet_with_a_nul_character_does_not_stop_ingest_on_postgresql(
         bot.close()
 
 
+@requires_postgres
+@pytest.mark.parametrize(
+    "author",
+    [{"name": "N" * 300}, {"followers": 2**40}],
+    ids=["a name longer than the column", "more followers than an int4 holds"],
+)
+def test_an_author_x_describes_out_of_bounds_does_not_stop_ingest_on_postgresql(
+    author: dict[str, Any], pg_engine: Engine, slack: SlackStandIn, x: XStandIn
+) -> None:
+    settings = make_settings(pg_engine.url.render_as_string(hide_password=False), slack, x)
+    bot = BotHarness(settings, slack, x)
+    try:
+        karl = x.add_user("karl_k", **{"name": "Karl Kunde", **author})
+        tweet = x.mention(karl, "Mein DSL ist weg")
+        bot.poll_and_deliver()
+        assert stored(bot, Channel.TWEET) == [tweet["id"]]
+        assert len(slack.cards()) == 1
+    finally:
+        bot.close()
+
+
+@requires_postgres
+def test_a_language_with_a_nul_character_does_not_stop_ingest_on_postgresql(
+    pg_engine: Engine, slack: SlackStandIn, x: XStandIn
+) -> None:
+    settings = make_settings(pg_engine.url.render_as_string(hide_password=False), slack, x)
+    bot = BotHarness(settings, slack, x)
+    try:
+        karl = x.add_user("karl_k", "Karl Kunde")
+        tweet = x.mention(karl, "Mein DSL ist weg")
+        x.fail_next(
+            "GET /2/users/:id/mentions",
+            status=200,
+            body=page(shown(tweet, lang="d\x00e"), users=[karl]),
+        )
+        bot.poll()
+        assert stored(bot, Channel.TWEET) == [tweet["id"]]
+    finally:
+        bot.close()
+
+
 # -- 6. Broken answers from X: the poll goes on, what can be read is stored, nothing lost ----
 
 
@@ -968,6 +1009,18 @@ BROKEN_MENTIONS = [
         },
         "old new",
         "entities and references of the wrong type",
+    ),
+    broken(
+        lambda old, new, karl: {
+            "status": 200,
+            "body": page(
+                shown(new, referenced_tweets=[{"type": ["replied_to"], "id": old["id"]}]),
+                shown(old),
+                users=[karl],
+            ),
+        },
+        "old new",
+        "a reference whose type is a list",
     ),
     broken(
         lambda old, new, karl: {
@@ -1122,6 +1175,46 @@ def test_a_tweet_x_sent_without_text_is_named_in_the_log(
         polling.bot.poll()
 
     assert f"a tweet from X could not be read (id={tweet['id']})" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "data", [{"id": None, "text": "?"}, {"id": "gesendet"}, {}], ids=["null", "no number", "none"]
+)
+def test_a_post_whose_answer_has_no_readable_id_is_found_on_x_and_sent_once(
+    data: dict[str, Any], bot: BotHarness, x: XStandIn
+) -> None:
+    from store.models import Reply
+
+    build_team(bot)
+    open_ticket(bot, x)
+    x.fail_next("POST /2/tweets", after_processing=True, status=201, body={"data": data})
+
+    answer = said(bot.slash(ANNA, "/reply", "1 Wir melden uns gleich"))
+
+    assert "Sent to the customer on X" in answer
+    (posted,) = x.brand_tweets()
+    with session_scope(bot.bot.engine) as session:
+        assert [r.external_id for r in session.exec(select(Reply))] == [posted["id"]]
+
+
+def test_a_tweet_whose_time_x_garbled_is_dated_by_the_bots_clock(
+    polling: Polling, x: XStandIn
+) -> None:
+    karl = x.add_user("karl_k", "Karl Kunde")
+    tweet = x.mention(karl, "Mein DSL ist weg")
+    polling.clock.move_on(days=3)
+    x.fail_next(
+        "GET /2/users/:id/mentions",
+        status=200,
+        body=page(shown(tweet, created_at="gestern"), users=[karl]),
+    )
+
+    polling.bot.poll()
+
+    with session_scope(polling.bot.bot.engine) as session:
+        message = session.exec(select(Message).where(Message.external_id == tweet["id"])).one()
+        written = message.created_at.replace(tzinfo=UTC)
+    assert polling.clock() - timedelta(minutes=1) < written <= polling.clock()
 
 
 def dm_event(dm: Any, **change: Any) -> dict[str, Any]:
