@@ -215,11 +215,12 @@ class Replies:
             text, customer=customer_name, agent=member.name.split()[0] if member.name else ""
         )
 
-    def _may_answer(self, session: Session, ticket_id: int, member: Member) -> Ticket:
-        ticket = Tickets.get(session, ticket_id)
+    @staticmethod
+    def _may_answer(ticket: Ticket, member: Member) -> Ticket:
+        """Refused unless `member` may answer the ticket: it is theirs or nobody's."""
         if ticket.state == TicketState.RESOLVED and ticket.resolved_by != member.user_id:
             raise Refused(
-                f"#{ticket_id} was resolved by <@{ticket.resolved_by}>; reopen it to answer."
+                f"#{ticket.id} was resolved by <@{ticket.resolved_by}>; reopen it to answer."
             )
         if ticket.owner_slack_id not in (None, member.user_id):
             raise Tickets.held_by_other(ticket)
@@ -231,7 +232,7 @@ class Replies:
         if not body:
             raise Refused("The reply is empty: write what the customer should read.")
         with session_scope(self._engine, readonly=True) as session:
-            ticket = self._may_answer(session, ticket_id, member)
+            ticket = self._may_answer(Tickets.get(session, ticket_id), member)
             newest = queries.newest_customer_tweet(session=session, ticket_id=ticket_id)
             if newest is None or newest.external_id is None:
                 raise Refused(f"#{ticket_id} has no customer tweet to reply to; use `/dm`.")
@@ -292,7 +293,7 @@ class Replies:
         if not body:
             raise Refused("The DM is empty: write what the customer should read.")
         with session_scope(self._engine, readonly=True) as session:
-            ticket = self._may_answer(session, ticket_id, member)
+            ticket = self._may_answer(Tickets.get(session, ticket_id), member)
             customer = session.get(Customer, ticket.customer_id)
             assert customer is not None
         text = body + self.signature(member)
@@ -329,7 +330,9 @@ class Replies:
             return ReplyResult("confirm", ticket_id, checked.text, warnings=checked.warnings)
         trainee = member.role == Role.TRAINEE
         with session_scope(self._engine) as session:
-            self._claim_if_unowned(session, ticket_id, member)
+            # The ticket stays locked until the reply is recorded: of agents answering it
+            # at once, one takes it and the others are refused, naming the owner.
+            self._take(session, ticket_id, member)
             reply_id = self._queue(
                 session, checked, author=member.user_id, canned_name=canned_name, held=trainee
             )
@@ -349,7 +352,7 @@ class Replies:
         """Answer the customer by direct message (claims the ticket when nobody holds it)."""
         checked = self.check_dm(ticket_id=ticket_id, body=body, member=member)
         with session_scope(self._engine) as session:
-            self._claim_if_unowned(session, ticket_id, member)
+            self._take(session, ticket_id, member)
             reply_id = self._queue(session, checked, author=member.user_id)
         return self._with_promise(self._attempt(reply_id), checked.body)
 
@@ -383,13 +386,18 @@ class Replies:
             return result
         return replace(result, promise=detect_promise(body, now=self._clock(), zone=self._zone))
 
-    def _claim_if_unowned(self, session: Session, ticket_id: int, member: Member) -> None:
-        now = self._clock()
-        ticket = Tickets.get(session, ticket_id)
+    def _take(self, session: Session, ticket_id: int, member: Member) -> Ticket:
+        """Lock the ticket for this answer; claim it for `member` when nobody holds it."""
+        ticket = self._may_answer(Tickets.locked(session, ticket_id), member)
         if ticket.owner_slack_id is not None:
-            return
-        if not queries.claim(session=session, ticket_id=ticket_id, agent=member.user_id, now=now):
-            raise Tickets.held_by_other(Tickets.get(session, ticket_id))
+            return ticket
+        now = self._clock()
+        ticket.owner_slack_id = member.user_id
+        ticket.claimed_at = ticket.claimed_at or now
+        if ticket.state == TicketState.NEW:
+            ticket.state = TicketState.CLAIMED
+        ticket.updated_at = now
+        session.add(ticket)
         queries.add_event(
             session=session, ticket_id=ticket_id, kind="claimed", actor=member.user_id, now=now
         )
@@ -397,6 +405,7 @@ class Replies:
         # or fails; a later refresh of the same card is folded into this one.
         self._cards.refresh(session=session, ticket=ticket, now=now)
         self._changed({member.user_id})
+        return ticket
 
     def _queue(
         self,

@@ -89,6 +89,14 @@ class Tickets:
             raise Refused(f"There is no ticket #{ticket_id}.")
         return ticket
 
+    @staticmethod
+    def locked(session: Session, ticket_id: int) -> Ticket:
+        """The ticket, locked until the transaction ends, so changes to it go one at a time."""
+        ticket = queries.ticket_for_update(session=session, ticket_id=ticket_id)
+        if ticket is None:
+            raise Refused(f"There is no ticket #{ticket_id}.")
+        return ticket
+
     def existing(self, ticket_id: int) -> int:
         """`ticket_id`, if there is such a ticket (before a modal asks about it)."""
         with session_scope(self._engine, readonly=True) as session:

@@ -89,6 +89,20 @@ def ticket(*, session: Session, ticket_id: int) -> Ticket | None:
     return session.get(Ticket, ticket_id)
 
 
+def ticket_for_update(*, session: Session, ticket_id: int) -> Ticket | None:
+    """One ticket, locked until the transaction ends, read as it is now.
+
+    PostgreSQL locks the row (`FOR UPDATE`); on SQLite every writing transaction holds the
+    database's write lock from its start, which serialises the same way.
+    """
+    return session.exec(
+        select(Ticket)
+        .where(col(Ticket.id) == ticket_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+
+
 def latest_ticket_in_conversation(*, session: Session, conversation_id: str) -> Ticket | None:
     """The newest ticket that holds a message of this X conversation."""
     return session.exec(
