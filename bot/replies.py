@@ -32,7 +32,7 @@ from bot.pii import PiiDetector
 from bot.present import ActivityView, ApprovalView, Presenter, ReplySentView
 from bot.roster import Member
 from bot.text import MAX_WEIGHTED_LENGTH, clean_text
-from bot.tickets import Tickets
+from bot.tickets import REPEAT_WINDOW, Tickets
 from bot.x import XClient, XError, XRateLimited, XRefused, XUnavailable, XUser
 from store import tickets as queries
 from store.db import session_scope
@@ -50,6 +50,7 @@ from store.models import (
     TicketSource,
     TicketState,
 )
+from store.replies import repeated_reply
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +122,12 @@ class ReplyContext:
 
 @dataclass(frozen=True)
 class ReplyResult:
-    """What happened to a reply: `sent`, `confirm` (warnings), `unknown` or `failed`."""
+    """What happened to a reply.
+
+    `sent`, `confirm` (warnings), `unknown`, `failed`, `awaiting_approval` (a trainee's),
+    or `repeated`: the same answer was asked for a moment ago, and `message` says what
+    became of it; nothing new was sent.
+    """
 
     status: str
     ticket_id: int
@@ -320,21 +326,63 @@ class Replies:
         member: Member,
         confirmed: bool = False,
         canned_name: str | None = None,
+        request_key: str | None = None,
     ) -> ReplyResult:
         """Check and send a public reply; claims the ticket when nobody holds it.
 
         A trainee's reply is checked the same way, then waits in the thread for a lead.
+        `request_key` names the Slack request: see `_submit`.
         """
         checked = self.check(ticket_id=ticket_id, body=body, member=member)
         if checked.warnings and not confirmed:
             return ReplyResult("confirm", ticket_id, checked.text, warnings=checked.warnings)
-        trainee = member.role == Role.TRAINEE
+        return self._submit(checked, member, request_key=request_key, canned_name=canned_name)
+
+    def send_dm(
+        self, *, ticket_id: int, body: str, member: Member, request_key: str | None = None
+    ) -> ReplyResult:
+        """Answer the customer by direct message (claims the ticket when nobody holds it)."""
+        checked = self.check_dm(ticket_id=ticket_id, body=body, member=member)
+        return self._submit(checked, member, request_key=request_key)
+
+    def _submit(
+        self,
+        checked: Checked,
+        member: Member,
+        *,
+        request_key: str | None,
+        canned_name: str | None = None,
+    ) -> ReplyResult:
+        """Record a checked answer once, then send it (or, for a trainee's reply, ask a lead).
+
+        The ticket is locked while this is decided, so of agents answering it at once one
+        takes it and the others are refused, naming the owner. The same request arriving
+        again (`request_key`), or the same words to the same customer message within
+        `REPEAT_WINDOW`, finds the answer recorded first and sends nothing.
+        """
+        trainee = member.role == Role.TRAINEE and checked.kind == ReplyKind.TWEET
         with session_scope(self._engine) as session:
-            # The ticket stays locked until the reply is recorded: of agents answering it
-            # at once, one takes it and the others are refused, naming the owner.
-            self._take(session, ticket_id, member)
+            self._take(session, checked.ticket_id, member)
+            earlier = repeated_reply(
+                session=session,
+                ticket_id=checked.ticket_id,
+                author=member.user_id,
+                kind=checked.kind,
+                text=checked.text,
+                in_reply_to=checked.in_reply_to,
+                recipient=checked.recipient,
+                request_key=request_key,
+                since=self._clock() - REPEAT_WINDOW,
+            )
+            if earlier is not None:
+                return self._repeated(earlier)
             reply_id = self._queue(
-                session, checked, author=member.user_id, canned_name=canned_name, held=trainee
+                session,
+                checked,
+                author=member.user_id,
+                canned_name=canned_name,
+                held=trainee,
+                request_key=request_key,
             )
             if trainee:
                 self._post_approval(session, reply_id, checked, member.user_id)
@@ -342,19 +390,33 @@ class Replies:
             self._notify()
             return ReplyResult(
                 "awaiting_approval",
-                ticket_id,
+                checked.ticket_id,
                 checked.text,
                 message="Your reply waits in the thread for a lead's approval.",
             )
         return self._with_promise(self._attempt(reply_id), checked.body)
 
-    def send_dm(self, *, ticket_id: int, body: str, member: Member) -> ReplyResult:
-        """Answer the customer by direct message (claims the ticket when nobody holds it)."""
-        checked = self.check_dm(ticket_id=ticket_id, body=body, member=member)
-        with session_scope(self._engine) as session:
-            self._take(session, ticket_id, member)
-            reply_id = self._queue(session, checked, author=member.user_id)
-        return self._with_promise(self._attempt(reply_id), checked.body)
+    def _repeated(self, reply: Reply) -> ReplyResult:
+        """What became of the answer that a repeated request asked for once already."""
+        url = None
+        if reply.kind == ReplyKind.TWEET:
+            url = tweet_url(self._brand.username, reply.external_id)
+        became = {
+            ReplyState.SENT: f"it went out once{f' ({url})' if url else ''}.",
+            ReplyState.AWAITING_APPROVAL: "it waits once for a lead's approval.",
+            ReplyState.FAILED: f"it was not sent: {reply.error or 'X refused it'}",
+            ReplyState.REJECTED: "a lead returned it; it was not sent.",
+        }.get(ReplyState(reply.state), "it is on its way to the customer, once.")
+        return ReplyResult(
+            "repeated",
+            reply.ticket_id,
+            reply.text,
+            url=url,
+            message=(
+                "The same answer arrived twice (a retried request, a double click, or the "
+                f"same words a moment ago), so it was not sent again: {became}"
+            ),
+        )
 
     def send_automatic(self, *, ticket_id: int, body: str) -> ReplyResult:
         """The out-of-hours answer: same checks, signed by the bot, not a first response."""
@@ -367,7 +429,9 @@ class Replies:
             reply_id = self._queue(session, checked, author=self._automaton.user_id, automatic=True)
         return self._attempt(reply_id)
 
-    def ask_to_move_to_dm(self, *, ticket_id: int, member: Member) -> ReplyResult:
+    def ask_to_move_to_dm(
+        self, *, ticket_id: int, member: Member, request_key: str | None = None
+    ) -> ReplyResult:
         """The one-click public answer to a tweet with personal data: delete it, DMs follow."""
         try:
             body = self.from_canned(ticket_id=ticket_id, name=MOVE_TO_DM_CANNED, member=member).text
@@ -379,6 +443,7 @@ class Replies:
             member=member,
             confirmed=True,
             canned_name=MOVE_TO_DM_CANNED,
+            request_key=request_key,
         )
 
     def _with_promise(self, result: ReplyResult, body: str) -> ReplyResult:
@@ -416,6 +481,7 @@ class Replies:
         canned_name: str | None = None,
         automatic: bool = False,
         held: bool = False,
+        request_key: str | None = None,
     ) -> int:
         """Write the reply row before X is called, so no outcome can go unrecorded."""
         reply = Reply(
@@ -430,6 +496,7 @@ class Replies:
             state=ReplyState.AWAITING_APPROVAL if held else ReplyState.SENDING,
             attempts=0 if held else 1,
             automatic=automatic,
+            request_key=request_key,
             created_at=self._clock(),
         )
         session.add(reply)

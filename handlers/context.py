@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -17,6 +18,28 @@ def member_of(context: BoltContext) -> Member:
     member = context.get("member")
     assert isinstance(member, Member), "the roster middleware did not run"
     return member
+
+
+def request_key(body: Mapping[str, Any]) -> str | None:
+    """What names one request of a person, the same each time Slack delivers it again.
+
+    A modal's submission is its view (id and hash: pressing Send twice submits the same
+    view); a command, a click or a shortcut carries Slack's trigger id, new for each.
+    Hashed, so that whatever a forged body holds, the key has one size.
+    """
+    if body.get("type") == "view_submission":
+        view = body.get("view")
+        parts = ["view", *(_text(view, key) for key in ("id", "hash"))]
+    else:
+        parts = ["trigger", _text(body, "trigger_id")]
+    if not all(parts):
+        return None
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def _text(value: Any, key: str) -> str:
+    found = value.get(key) if isinstance(value, Mapping) else None
+    return found if isinstance(found, str) else ""
 
 
 def number_on(action: Mapping[str, Any]) -> int:

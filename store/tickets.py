@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import case, func, or_, update
+from sqlalchemy import and_, case, false, func, or_, update
 from sqlmodel import Session, col, select
 
 from store.models import (
@@ -178,6 +178,30 @@ def claim(*, session: Session, ticket_id: int, agent: str, now: datetime) -> boo
     )
     session.expire_all()
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def repeated_note(
+    *,
+    session: Session,
+    ticket_id: int,
+    author: str,
+    text: str,
+    request_key: str | None,
+    since: datetime,
+) -> Message | None:
+    """The `/note` this one repeats: the same request again, or the same words since `since`."""
+    same_words = and_(
+        col(Message.ticket_id) == ticket_id,
+        col(Message.direction) == Direction.NOTE,
+        col(Message.external_id).is_(None),  # written by /note, not in the thread
+        col(Message.author_slack_id) == author,
+        col(Message.text) == text,
+        col(Message.created_at) >= since,
+    )
+    same_request = col(Message.request_key) == request_key if request_key else false()
+    return session.exec(
+        select(Message).where(or_(same_request, same_words)).order_by(col(Message.id)).limit(1)
+    ).first()
 
 
 def add_event(

@@ -1,7 +1,9 @@
-"""Every answer goes out once, by one agent (issue 10).
+"""Every answer goes out once, by one agent (issue 10): claim races and repeats.
 
 Two agents answering an unowned ticket at the same instant: exactly one wins, on every
-path that claims by answering.
+path that claims by answering. The same request arriving again (Slack's retries, double
+clicks, a replayed signed request), and the same words sent by the same person a moment
+later, answer the customer once and store one note.
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ from standins.signing import FORM
 from standins.slack_api import ANNA, BEN, LEAD, TOM, SlackStandIn
 from standins.x_api import XStandIn
 from store.db import session_scope
-from store.models import Reply, ReplyState
+from store.models import Direction, Message, Reply, ReplyState
 from tests.e2e.test_bad_input import button
-from tests.e2e.test_working_a_ticket import build_team
+from tests.e2e.test_working_a_ticket import build_team, said
 from tests.harness import BotHarness, make_settings
 
 X_POSTS = ("POST /2/tweets", "POST /2/dm_conversations/with/:id/messages")
@@ -221,3 +223,162 @@ def settled(bot: BotHarness, ticket: int, attempts: dict[str, Attempt]) -> bool:
     done = [r for r in replies_of(bot, ticket) if r.state in FINAL]
     refused = [a for a in attempts.values() if "is held by" in a.told()]
     return len(done) + len(refused) >= len(attempts)
+
+
+# -- the same request twice, and the same words a moment later -------------------------------
+
+
+def notes_of(bot: BotHarness, ticket: int) -> list[Message]:
+    with session_scope(bot.bot.engine) as session:
+        return list(
+            session.exec(
+                select(Message)
+                .where(Message.ticket_id == ticket)
+                .where(Message.direction == Direction.NOTE)
+            )
+        )
+
+
+def thread_texts(slack: SlackStandIn, ticket: int = 1) -> list[str]:
+    return [
+        json.dumps(m.blocks or m.text, ensure_ascii=False)
+        for m in slack.thread("CSUPPORT1", slack.card(ticket).ts)
+    ]
+
+
+@pytest.mark.parametrize("command", ["/reply", "/dm", "/note"])
+def test_a_command_slack_delivers_three_times_answers_once(
+    desk: BotHarness, x: XStandIn, slack: SlackStandIn, command: str
+) -> None:
+    customer = new_ticket(desk, x, 1)
+    response_url = slack.response_url()
+    body = desk.slash_body(ANNA, command, "1 Wir kümmern uns darum.", response_url=response_url)
+
+    statuses = at_once(*[lambda: desk.request(body, FORM)] * 2)
+    statuses.append(desk.request(body, FORM))  # and once more, after the others
+
+    assert [status for status, _ in statuses] == [200, 200, 200]
+    desk.responses_to(response_url, count=3)  # every arrival is answered
+    desk.deliver()
+    if command == "/note":
+        assert [n.text for n in notes_of(desk, 1)] == ["Wir kümmern uns darum."]
+        assert sum("Wir kümmern uns darum." in t for t in thread_texts(slack)) == 1
+        assert x_posts(x) == 0
+        return
+    assert answers_to(x, customer) != [] and x_posts(x) == 1
+    assert len(replies_of(desk, 1)) == 1
+    assert sum("Wir kümmern uns darum." in t for t in thread_texts(slack)) == 1
+
+
+@pytest.mark.parametrize("command", ["/reply", "/dm", "/note"])
+def test_three_identical_commands_of_one_agent_at_once_answer_once(
+    desk: BotHarness, x: XStandIn, slack: SlackStandIn, command: str
+) -> None:
+    """Three requests (three trigger ids), the same words: a double submission, not three."""
+    new_ticket(desk, x, 1)
+    urls = [slack.response_url() for _ in range(3)]
+    bodies = [
+        desk.slash_body(ANNA, command, "1 Wir kümmern uns darum.", response_url=url) for url in urls
+    ]
+
+    at_once(*[lambda body=body: desk.request(body, FORM) for body in bodies])
+
+    answers = [said(desk.responses_to(url)) for url in urls]
+    desk.deliver()
+    if command == "/note":
+        assert len(notes_of(desk, 1)) == 1
+        assert all("Noted in #1" in a for a in answers)
+        return
+    assert x_posts(x) == 1 and len(replies_of(desk, 1)) == 1
+    assert sum("Wir kümmern uns darum." in t for t in thread_texts(slack)) == 1
+    assert sum("once" in a for a in answers) + sum("Sent" in a for a in answers) == 3
+
+
+def test_the_same_words_again_go_out_once_but_to_a_new_tweet_they_are_a_new_answer(
+    desk: BotHarness, x: XStandIn, slack: SlackStandIn
+) -> None:
+    customer = new_ticket(desk, x, 1)
+    assert "Sent" in said(desk.slash(ANNA, "/reply", "1 Danke, wir sind dran."))
+    assert "once" in said(desk.slash(ANNA, "/reply", "1 Danke, wir sind dran."))
+    assert len(x.calls_to("POST /2/tweets")) == 1
+    x.mention(customer, "Immer noch tot")  # joins #1
+    desk.poll_and_deliver()
+
+    # An answer to the new tweet: the bot sends it, and X refuses the same text, as X does.
+    assert "X refuses duplicates" in said(desk.slash(ANNA, "/reply", "1 Danke, wir sind dran."))
+    assert len(x.calls_to("POST /2/tweets")) == 2
+    assert len(answers_to(x, customer)) == 1
+
+
+@pytest.mark.parametrize(
+    ("opener", "values"), [("ticket_reply", reply_field), ("ticket_dm", dm_field)]
+)
+def test_a_modal_submitted_twice_answers_once(
+    desk: BotHarness,
+    x: XStandIn,
+    slack: SlackStandIn,
+    opener: str,
+    values: Callable[[str], dict[str, Any]],
+) -> None:
+    customer = new_ticket(desk, x, 1)
+    submit = by_modal(opener, values, "Wir melden uns in 30 Minuten.")(desk, ANNA, 1).fire
+
+    at_once(submit, submit)
+    submit()  # and the same submission once more, after the others
+
+    desk.deliver_until(lambda: [r for r in replies_of(desk, 1) if r.state == ReplyState.SENT])
+    desk.deliver()
+    assert len(answers_to(x, customer)) == 1 and x_posts(x) == 1
+    assert len(replies_of(desk, 1)) == 1
+
+
+@pytest.mark.parametrize("clicks", ["two clicks", "one click delivered twice"])
+def test_send_anyway_clicked_twice_sends_once(
+    desk: BotHarness, x: XStandIn, slack: SlackStandIn, clicks: str
+) -> None:
+    customer = new_ticket(desk, x, 1)
+    [question] = desk.slash(ANNA, "/reply", "1 Schau hier: https://telekom.de/hilfe")
+    value = question["blocks"][-1]["elements"][0]["value"]
+    first = button(slack, ANNA, "reply_confirm", value)
+    second = (
+        first
+        if clicks == "one click delivered twice"
+        else button(slack, ANNA, "reply_confirm", value)
+    )
+
+    at_once(lambda: desk.request(first, FORM), lambda: desk.request(second, FORM))
+
+    wait_for(lambda: [r for r in replies_of(desk, 1) if r.state == ReplyState.SENT])
+    assert len(answers_to(x, customer)) == 1 and x_posts(x) == 1
+    assert len(replies_of(desk, 1)) == 1
+
+
+def test_ask_to_delete_clicked_twice_asks_once(
+    desk: BotHarness, x: XStandIn, slack: SlackStandIn
+) -> None:
+    customer = new_ticket(desk, x, 1)
+    click = PATHS["Ask to delete"]
+
+    at_once(click(desk, ANNA, 1).fire, click(desk, ANNA, 1).fire)
+
+    wait_for(lambda: [r for r in replies_of(desk, 1) if r.state == ReplyState.SENT])
+    assert answers_to(x, customer) == [
+        "@kunde1 Hallo Kunde 1, bitte lösche den Tweet; wir schreiben per DM. ^AS"
+    ]
+    assert x_posts(x) == 1 and len(replies_of(desk, 1)) == 1
+
+
+def test_a_failed_answer_may_be_sent_again_with_the_same_words(
+    desk: BotHarness, x: XStandIn, slack: SlackStandIn
+) -> None:
+    """Only answers that went out (or are on their way) count: a refusal is no double."""
+    customer = new_ticket(desk, x, 1)
+    x.fail_next(
+        "POST /2/tweets",
+        status=429,
+        body={"title": "Too Many Requests", "detail": "Too Many", "type": "about:blank"},
+        headers={"x-rate-limit-remaining": "0", "x-rate-limit-reset": "2000000000"},
+    )
+    assert "rate limit" in said(desk.slash(ANNA, "/reply", "1 Wir prüfen das."))
+    assert "Sent" in said(desk.slash(ANNA, "/reply", "1 Wir prüfen das."))
+    assert answers_to(x, customer) == ["@kunde1 Wir prüfen das. ^AS"]
