@@ -341,7 +341,10 @@ class Replies:
     def send_dm(
         self, *, ticket_id: int, body: str, member: Member, request_key: str | None = None
     ) -> ReplyResult:
-        """Answer the customer by direct message (claims the ticket when nobody holds it)."""
+        """Answer the customer by direct message (claims the ticket when nobody holds it).
+
+        A trainee's DM waits for a lead like a public reply: DMs may carry personal data.
+        """
         checked = self.check_dm(ticket_id=ticket_id, body=body, member=member)
         return self._submit(checked, member, request_key=request_key)
 
@@ -353,14 +356,14 @@ class Replies:
         request_key: str | None,
         canned_name: str | None = None,
     ) -> ReplyResult:
-        """Record a checked answer once, then send it (or, for a trainee's reply, ask a lead).
+        """Record a checked answer once, then send it (or, for a trainee, ask a lead).
 
         The ticket is locked while this is decided, so of agents answering it at once one
         takes it and the others are refused, naming the owner. The same request arriving
         again (`request_key`), or the same words to the same customer message within
         `REPEAT_WINDOW`, finds the answer recorded first and sends nothing.
         """
-        trainee = member.role == Role.TRAINEE and checked.kind == ReplyKind.TWEET
+        trainee = member.role == Role.TRAINEE
         with session_scope(self._engine) as session:
             self._take(session, checked.ticket_id, member)
             earlier = repeated_reply(
@@ -388,11 +391,12 @@ class Replies:
                 self._post_approval(session, reply_id, checked, member.user_id)
         if trainee:
             self._notify()
+            what = "DM" if checked.kind == ReplyKind.DM else "reply"
             return ReplyResult(
                 "awaiting_approval",
                 checked.ticket_id,
                 checked.text,
-                message="Your reply waits in the thread for a lead's approval.",
+                message=f"Your {what} waits in the thread for a lead's approval.",
             )
         return self._with_promise(self._attempt(reply_id), checked.body)
 
@@ -523,12 +527,21 @@ class Replies:
             ticket_id=checked.ticket_id,
             message=self._presenter.approval(
                 ApprovalView(
-                    reply_id, checked.ticket_id, trainee, checked.text, ReplyState.AWAITING_APPROVAL
+                    reply_id,
+                    checked.ticket_id,
+                    trainee,
+                    self._shown(checked.kind, checked.text),
+                    ReplyState.AWAITING_APPROVAL,
+                    kind=checked.kind,
                 )
             ),
             now=now,
             dedup_key=f"approval:{reply_id}",
         )
+
+    def _shown(self, kind: str, text: str) -> str:
+        """An answer as Slack may show it: a DM's personal data masked, as in threads."""
+        return self._pii.mask(text) if kind == ReplyKind.DM else text
 
     def _decide(
         self, reply_id: int, lead: Member, state: ReplyState, *, comment: str | None = None
@@ -574,7 +587,14 @@ class Replies:
         assert reply.id is not None
         now = self._clock()
         view = ApprovalView(
-            reply.id, reply.ticket_id, reply.author_slack_id, reply.text, state, lead.user_id, note
+            reply.id,
+            reply.ticket_id,
+            reply.author_slack_id,
+            self._shown(reply.kind, reply.text),
+            state,
+            lead.user_id,
+            note,
+            kind=reply.kind,
         )
         with session_scope(self._engine) as session:
             if event is not None:
@@ -738,7 +758,7 @@ class Replies:
                 detail=reply.canned_name,
                 now=now,
             )
-            masked = self._pii.mask(reply.text) if dm else reply.text
+            masked = self._shown(reply.kind, reply.text)
             slack.post_in_thread(
                 session=session,
                 ticket_id=reply.ticket_id,

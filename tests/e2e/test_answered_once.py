@@ -1,9 +1,9 @@
-"""Every answer goes out once, by one agent (issue 10): claim races and repeats.
+"""Every answer goes out once, by one agent (issue 10): claim races, repeats, trainees' DMs.
 
 Two agents answering an unowned ticket at the same instant: exactly one wins, on every
 path that claims by answering. The same request arriving again (Slack's retries, double
 clicks, a replayed signed request), and the same words sent by the same person a moment
-later, answer the customer once and store one note.
+later, answer the customer once and store one note. A trainee's DM waits for a lead.
 """
 
 from __future__ import annotations
@@ -382,3 +382,40 @@ def test_a_failed_answer_may_be_sent_again_with_the_same_words(
     assert "rate limit" in said(desk.slash(ANNA, "/reply", "1 Wir prüfen das."))
     assert "Sent" in said(desk.slash(ANNA, "/reply", "1 Wir prüfen das."))
     assert answers_to(x, customer) == ["@kunde1 Wir prüfen das. ^AS"]
+
+
+# -- trainees' DMs wait for a lead -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/dm", "DM modal"])
+def test_a_trainees_dm_waits_for_a_lead_and_shows_masked(
+    desk: BotHarness, x: XStandIn, slack: SlackStandIn, path: str
+) -> None:
+    customer = new_ticket(desk, x, 1)
+    text = "Wir rufen dich unter 0171 2345678 an." if path == "/dm" else "Ruf 0171 2345678 an."
+    if path == "/dm":
+        assert "waits in the thread for a lead's approval" in said(
+            desk.slash(TOM, "/dm", f"1 {text}")
+        )
+    else:
+        attempt = by_modal("ticket_dm", dm_field, text)(desk, TOM, 1)
+        assert attempt.fire() is None  # the modal closes
+        wait_for(lambda: "waits in the thread for a lead's approval" in attempt.told())
+
+    desk.deliver()
+    assert x.dms_to(str(customer["id"])) == [] and x_posts(x) == 0
+    shown = " ".join(thread_texts(slack))
+    assert "wrote a DM; a lead approves it" in shown
+    assert "0171 ••••678" in shown and "2345678" not in shown.replace("0171 ••••678", "")
+    approval = next(
+        m for m in slack.thread("CSUPPORT1", slack.card(1).ts) if "Approve" in json.dumps(m.blocks)
+    )
+    reply_id = approval.blocks[-1]["elements"][0]["value"]  # type: ignore[index]
+
+    assert "Only team leads" in said(desk.click(ANNA, "reply_approve", reply_id))
+    desk.click(LEAD, "reply_approve", reply_id, wait=False)
+
+    desk.deliver_until(lambda: any(f"(approved by <@{LEAD}>)" in t for t in thread_texts(slack)))
+    assert [dm.text for dm in x.dms_to(str(customer["id"]))] == [f"{text} ^TT"]
+    shown = " ".join(thread_texts(slack))
+    assert "answered as a DM" in shown and "2345678" not in shown.replace("0171 ••••678", "")
