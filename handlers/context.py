@@ -11,6 +11,7 @@ from slack_bolt import BoltContext
 
 from bot.errors import Refused
 from bot.roster import Member
+from handlers.values import NOT_OURS
 
 
 def member_of(context: BoltContext) -> Member:
@@ -46,7 +47,7 @@ def number_on(action: Mapping[str, Any]) -> int:
     """The ticket, message or reply number a button carries (the bot wrote it there)."""
     value = str(action.get("value") or "")
     if not (value.isascii() and value.isdigit()) or len(value) > 18:  # 18: within a BIGINT
-        raise Refused("This button does not belong to a ticket; use the buttons on the card.")
+        raise Refused(NOT_OURS)
     return int(value)
 
 

@@ -1,7 +1,8 @@
 """Crafted payloads (issue 10): signed bodies Slack never sends get a clear answer, change nothing.
 
 Whoever holds the signing secret can send any body. The roster check must judge a request
-as the kind Bolt dispatches it as.
+as the kind Bolt dispatches it as, and a button's JSON value the bot never wrote must be
+refused like any other button that is not ours.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ import pytest
 from standins.signing import FORM, json_body, payload_body
 from standins.slack_api import ANNA, EVE, LEAD, TEAM_ID, TOM, SlackStandIn
 from standins.x_api import XStandIn
-from tests.e2e.test_bad_input import World, world
+from tests.e2e.test_bad_input import World, button, world
 from tests.e2e.test_working_a_ticket import build_team, open_ticket
 from tests.harness import BotHarness, make_settings
+
+NOT_OURS = "This button does not belong to a ticket; use the buttons on the card."
 
 
 class Desk:
@@ -137,4 +140,48 @@ def test_an_old_style_attachment_action_is_checked_against_the_roster_too(desk: 
     assert status == 200
     [said_back] = desk.bot.responses_to(response_url)
     assert "not on the Servicekanal team" in said_back["text"]
+    assert world(desk.bot) == desk.before
+
+
+def offer(**fields: Any) -> str:
+    """A button value; ticket #2 is nobody's, so a value taken for the bot's would act."""
+    return json.dumps(fields)
+
+
+@pytest.mark.parametrize(
+    ("action_id", "value", "answer"),
+    [
+        ("promise_confirm", "not json", NOT_OURS),
+        ("promise_confirm", "[1, 2]", NOT_OURS),
+        ("promise_confirm", offer(ticket=2), NOT_OURS),
+        ("promise_confirm", offer(due="2026-11-23T10:00:00+00:00"), NOT_OURS),
+        ("promise_confirm", offer(ticket="eins", due="2026-11-23T10:00:00+00:00"), NOT_OURS),
+        ("promise_confirm", offer(ticket=2, due="morgen"), NOT_OURS),
+        ("promise_confirm", offer(ticket=2, due="2030-01-01T10:00:00"), NOT_OURS),  # naive
+        (
+            "promise_confirm",
+            offer(ticket=2, due="9999-12-31T23:59:59+00:00"),
+            "That is more than 60 days ahead; promise something nearer.",
+        ),
+        ("promise_confirm", offer(ticket=2, due="2000-01-01T10:00:00+00:00"), "in the past"),
+        ("reply_confirm", "not json", NOT_OURS),
+        ("reply_confirm", offer(body="Hallo"), NOT_OURS),
+        ("reply_confirm", offer(ticket=2), NOT_OURS),
+        ("reply_confirm", offer(ticket="2", body="Hallo"), NOT_OURS),
+        ("reply_confirm", offer(ticket=2, body=["Hallo"]), NOT_OURS),
+        ("reply_confirm", offer(ticket=2, body="Hallo", canned=["x"]), NOT_OURS),
+        ("reply_confirm", offer(ticket=2, body="Hallo", canned="x" * 65), NOT_OURS),
+    ],
+)
+def test_a_button_value_the_bot_never_wrote_is_refused_and_changes_nothing(
+    desk: Desk, action_id: str, value: str, answer: str
+) -> None:
+    response_url = desk.bot.slack.response_url()
+    body = button(desk.bot.slack, ANNA, action_id, value, response_url=response_url)
+
+    status, _ = desk.bot.request(body, FORM)
+
+    assert status == 200
+    [said_back] = desk.bot.responses_to(response_url)
+    assert answer in said_back["text"]
     assert world(desk.bot) == desk.before
