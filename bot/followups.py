@@ -247,13 +247,24 @@ class FollowUps:
         return followup
 
     def cancel(self, *, ticket_id: int, member: Member) -> int:
-        """Cancel the ticket's open promises; how many there were."""
+        """Cancel the ticket's open promises; how many there were.
+
+        A promise is cancelled by its owner or a lead; when someone else owns one of the
+        ticket's promises, the caller is told whose, and nothing is cancelled.
+        """
         now = self._clock()
         with session_scope(self._engine) as session:
             ticket = Tickets.get(session, ticket_id)
             found = open_followups(session, ticket_id=ticket_id)
             if not found:
                 raise Refused(f"#{ticket_id} has no open follow-up.")
+            others = sorted({f.owner_slack_id for f in found} - {member.user_id})
+            if others and not member.is_lead:
+                owners = ", ".join(f"<@{owner}>" for owner in others)
+                raise Refused(
+                    f"#{ticket_id}'s follow-up is {owners}'s promise: only its owner or a "
+                    "lead can cancel it. Nothing was cancelled."
+                )
             for followup in found:
                 followup.state = FollowUpState.CANCELLED
                 followup.closed_at = now

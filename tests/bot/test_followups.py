@@ -138,3 +138,30 @@ def test_a_promise_made_any_way_keeps_the_limits_of_followup(
 
     with session_scope(engine) as session:
         assert session.exec(select(FollowUp)).all() == []
+
+
+@pytest.mark.parametrize(
+    ("who", "cancels"),
+    [
+        (ANNA, True),
+        (Member("U0LEAD", Role.LEAD, "LL", "Lena"), True),
+        (Member("U0BEN", Role.AGENT, "BM", "Ben"), False),
+        (Member("U0TOM", Role.TRAINEE, "TT", "Tom"), False),
+    ],
+)
+def test_a_promise_is_cancelled_by_its_owner_or_a_lead(
+    engine: Engine, who: Member, cancels: bool
+) -> None:
+    followups = promises(engine)
+    ticket_id = a_ticket(engine, FakeClock(MONDAY_9))
+    followups.promise(ticket_id=ticket_id, member=ANNA, due=MONDAY_9 + timedelta(hours=2), note="")
+
+    if cancels:
+        assert followups.cancel(ticket_id=ticket_id, member=who) == 1
+    else:
+        with pytest.raises(Refused, match="<@U0ANNA>'s promise: only its owner or a lead"):
+            followups.cancel(ticket_id=ticket_id, member=who)
+
+    with session_scope(engine) as session:
+        [stored] = session.exec(select(FollowUp)).all()
+        assert stored.state == ("cancelled" if cancels else "open")
