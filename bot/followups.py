@@ -72,6 +72,16 @@ def _dateparser(phrase: str, now: datetime, zone: ZoneInfo) -> datetime | None:
     return found
 
 
+def check_due(due: datetime, *, now: datetime, zone: ZoneInfo) -> None:
+    """The limits of every promise, whichever way it is made: a real time, ahead, not too far."""
+    if due.utcoffset() is None:
+        raise Refused("That time has no time zone, so it could be any hour; say it again.")
+    if due <= now:
+        raise Refused(f"{due.astimezone(zone):%d.%m. %H:%M} is in the past.")
+    if due - now > MAX_AHEAD:
+        raise Refused("That is more than 60 days ahead; promise something nearer.")
+
+
 def parse_when(text: str, *, now: datetime, zone: ZoneInfo) -> tuple[datetime, str]:
     """The due time at the start of `text` and the rest of it (the note).
 
@@ -101,10 +111,7 @@ def parse_when(text: str, *, now: datetime, zone: ZoneInfo) -> tuple[datetime, s
                 break
     if due is None:
         raise Refused(f"“{excerpt(' '.join(words[:3]))}” is not a time I understand.")
-    if due <= now:
-        raise Refused(f"{due.astimezone(zone):%d.%m. %H:%M} is in the past.")
-    if due - now > MAX_AHEAD:
-        raise Refused("That is more than 60 days ahead; promise something nearer.")
+    check_due(due, now=now, zone=zone)
     return due.astimezone(now.tzinfo), " ".join(words[used:])
 
 
@@ -198,10 +205,12 @@ class FollowUps:
         return parse_when(text, now=self._clock(), zone=self._zone)
 
     def promise(self, *, ticket_id: int, member: Member, due: datetime, note: str) -> FollowUp:
-        """Record a promise; its owner is the ticket's owner (or whoever made it)."""
+        """Record a promise; its owner is the ticket's owner (or whoever made it).
+
+        The limits of `/followup` hold for every way a promise is made (`check_due`).
+        """
         now = self._clock()
-        if due <= now:
-            raise Refused("That time has passed.")
+        check_due(due, now=now, zone=self._zone)
         with session_scope(self._engine) as session:
             ticket = Tickets.get(session, ticket_id)
             if ticket.state == TicketState.RESOLVED:
@@ -240,13 +249,24 @@ class FollowUps:
         return followup
 
     def cancel(self, *, ticket_id: int, member: Member) -> int:
-        """Cancel the ticket's open promises; how many there were."""
+        """Cancel the ticket's open promises; how many there were.
+
+        A promise is cancelled by its owner or a lead; when someone else owns one of the
+        ticket's promises, the caller is told whose, and nothing is cancelled.
+        """
         now = self._clock()
         with session_scope(self._engine) as session:
             ticket = Tickets.get(session, ticket_id)
             found = open_followups(session, ticket_id=ticket_id)
             if not found:
                 raise Refused(f"#{ticket_id} has no open follow-up.")
+            others = sorted({f.owner_slack_id for f in found} - {member.user_id})
+            if others and not member.is_lead:
+                owners = ", ".join(f"<@{owner}>" for owner in others)
+                raise Refused(
+                    f"#{ticket_id}'s follow-up is {owners}'s promise: only its owner or a "
+                    "lead can cancel it. Nothing was cancelled."
+                )
             for followup in found:
                 followup.state = FollowUpState.CANCELLED
                 followup.closed_at = now

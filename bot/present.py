@@ -124,6 +124,7 @@ class ApprovalView:
     state: str  # awaiting_approval, sent, rejected, failed
     lead_slack_id: str | None = None
     note: str | None = None
+    kind: str = "tweet"  # or "dm": then `text` is masked
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from bot.pii import PiiDetector
 from bot.present import ActivityView, ApprovalView, Presenter, ReplySentView
 from bot.roster import Member
 from bot.text import MAX_WEIGHTED_LENGTH, clean_text, excerpt
-from bot.tickets import Tickets
+from bot.tickets import REPEAT_WINDOW, Tickets
 from bot.x import XClient, XError, XRateLimited, XRefused, XUnavailable, XUser
 from store import tickets as queries
 from store.db import session_scope
@@ -50,6 +50,7 @@ from store.models import (
     TicketSource,
     TicketState,
 )
+from store.replies import repeated_reply
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +122,12 @@ class ReplyContext:
 
 @dataclass(frozen=True)
 class ReplyResult:
-    """What happened to a reply: `sent`, `confirm` (warnings), `unknown` or `failed`."""
+    """What happened to a reply.
+
+    `sent`, `confirm` (warnings), `unknown`, `failed`, `awaiting_approval` (a trainee's),
+    or `repeated`: the same answer was asked for a moment ago, and `message` says what
+    became of it; nothing new was sent.
+    """
 
     status: str
     ticket_id: int
@@ -215,11 +221,12 @@ class Replies:
             text, customer=customer_name, agent=member.name.split()[0] if member.name else ""
         )
 
-    def _may_answer(self, session: Session, ticket_id: int, member: Member) -> Ticket:
-        ticket = Tickets.get(session, ticket_id)
+    @staticmethod
+    def _may_answer(ticket: Ticket, member: Member) -> Ticket:
+        """Refused unless `member` may answer the ticket: it is theirs or nobody's."""
         if ticket.state == TicketState.RESOLVED and ticket.resolved_by != member.user_id:
             raise Refused(
-                f"#{ticket_id} was resolved by <@{ticket.resolved_by}>; reopen it to answer."
+                f"#{ticket.id} was resolved by <@{ticket.resolved_by}>; reopen it to answer."
             )
         if ticket.owner_slack_id not in (None, member.user_id):
             raise Tickets.held_by_other(ticket)
@@ -231,7 +238,7 @@ class Replies:
         if not body:
             raise Refused("The reply is empty: write what the customer should read.")
         with session_scope(self._engine, readonly=True) as session:
-            ticket = self._may_answer(session, ticket_id, member)
+            ticket = self._may_answer(Tickets.get(session, ticket_id), member)
             newest = queries.newest_customer_tweet(session=session, ticket_id=ticket_id)
             if newest is None or newest.external_id is None:
                 raise Refused(f"#{ticket_id} has no customer tweet to reply to; use `/dm`.")
@@ -292,7 +299,7 @@ class Replies:
         if not body:
             raise Refused("The DM is empty: write what the customer should read.")
         with session_scope(self._engine, readonly=True) as session:
-            ticket = self._may_answer(session, ticket_id, member)
+            ticket = self._may_answer(Tickets.get(session, ticket_id), member)
             customer = session.get(Customer, ticket.customer_id)
             assert customer is not None
         text = body + self.signature(member)
@@ -319,39 +326,101 @@ class Replies:
         member: Member,
         confirmed: bool = False,
         canned_name: str | None = None,
+        request_key: str | None = None,
     ) -> ReplyResult:
         """Check and send a public reply; claims the ticket when nobody holds it.
 
         A trainee's reply is checked the same way, then waits in the thread for a lead.
+        `request_key` names the Slack request: see `_submit`.
         """
         checked = self.check(ticket_id=ticket_id, body=body, member=member)
         if checked.warnings and not confirmed:
             return ReplyResult("confirm", ticket_id, checked.text, warnings=checked.warnings)
+        return self._submit(checked, member, request_key=request_key, canned_name=canned_name)
+
+    def send_dm(
+        self, *, ticket_id: int, body: str, member: Member, request_key: str | None = None
+    ) -> ReplyResult:
+        """Answer the customer by direct message (claims the ticket when nobody holds it).
+
+        A trainee's DM waits for a lead like a public reply: DMs may carry personal data.
+        """
+        checked = self.check_dm(ticket_id=ticket_id, body=body, member=member)
+        return self._submit(checked, member, request_key=request_key)
+
+    def _submit(
+        self,
+        checked: Checked,
+        member: Member,
+        *,
+        request_key: str | None,
+        canned_name: str | None = None,
+    ) -> ReplyResult:
+        """Record a checked answer once, then send it (or, for a trainee, ask a lead).
+
+        The ticket is locked while this is decided, so of agents answering it at once one
+        takes it and the others are refused, naming the owner. The same request arriving
+        again (`request_key`), or the same words to the same customer message within
+        `REPEAT_WINDOW`, finds the answer recorded first and sends nothing.
+        """
         trainee = member.role == Role.TRAINEE
         with session_scope(self._engine) as session:
-            self._claim_if_unowned(session, ticket_id, member)
+            self._take(session, checked.ticket_id, member)
+            earlier = repeated_reply(
+                session=session,
+                ticket_id=checked.ticket_id,
+                author=member.user_id,
+                kind=checked.kind,
+                text=checked.text,
+                in_reply_to=checked.in_reply_to,
+                recipient=checked.recipient,
+                request_key=request_key,
+                since=self._clock() - REPEAT_WINDOW,
+            )
+            if earlier is not None:
+                return self._repeated(earlier)
             reply_id = self._queue(
-                session, checked, author=member.user_id, canned_name=canned_name, held=trainee
+                session,
+                checked,
+                author=member.user_id,
+                canned_name=canned_name,
+                held=trainee,
+                request_key=request_key,
             )
             if trainee:
                 self._post_approval(session, reply_id, checked, member.user_id)
         if trainee:
             self._notify()
+            what = "DM" if checked.kind == ReplyKind.DM else "reply"
             return ReplyResult(
                 "awaiting_approval",
-                ticket_id,
+                checked.ticket_id,
                 checked.text,
-                message="Your reply waits in the thread for a lead's approval.",
+                message=f"Your {what} waits in the thread for a lead's approval.",
             )
         return self._with_promise(self._attempt(reply_id), checked.body)
 
-    def send_dm(self, *, ticket_id: int, body: str, member: Member) -> ReplyResult:
-        """Answer the customer by direct message (claims the ticket when nobody holds it)."""
-        checked = self.check_dm(ticket_id=ticket_id, body=body, member=member)
-        with session_scope(self._engine) as session:
-            self._claim_if_unowned(session, ticket_id, member)
-            reply_id = self._queue(session, checked, author=member.user_id)
-        return self._with_promise(self._attempt(reply_id), checked.body)
+    def _repeated(self, reply: Reply) -> ReplyResult:
+        """What became of the answer that a repeated request asked for once already."""
+        url = None
+        if reply.kind == ReplyKind.TWEET:
+            url = tweet_url(self._brand.username, reply.external_id)
+        became = {
+            ReplyState.SENT: f"it went out once{f' ({url})' if url else ''}.",
+            ReplyState.AWAITING_APPROVAL: "it waits once for a lead's approval.",
+            ReplyState.FAILED: f"it was not sent: {reply.error or 'X refused it'}",
+            ReplyState.REJECTED: "a lead returned it; it was not sent.",
+        }.get(ReplyState(reply.state), "it is on its way to the customer, once.")
+        return ReplyResult(
+            "repeated",
+            reply.ticket_id,
+            reply.text,
+            url=url,
+            message=(
+                "The same answer arrived twice (a retried request, a double click, or the "
+                f"same words a moment ago), so it was not sent again: {became}"
+            ),
+        )
 
     def send_automatic(self, *, ticket_id: int, body: str) -> ReplyResult:
         """The out-of-hours answer: same checks, signed by the bot, not a first response."""
@@ -364,7 +433,9 @@ class Replies:
             reply_id = self._queue(session, checked, author=self._automaton.user_id, automatic=True)
         return self._attempt(reply_id)
 
-    def ask_to_move_to_dm(self, *, ticket_id: int, member: Member) -> ReplyResult:
+    def ask_to_move_to_dm(
+        self, *, ticket_id: int, member: Member, request_key: str | None = None
+    ) -> ReplyResult:
         """The one-click public answer to a tweet with personal data: delete it, DMs follow."""
         try:
             body = self.from_canned(ticket_id=ticket_id, name=MOVE_TO_DM_CANNED, member=member).text
@@ -376,6 +447,7 @@ class Replies:
             member=member,
             confirmed=True,
             canned_name=MOVE_TO_DM_CANNED,
+            request_key=request_key,
         )
 
     def _with_promise(self, result: ReplyResult, body: str) -> ReplyResult:
@@ -383,13 +455,18 @@ class Replies:
             return result
         return replace(result, promise=detect_promise(body, now=self._clock(), zone=self._zone))
 
-    def _claim_if_unowned(self, session: Session, ticket_id: int, member: Member) -> None:
-        now = self._clock()
-        ticket = Tickets.get(session, ticket_id)
+    def _take(self, session: Session, ticket_id: int, member: Member) -> Ticket:
+        """Lock the ticket for this answer; claim it for `member` when nobody holds it."""
+        ticket = self._may_answer(Tickets.locked(session, ticket_id), member)
         if ticket.owner_slack_id is not None:
-            return
-        if not queries.claim(session=session, ticket_id=ticket_id, agent=member.user_id, now=now):
-            raise Tickets.held_by_other(Tickets.get(session, ticket_id))
+            return ticket
+        now = self._clock()
+        ticket.owner_slack_id = member.user_id
+        ticket.claimed_at = ticket.claimed_at or now
+        if ticket.state == TicketState.NEW:
+            ticket.state = TicketState.CLAIMED
+        ticket.updated_at = now
+        session.add(ticket)
         queries.add_event(
             session=session, ticket_id=ticket_id, kind="claimed", actor=member.user_id, now=now
         )
@@ -397,6 +474,7 @@ class Replies:
         # or fails; a later refresh of the same card is folded into this one.
         self._cards.refresh(session=session, ticket=ticket, now=now)
         self._changed({member.user_id})
+        return ticket
 
     def _queue(
         self,
@@ -407,6 +485,7 @@ class Replies:
         canned_name: str | None = None,
         automatic: bool = False,
         held: bool = False,
+        request_key: str | None = None,
     ) -> int:
         """Write the reply row before X is called, so no outcome can go unrecorded."""
         reply = Reply(
@@ -421,6 +500,7 @@ class Replies:
             state=ReplyState.AWAITING_APPROVAL if held else ReplyState.SENDING,
             attempts=0 if held else 1,
             automatic=automatic,
+            request_key=request_key,
             created_at=self._clock(),
         )
         session.add(reply)
@@ -447,12 +527,21 @@ class Replies:
             ticket_id=checked.ticket_id,
             message=self._presenter.approval(
                 ApprovalView(
-                    reply_id, checked.ticket_id, trainee, checked.text, ReplyState.AWAITING_APPROVAL
+                    reply_id,
+                    checked.ticket_id,
+                    trainee,
+                    self._shown(checked.kind, checked.text),
+                    ReplyState.AWAITING_APPROVAL,
+                    kind=checked.kind,
                 )
             ),
             now=now,
             dedup_key=f"approval:{reply_id}",
         )
+
+    def _shown(self, kind: str, text: str) -> str:
+        """An answer as Slack may show it: a DM's personal data masked, as in threads."""
+        return self._pii.mask(text) if kind == ReplyKind.DM else text
 
     def _decide(
         self, reply_id: int, lead: Member, state: ReplyState, *, comment: str | None = None
@@ -498,7 +587,14 @@ class Replies:
         assert reply.id is not None
         now = self._clock()
         view = ApprovalView(
-            reply.id, reply.ticket_id, reply.author_slack_id, reply.text, state, lead.user_id, note
+            reply.id,
+            reply.ticket_id,
+            reply.author_slack_id,
+            self._shown(reply.kind, reply.text),
+            state,
+            lead.user_id,
+            note,
+            kind=reply.kind,
         )
         with session_scope(self._engine) as session:
             if event is not None:

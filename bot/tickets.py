@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -20,6 +20,10 @@ from store import tickets as queries
 from store.db import session_scope
 from store.followups import fulfil_promises
 from store.models import Channel, Customer, Direction, Message, Ticket, TicketState
+
+# The same words from the same person about the same ticket within this time are one
+# submission sent twice (a double click, a retried request), not two.
+REPEAT_WINDOW = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,14 @@ class Tickets:
     def get(session: Session, ticket_id: int) -> Ticket:
         """The ticket, or a refusal saying there is no such ticket."""
         ticket = queries.ticket(session=session, ticket_id=ticket_id)
+        if ticket is None:
+            raise Refused(f"There is no ticket #{ticket_id}.")
+        return ticket
+
+    @staticmethod
+    def locked(session: Session, ticket_id: int) -> Ticket:
+        """The ticket, locked until the transaction ends, so changes to it go one at a time."""
+        ticket = queries.ticket_for_update(session=session, ticket_id=ticket_id)
         if ticket is None:
             raise Refused(f"There is no ticket #{ticket_id}.")
         return ticket
@@ -216,30 +228,46 @@ class Tickets:
         self._done(member.user_id, to)
         return ticket
 
-    def note(self, *, ticket_id: int, member: Member, text: str) -> None:
-        """An internal note, stored with the ticket and shown in its thread; never sent to X."""
-        text = clean_text(text)
-        if not text.strip():
+    def note(
+        self, *, ticket_id: int, member: Member, text: str, request_key: str | None = None
+    ) -> None:
+        """An internal note, stored with the ticket and shown in its thread; never sent to X.
+
+        Stored once per request (`request_key`), and once for the same words from the same
+        person within `REPEAT_WINDOW`.
+        """
+        text = clean_text(text).strip()
+        if not text:
             raise Refused("The note is empty.")
         now = self._clock()
         with session_scope(self._engine) as session:
-            ticket = self.get(session, ticket_id)
+            ticket = self.locked(session, ticket_id)
+            assert ticket.id is not None
+            if queries.repeated_note(
+                session=session,
+                ticket_id=ticket.id,
+                author=member.user_id,
+                text=text,
+                request_key=request_key,
+                since=now - REPEAT_WINDOW,
+            ):
+                return
             message = Message(
                 ticket_id=ticket_id,
                 direction=Direction.NOTE,
                 channel=Channel.SLACK,
                 author_slack_id=member.user_id,
-                text=text.strip(),
+                text=text,
+                request_key=request_key,
                 created_at=now,
                 stored_at=now,
             )
             session.add(message)
             session.flush()
-            assert ticket.id is not None
             slack.post_in_thread(
                 session=session,
                 ticket_id=ticket.id,
-                message=self._presenter.note(NoteView(ticket.id, member.user_id, text.strip())),
+                message=self._presenter.note(NoteView(ticket.id, member.user_id, text)),
                 now=now,
                 message_id=message.id,
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -10,6 +11,7 @@ from slack_bolt import BoltContext
 
 from bot.errors import Refused
 from bot.roster import Member
+from handlers.values import NOT_OURS
 
 
 def member_of(context: BoltContext) -> Member:
@@ -19,11 +21,33 @@ def member_of(context: BoltContext) -> Member:
     return member
 
 
+def request_key(body: Mapping[str, Any]) -> str | None:
+    """What names one request of a person, the same each time Slack delivers it again.
+
+    A modal's submission is its view (id and hash: pressing Send twice submits the same
+    view); a command, a click or a shortcut carries Slack's trigger id, new for each.
+    Hashed, so that whatever a forged body holds, the key has one size.
+    """
+    if body.get("type") == "view_submission":
+        view = body.get("view")
+        parts = ["view", *(_text(view, key) for key in ("id", "hash"))]
+    else:
+        parts = ["trigger", _text(body, "trigger_id")]
+    if not all(parts):
+        return None
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def _text(value: Any, key: str) -> str:
+    found = value.get(key) if isinstance(value, Mapping) else None
+    return found if isinstance(found, str) else ""
+
+
 def number_on(action: Mapping[str, Any]) -> int:
     """The ticket, message or reply number a button carries (the bot wrote it there)."""
     value = str(action.get("value") or "")
     if not (value.isascii() and value.isdigit()) or len(value) > 18:  # 18: within a BIGINT
-        raise Refused("This button does not belong to a ticket; use the buttons on the card.")
+        raise Refused(NOT_OURS)
     return int(value)
 
 

@@ -6,7 +6,17 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, BoltResponse, Respond
+from slack_bolt import Ack, App, BoltContext, BoltRequest, BoltResponse, Respond
+from slack_bolt.middleware import Middleware
+from slack_bolt.request.payload_utils import (
+    is_action,
+    is_block_actions,
+    is_event,
+    is_options,
+    is_shortcut,
+    is_slash_command,
+    is_view,
+)
 
 from bot.roster import NOT_ON_TEAM, allows, refusal_for, required_role
 from bot.services import Services
@@ -59,27 +69,86 @@ def _field(value: Any, key: str) -> Any:
     return (value.get(key) or "") if isinstance(value, dict) else ""
 
 
-def classify(body: dict[str, Any]) -> tuple[str, str, str, str] | None:
-    """(kind, name, text, user) of a request that acts on the bot; None for events."""
-    if "command" in body:
-        return (
-            "command",
-            str(body["command"]),
-            str(body.get("text") or ""),
-            str(body.get("user_id")),
-        )
-    # Interactions carry `user` as an object; anything else is no one we know.
-    user = str(_field(body.get("user"), "id"))
-    kind = body.get("type")
-    if kind == "block_actions":
-        actions = body.get("actions")
+class NotFromSlack(Exception):
+    """A signed body Slack never sends: Bolt could read it as two kinds, or not at all."""
+
+
+# The kinds of request Bolt tells apart, decided by Bolt's own tests. Its listeners match
+# each kind independently, so a body that passes two tests could reach a listener of
+# either kind, whichever was registered first.
+BOLT_KINDS: tuple[tuple[str, Callable[[dict[str, Any]], bool]], ...] = (
+    ("command", is_slash_command),
+    ("action", is_action),
+    ("view", is_view),
+    ("shortcut", is_shortcut),
+    ("options", is_options),
+    ("event", is_event),
+)
+
+
+def request_kind(body: dict[str, Any]) -> str | None:
+    """The one kind Bolt dispatches `body` as (`command`, `action`, …), None for no kind.
+
+    Raises NotFromSlack for a body of more than one kind, or one Bolt cannot read.
+    """
+    try:
+        kinds = [kind for kind, test in BOLT_KINDS if test(body)]
+    except (TypeError, AttributeError):  # e.g. `view` or `event` not an object
+        raise NotFromSlack from None
+    if len(kinds) > 1:
+        raise NotFromSlack
+    if is_block_actions(body):
+        actions = body["actions"]
+        # Bolt matches action listeners on the first action's `action_id`, and fails
+        # on anything else.
         first = actions[0] if isinstance(actions, list) and actions else None
-        return "action", str(_field(first, "action_id")), "", user
-    if kind in ("view_submission", "view_closed"):
-        return "view", str(_field(body.get("view"), "callback_id")), "", user
-    if kind in ("message_action", "shortcut"):
-        return "shortcut", str(body.get("callback_id") or ""), "", user
+        if not isinstance(first, dict) or not isinstance(first.get("action_id"), str):
+            raise NotFromSlack
+    return kinds[0] if kinds else None
+
+
+def classify(body: dict[str, Any]) -> tuple[str, str, str, str] | None:
+    """(kind, name, text, user) of a request that acts on the bot; None for events.
+
+    The kind is the one Bolt dispatches the body as, and `name` the field its listeners
+    match on; the user is the one Slack names for that kind (`user_id` of a command,
+    `user.id` of an interaction).
+    """
+    kind = request_kind(body)
+    if kind == "command":
+        text = str(body.get("text") or "")
+        return kind, str(body["command"]), text, str(body.get("user_id"))
+    user = str(_field(body.get("user"), "id"))
+    if kind == "action":
+        if is_block_actions(body):
+            return kind, str(body["actions"][0]["action_id"]), "", user
+        return kind, str(body.get("callback_id") or ""), "", user  # attachments, dialogs
+    if kind == "view":
+        return kind, str(_field(body.get("view"), "callback_id")), "", user
+    if kind == "shortcut":
+        return kind, str(body.get("callback_id") or ""), "", user
+    if kind == "options":
+        return kind, str(body.get("action_id") or body.get("callback_id") or ""), "", user
     return None
+
+
+class OnlyWhatSlackSends(Middleware):
+    """Refuse a signed body that Bolt would read as more than one kind, or could not read.
+
+    A class, not a function: Bolt prepares a function middleware's arguments from the
+    body (the first action among them), which is where an unreadable body would fail.
+    """
+
+    def process(
+        self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
+    ) -> BoltResponse | None:
+        """Answer 400, or let the request go on."""
+        try:
+            request_kind(req.body)
+        except NotFromSlack:
+            log.warning("refused a signed request that is not what Slack sends")
+            return BoltResponse(status=400, body={"error": "not a request Slack sends"})
+        return next()
 
 
 def make_require_member(services: Services) -> Callable[..., BoltResponse | None]:
@@ -113,14 +182,16 @@ def make_require_member(services: Services) -> Callable[..., BoltResponse | None
         if kind == "view":
             return ack(response_action="update", view=notice_modal("Not allowed", message))
         response = ack()
-        respond(message, response_type="ephemeral", replace_original=False)
+        if body.get("response_url"):  # menus' option requests have none to answer to
+            respond(message, response_type="ephemeral", replace_original=False)
         return response
 
     return require_member
 
 
 def register(app: App, services: Services) -> None:
-    """Install the middleware: workspace check first, then retries, then the roster."""
+    """Install the middleware: the shape of the body first, then workspace, retries, roster."""
+    app.use(OnlyWhatSlackSends())
     app.use(make_only_our_workspace(services.team_id))
     app.use(make_skip_retried_events(services))
     app.use(make_require_member(services))

@@ -162,6 +162,7 @@ class Message(SQLModel, table=True):
 
     __table_args__ = (
         UniqueConstraint("channel", "external_id", name="uq_message_channel_external_id"),
+        UniqueConstraint("request_key", name="uq_message_request_key"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -178,6 +179,8 @@ class Message(SQLModel, table=True):
     mentions_brand: bool = False
     is_fail: bool = False  # a #fail-style hashtag (for spike detection)
     slack_ts: str | None = Field(default=None, max_length=32)
+    # The Slack request that wrote a `/note` (see `Reply.request_key`): stored once.
+    request_key: str | None = Field(default=None, max_length=64)
     created_at: datetime = _when(index=True)
     stored_at: datetime = _when()
     edited_at: datetime | None = _when(nullable=True)
@@ -188,8 +191,12 @@ class Reply(SQLModel, table=True):
     """An answer to a customer on X (public reply or DM): the outbox towards X.
 
     The row is written before X is called, so a crash or an unclear answer from X leaves
-    a trace that is checked against X before anything is sent again.
+    a trace that is checked against X before anything is sent again. `request_key`
+    names the Slack request that asked for it (a command, a modal submission, a click),
+    so the same request arriving again finds this row instead of sending again.
     """
+
+    __table_args__ = (UniqueConstraint("request_key", name="uq_reply_request_key"),)
 
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="ticket.id", index=True)
@@ -206,6 +213,7 @@ class Reply(SQLModel, table=True):
     attempts: int = 0
     approved_by: str | None = Field(default=None, max_length=32)
     automatic: bool = False  # the out-of-hours answer: not a first response
+    request_key: str | None = Field(default=None, max_length=64)
     created_at: datetime = _when(index=True)
     sent_at: datetime | None = _when(nullable=True, index=True)
     checked_at: datetime | None = _when(nullable=True)

@@ -6,7 +6,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, or_, update
+from sqlalchemy import and_, case, false, func, or_, update
 from sqlmodel import Session, col, select
 
 from store.models import (
@@ -90,6 +90,20 @@ def ticket(*, session: Session, ticket_id: int) -> Ticket | None:
     return session.get(Ticket, ticket_id)
 
 
+def ticket_for_update(*, session: Session, ticket_id: int) -> Ticket | None:
+    """One ticket, locked until the transaction ends, read as it is now.
+
+    PostgreSQL locks the row (`FOR UPDATE`); on SQLite every writing transaction holds the
+    database's write lock from its start, which serialises the same way.
+    """
+    return session.exec(
+        select(Ticket)
+        .where(col(Ticket.id) == ticket_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+
+
 def latest_ticket_in_conversation(*, session: Session, conversation_id: str) -> Ticket | None:
     """The newest ticket that holds a message of this X conversation."""
     return session.exec(
@@ -165,6 +179,30 @@ def claim(*, session: Session, ticket_id: int, agent: str, now: datetime) -> boo
     )
     session.expire_all()
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def repeated_note(
+    *,
+    session: Session,
+    ticket_id: int,
+    author: str,
+    text: str,
+    request_key: str | None,
+    since: datetime,
+) -> Message | None:
+    """The `/note` this one repeats: the same request again, or the same words since `since`."""
+    same_words = and_(
+        col(Message.ticket_id) == ticket_id,
+        col(Message.direction) == Direction.NOTE,
+        col(Message.external_id).is_(None),  # written by /note, not in the thread
+        col(Message.author_slack_id) == author,
+        col(Message.text) == text,
+        col(Message.created_at) >= since,
+    )
+    same_request = col(Message.request_key) == request_key if request_key else false()
+    return session.exec(
+        select(Message).where(or_(same_request, same_words)).order_by(col(Message.id)).limit(1)
+    ).first()
 
 
 def add_event(

@@ -13,7 +13,7 @@ from bot.services import Services
 from handlers import ids
 from handlers.blocks.replies import DM_OPENER, dm_modal
 from handlers.blocks.text import quote
-from handlers.context import input_value, member_of, metadata_number, number_on
+from handlers.context import input_value, member_of, metadata_number, number_on, request_key
 
 # A DM holds at most 10,000 characters; quoted, each line gains a `>`. Slack's limit for
 # a message's text is 40,000.
@@ -46,13 +46,19 @@ def make_handle_ask_delete(services: Services) -> Callable[..., None]:
     """Build the listener of "Ask to delete, continue by DM"."""
 
     def handle_ask_delete(
-        ack: Ack, action: dict[str, Any], respond: Respond, context: BoltContext
+        ack: Ack,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: Respond,
+        context: BoltContext,
     ) -> None:
         """Ask the customer publicly to delete the tweet with their data; DMs follow."""
         ack()
         try:
             result = services.replies.ask_to_move_to_dm(
-                ticket_id=number_on(action), member=member_of(context)
+                ticket_id=number_on(action),
+                member=member_of(context),
+                request_key=request_key(body),
             )
         except Refused as exc:
             respond(exc.user_message, response_type="ephemeral", replace_original=False)
@@ -102,7 +108,11 @@ def make_handle_dm_submission(services: Services) -> Callable[..., None]:
     """Build the DM modal's listener."""
 
     def handle_dm_submission(
-        ack: Ack, view: dict[str, Any], client: WebClient, context: BoltContext
+        ack: Ack,
+        body: dict[str, Any],
+        view: dict[str, Any],
+        client: WebClient,
+        context: BoltContext,
     ) -> None:
         """Check the DM (errors stay in the modal), then send it."""
         member = member_of(context)
@@ -115,7 +125,9 @@ def make_handle_dm_submission(services: Services) -> Callable[..., None]:
             return
         ack()
         try:
-            result = services.replies.send_dm(ticket_id=ticket_id, body=text, member=member)
+            result = services.replies.send_dm(
+                ticket_id=ticket_id, body=text, member=member, request_key=request_key(body)
+            )
             if result.status == "sent":
                 return  # the thread shows it
             message = result.message

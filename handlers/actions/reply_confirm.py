@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -11,31 +10,36 @@ from slack_bolt import Ack, BoltContext, Respond
 from bot.errors import Refused
 from bot.services import Services
 from handlers.commands.reply import answer
-from handlers.context import member_of
+from handlers.context import member_of, request_key
+from handlers.values import ReplyDraft, value_on
 
 
 def make_handle_reply_confirm(services: Services) -> Callable[..., None]:
     """Build the "Send anyway" listener."""
 
     def handle_reply_confirm(
-        ack: Ack, action: dict[str, Any], respond: Respond, context: BoltContext
+        ack: Ack,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: Respond,
+        context: BoltContext,
     ) -> None:
         """Send the reply the agent confirmed; every check runs again first."""
         ack()
-        draft = json.loads(str(action.get("value") or "{}"))
-        body, canned = str(draft.get("body") or ""), draft.get("canned")
         try:
+            draft = value_on(action, ReplyDraft)
             result = services.replies.send(
-                ticket_id=int(draft["ticket"]),
-                body=body,
+                ticket_id=draft.ticket,
+                body=draft.body,
                 member=member_of(context),
                 confirmed=True,
-                canned_name=canned,
+                canned_name=draft.canned,
+                request_key=request_key(body),
             )
         except Refused as exc:
             respond(exc.user_message, response_type="ephemeral", replace_original=True)
             return
-        answer(result, respond, canned=canned, body=body, replace=True)
+        answer(result, respond, canned=draft.canned, body=draft.body, replace=True)
 
     return handle_reply_confirm
 

@@ -257,11 +257,12 @@ def reply_sent(reply: ReplySentView) -> SlackMessage:
 def approval(view: ApprovalView) -> SlackMessage:
     """A trainee's reply in the thread: Approve / Return for leads, or what became of it."""
     trainee, lead = f"<@{view.trainee_slack_id}>", f"<@{view.lead_slack_id}>"
+    what = "DM" if view.kind == "dm" else "reply"
     heads = {
-        "awaiting_approval": f"🎓 {trainee} wrote a reply; a lead approves it before it goes out.",
-        "sent": f"✅ {lead} approved {trainee}'s reply; it is on its way.",
-        "rejected": f"↩️ {lead} returned {trainee}'s reply.",
-        "failed": f"⚠️ {trainee}'s approved reply could not be sent.",
+        "awaiting_approval": f"🎓 {trainee} wrote a {what}; a lead approves it before it goes out.",
+        "sent": f"✅ {lead} approved {trainee}'s {what}; it is on its way.",
+        "rejected": f"↩️ {lead} returned {trainee}'s {what}.",
+        "failed": f"⚠️ {trainee}'s approved {what} could not be sent.",
     }
     blocks: list[dict[str, Any]] = [
         section(heads.get(view.state, view.state)),
@@ -296,7 +297,7 @@ def approval(view: ApprovalView) -> SlackMessage:
                 ],
             }
         )
-    return {"text": f"#{view.ticket_id}: a trainee's reply ({view.state})", "blocks": blocks}
+    return {"text": f"#{view.ticket_id}: a trainee's {what} ({view.state})", "blocks": blocks}
 
 
 def note(view: NoteView) -> SlackMessage:

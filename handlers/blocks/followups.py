@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from bot.followups import Promise
 from handlers import ids
 from handlers.blocks.modals import modal, text_input
 from handlers.blocks.text import escape_within, section, slack_date
+from handlers.values import PromiseOffer
 
 # What the reply modal offers to promise, as `/followup` would read it.
 PROMISE_CHOICES = [
@@ -85,7 +85,7 @@ def escalate_modal(ticket_id: int) -> dict[str, Any]:
 
 def promise_offer(ticket_id: int, promise: Promise) -> dict[str, Any]:
     """After a reply that promised a time: one click records the follow-up."""
-    value = json.dumps({"ticket": ticket_id, "due": promise.due.isoformat()})
+    value = PromiseOffer(ticket=ticket_id, due=promise.due).encoded()
     text = (
         f"Your reply promised “{escape_within(promise.phrase, 80)}”. "
         f"Record a follow-up for #{ticket_id} at {slack_date(promise.due)}?"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,6 +11,7 @@ from handlers import ids
 from handlers.blocks.followups import promise_choice
 from handlers.blocks.modals import modal, text_input
 from handlers.blocks.text import escape_within, quote, section
+from handlers.values import ReplyDraft
 
 OPTION_TEXT_LIMIT = 75
 
@@ -121,7 +121,7 @@ CONFIRM_VALUE_LIMIT = 2000  # Slack's limit for a button's value
 
 def confirm_value(*, ticket_id: int, body: str, canned: str | None) -> str | None:
     """What the "Send anyway" button carries; None when the reply is too long for a button."""
-    value = json.dumps({"ticket": ticket_id, "body": body, "canned": canned}, ensure_ascii=False)
+    value = ReplyDraft(ticket=ticket_id, body=body, canned=canned).encoded()
     return value if len(value) <= CONFIRM_VALUE_LIMIT else None
 
 

@@ -10,7 +10,7 @@ from slack_bolt import Ack, BoltContext, Respond
 from bot.commands import Usage, ticket_and_text
 from bot.errors import Refused
 from bot.services import Services
-from handlers.context import member_of
+from handlers.context import member_of, request_key
 
 USAGE = Usage("/dm", "<ticket> <text>")
 
@@ -26,7 +26,10 @@ def make_handle_dm(services: Services) -> Callable[..., None]:
         try:
             ticket_id, body = ticket_and_text(command["text"], USAGE, empty="The DM is empty.")
             result = services.replies.send_dm(
-                ticket_id=ticket_id, body=body, member=member_of(context)
+                ticket_id=ticket_id,
+                body=body,
+                member=member_of(context),
+                request_key=request_key(command),
             )
         except Refused as exc:
             respond(exc.user_message, response_type="ephemeral")

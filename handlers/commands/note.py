@@ -10,7 +10,7 @@ from slack_bolt import Ack, BoltContext, Respond
 from bot.commands import Usage, ticket_number, words
 from bot.errors import Refused
 from bot.services import Services
-from handlers.context import member_of
+from handlers.context import member_of, request_key
 
 USAGE = Usage("/note", "<ticket> <text>")
 
@@ -28,7 +28,12 @@ def make_handle_note(services: Services) -> Callable[..., None]:
             if not text:
                 raise USAGE.refuse("The note is empty.")
             ticket_id = ticket_number(ticket_token, USAGE)
-            services.tickets.note(ticket_id=ticket_id, member=member_of(context), text=text)
+            services.tickets.note(
+                ticket_id=ticket_id,
+                member=member_of(context),
+                text=text,
+                request_key=request_key(command),
+            )
         except Refused as exc:
             respond(exc.user_message, response_type="ephemeral")
             return

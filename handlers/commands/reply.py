@@ -13,7 +13,7 @@ from bot.replies import ReplyResult
 from bot.services import Services
 from handlers.blocks.followups import promise_offer
 from handlers.blocks.replies import confirm_reply, confirm_value
-from handlers.context import member_of
+from handlers.context import member_of, request_key
 
 USAGE = Usage("/reply", "<ticket> <text>  or  /reply <ticket> :canned-name")
 
@@ -73,7 +73,11 @@ def make_handle_reply(services: Services) -> Callable[..., None]:
                 )
                 canned, body = picked.name, picked.text
             result = services.replies.send(
-                ticket_id=ticket_id, body=body, member=member, canned_name=canned
+                ticket_id=ticket_id,
+                body=body,
+                member=member,
+                canned_name=canned,
+                request_key=request_key(command),
             )
         except Refused as exc:
             respond(exc.user_message, response_type="ephemeral")

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
@@ -16,6 +14,7 @@ from handlers import ids
 from handlers.blocks.text import slack_date
 from handlers.commands.escalate import paged_text
 from handlers.context import input_value, member_of, metadata_number, number_on
+from handlers.values import PromiseOffer, value_on
 
 
 def make_handle_modal_button(
@@ -107,18 +106,16 @@ def make_handle_promise_confirm(services: Services) -> Callable[..., None]:
     ) -> None:
         """Record the follow-up the reply promised."""
         ack()
-        offer = json.loads(str(action.get("value") or "{}"))
         try:
-            due = datetime.fromisoformat(str(offer["due"]))
-            ticket_id = int(offer["ticket"])
+            offer = value_on(action, PromiseOffer)
             services.followups.promise(
-                ticket_id=ticket_id, member=member_of(context), due=due, note=""
+                ticket_id=offer.ticket, member=member_of(context), due=offer.due, note=""
             )
         except Refused as exc:
             respond(exc.user_message, response_type="ephemeral", replace_original=True)
             return
         respond(
-            f"Follow-up for #{ticket_id} recorded for {slack_date(due)}.",
+            f"Follow-up for #{offer.ticket} recorded for {slack_date(offer.due)}.",
             response_type="ephemeral",
             replace_original=True,
         )

@@ -16,7 +16,7 @@ from bot.services import Services
 from handlers import ids
 from handlers.blocks.followups import promise_offer
 from handlers.blocks.replies import reply_modal
-from handlers.context import member_of, metadata_number, view_values
+from handlers.context import member_of, metadata_number, request_key, view_values
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +110,11 @@ def make_handle_reply_submission(services: Services) -> Callable[..., None]:
         channel = services.settings.support_channel_id
         try:
             result = services.replies.send(
-                ticket_id=ticket_id, body=text, member=member, confirmed=True
+                ticket_id=ticket_id,
+                body=text,
+                member=member,
+                confirmed=True,
+                request_key=request_key(body),
             )
             if result.status != "sent":
                 raise Refused(result.message)

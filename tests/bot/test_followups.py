@@ -6,9 +6,17 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import Engine
+from sqlmodel import select
 
+from bot.cards import CardRefresher
 from bot.errors import Refused
-from bot.followups import detect_promise, parse_when
+from bot.followups import FollowUps, detect_promise, parse_when
+from bot.roster import Member
+from store.db import session_scope
+from store.models import FollowUp, Role
+from tests.bot.test_claims import a_ticket
+from tests.fakes.domain import FakeClock, RecordingPresenter
 
 BERLIN = ZoneInfo("Europe/Berlin")
 MONDAY_9 = datetime(2026, 11, 23, 9, 0, tzinfo=BERLIN).astimezone(UTC)
@@ -93,3 +101,67 @@ def test_bis_morgen_means_tomorrow_noon() -> None:
 )
 def test_replies_without_a_promise_promise_nothing(reply: str) -> None:
     assert detect_promise(reply, now=MONDAY_9, zone=BERLIN) is None
+
+
+def promises(engine: Engine) -> FollowUps:
+    presenter = RecordingPresenter()
+    return FollowUps(
+        engine=engine,
+        presenter=presenter,
+        cards=CardRefresher(presenter=presenter, vip_followers=1),
+        zone=BERLIN,
+        clock=FakeClock(MONDAY_9),
+    )
+
+
+ANNA = Member("U0ANNA", Role.AGENT, "AS", "Anna")
+
+
+@pytest.mark.parametrize(
+    ("due", "why"),
+    [
+        (MONDAY_9 + timedelta(days=61), "more than 60 days ahead"),
+        (datetime(9999, 12, 31, 23, 59, tzinfo=UTC), "more than 60 days ahead"),
+        (MONDAY_9 - timedelta(minutes=1), "is in the past"),
+        (MONDAY_9, "is in the past"),
+        (datetime(2026, 11, 23, 12, 0), "no time zone"),  # naive, as a forged button may hold
+    ],
+)
+def test_a_promise_made_any_way_keeps_the_limits_of_followup(
+    engine: Engine, due: datetime, why: str
+) -> None:
+    followups = promises(engine)
+    ticket_id = a_ticket(engine, FakeClock(MONDAY_9))
+
+    with pytest.raises(Refused, match=why):
+        followups.promise(ticket_id=ticket_id, member=ANNA, due=due, note="")
+
+    with session_scope(engine) as session:
+        assert session.exec(select(FollowUp)).all() == []
+
+
+@pytest.mark.parametrize(
+    ("who", "cancels"),
+    [
+        (ANNA, True),
+        (Member("U0LEAD", Role.LEAD, "LL", "Lena"), True),
+        (Member("U0BEN", Role.AGENT, "BM", "Ben"), False),
+        (Member("U0TOM", Role.TRAINEE, "TT", "Tom"), False),
+    ],
+)
+def test_a_promise_is_cancelled_by_its_owner_or_a_lead(
+    engine: Engine, who: Member, cancels: bool
+) -> None:
+    followups = promises(engine)
+    ticket_id = a_ticket(engine, FakeClock(MONDAY_9))
+    followups.promise(ticket_id=ticket_id, member=ANNA, due=MONDAY_9 + timedelta(hours=2), note="")
+
+    if cancels:
+        assert followups.cancel(ticket_id=ticket_id, member=who) == 1
+    else:
+        with pytest.raises(Refused, match="<@U0ANNA>'s promise: only its owner or a lead"):
+            followups.cancel(ticket_id=ticket_id, member=who)
+
+    with session_scope(engine) as session:
+        [stored] = session.exec(select(FollowUp)).all()
+        assert stored.state == ("cancelled" if cancels else "open")

@@ -11,7 +11,7 @@ import pytest
 
 from bot.roster import Member
 from standins.http import wait_for
-from standins.slack_api import ANNA, BEN, LEAD, SlackStandIn
+from standins.slack_api import ANNA, BEN, LEAD, TOM, SlackStandIn
 from standins.x_api import XStandIn
 from store.models import Role
 from tests.e2e.test_working_a_ticket import build_team, card_text, open_ticket, said
@@ -43,6 +43,26 @@ def test_followups_by_command_list_and_cancel(
     assert "No open follow-ups" in said(bot.slash(ANNA, "/followup", "list"))
     bot.deliver()
     assert "follow-up due" not in card_text(slack)
+
+
+def test_a_promise_is_cancelled_by_its_owner_or_a_lead_only(
+    bot: BotHarness, x: XStandIn, slack: SlackStandIn
+) -> None:
+    build_team(bot)
+    bot.slash(LEAD, "/team", f"add <@{TOM}|tom> trainee TT")
+    open_ticket(bot, x)
+    bot.slash(ANNA, "/claim", "1")
+    bot.slash(ANNA, "/followup", "1 2h Leitung messen")
+
+    for someone in (TOM, BEN):
+        refusal = said(bot.slash(someone, "/followup", "1 cancel"))
+        assert f"is <@{ANNA}>'s promise: only its owner or a lead can cancel it" in refusal
+    assert "Leitung messen" in said(bot.slash(ANNA, "/followup", "list"))
+    assert "Cancelled 1 follow-up(s) of #1" in said(bot.slash(ANNA, "/followup", "1 cancel"))
+
+    bot.slash(ANNA, "/followup", "1 3h Rückruf")
+    assert "Cancelled 1 follow-up(s) of #1" in said(bot.slash(LEAD, "/followup", "1 cancel"))
+    assert "No open follow-ups" in said(bot.slash(TOM, "/followup", "list"))
 
 
 @pytest.mark.parametrize(
