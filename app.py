@@ -35,7 +35,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from waitress.server import create_server
 
 import handlers
-from bot import logs
+from bot import logs, tuning
 from bot.canned import CannedAnswers
 from bot.cards import CardRefresher
 from bot.clock import Clock, system_clock
@@ -75,6 +75,9 @@ commands:
   run       (default) migrate the database, then serve Slack and poll X
   migrate   apply database migrations and exit (reads only DATABASE_URL)
   check     validate the settings and exit
+  groups FILE
+            group the texts of a JSON-lines file (id, text) as the bot would and print
+            {"id": ..., "group": <int or null>} per line (reads only the GROUP_ settings)
 
 Slack connection modes:
   Socket Mode  when SLACK_APP_TOKEN (xapp-...) is set: the bot connects out to Slack,
@@ -592,9 +595,17 @@ def main(argv: list[str] | None = None) -> int:
         epilog=MODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("command", nargs="?", default="run", choices=["run", "migrate", "check"])
+    parser.add_argument(
+        "command", nargs="?", default="run", choices=["run", "migrate", "check", "groups"]
+    )
+    parser.add_argument("file", nargs="?", help="groups: the JSON-lines file ('-': stdin)")
     parser.add_argument("--env-file", default=".env", help="settings file (default: .env)")
     args = parser.parse_args(argv)
+    if (args.file is not None) != (args.command == "groups"):
+        parser.error("a FILE goes with the groups command, and only with it")
+
+    if args.command == "groups":
+        return tuning.groups_command(args.file, env_file=args.env_file)
 
     if args.command == "migrate":
         database = DatabaseSettings(_env_file=args.env_file)
