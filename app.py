@@ -35,7 +35,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from waitress.server import create_server
 
 import handlers
-from bot import logs, tuning
+from bot import logs
 from bot.canned import CannedAnswers
 from bot.cards import CardRefresher
 from bot.clock import Clock, system_clock
@@ -605,6 +605,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("a FILE goes with the groups command, and only with it")
 
     if args.command == "groups":
+        # Grouping loads scikit-learn and SciPy (about 95 MiB); only this command needs them yet.
+        from bot import tuning
+
         return tuning.groups_command(args.file, env_file=args.env_file)
 
     if args.command == "migrate":
