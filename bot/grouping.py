@@ -74,9 +74,14 @@ def stop_words() -> frozenset[str]:
     return frozenset(fold(word) for word in listed)
 
 
+def without_addresses(text: str) -> str:
+    """The text without its URLs and @handles, which say nothing about the question."""
+    return _HANDLE.sub(" ", _URL.sub(" ", text))
+
+
 def words(text: str) -> list[str]:
     """The words of a customer text that carry its meaning, folded, in order."""
-    text = _HANDLE.sub(" ", _URL.sub(" ", text))
+    text = without_addresses(text)
     folded = _NOT_A_WORD.sub(" ", fold(text)).split()
     meaningful = [word for word in folded if word not in stop_words()]
     # A text of stop words only ("Was ist da los??") is still compared by its words.
