@@ -46,14 +46,6 @@ def _base_url(value: str) -> str:
     return value
 
 
-_SETTINGS_SOURCE = SettingsConfigDict(
-    env_file=".env",
-    env_file_encoding="utf-8",
-    extra="ignore",
-    case_sensitive=False,
-    hide_input_in_errors=True,
-)
-
 # Tuned on alike-tweets.jsonl with `python -m bench.grouping` (README, "Alike questions").
 DEFAULT_GROUP_SIMILARITY = 0.30
 
@@ -61,7 +53,13 @@ DEFAULT_GROUP_SIMILARITY = 0.30
 class GroupingSettings(BaseSettings):
     """The settings of grouping alike questions (SPEC §10): all `python app.py groups` reads."""
 
-    model_config = _SETTINGS_SOURCE
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        hide_input_in_errors=True,
+    )
 
     group_window_hours: int = Field(default=24, ge=1, le=168)
     group_min_size: int = Field(default=3, ge=2)
@@ -70,9 +68,10 @@ class GroupingSettings(BaseSettings):
 
 
 class Settings(GroupingSettings):
-    """Every setting of the contract; field names are the environment variable names."""
+    """Every setting of the contract; field names are the environment variable names.
 
-    model_config = _SETTINGS_SOURCE
+    It reads its sources as GroupingSettings does (its model_config is inherited).
+    """
 
     slack_bot_token: SecretStr
     slack_signing_secret: SecretStr | None = None
