@@ -78,6 +78,9 @@ commands:
   check     validate the settings and exit; --online also asks Slack and X
   sandbox   try it without accounts: the bot against stand-ins of Slack and X,
             in a web page at http://127.0.0.1:8080 (--port, --keep); needs no .env
+  groups FILE
+            group the texts of a JSON-lines file (id, text) as the bot would and print
+            {"id": ..., "group": <int or null>} per line (reads only the GROUP_ settings)
 
 Slack connection modes:
   Socket Mode  when SLACK_APP_TOKEN (xapp-...) is set: the bot connects out to Slack,
@@ -724,8 +727,12 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "command", nargs="?", default="run", choices=["run", "migrate", "check", "sandbox"]
+        "command",
+        nargs="?",
+        default="run",
+        choices=["run", "migrate", "check", "sandbox", "groups"],
     )
+    parser.add_argument("file", nargs="?", help="groups: the JSON-lines file ('-': stdin)")
     parser.add_argument("--env-file", default=".env", help="settings file (default: .env)")
     parser.add_argument(
         "--online", action="store_true", help="check: also call auth.test and GET /2/users/me"
@@ -742,6 +749,14 @@ def main(argv: list[str] | None = None) -> int:
         "--dir", type=Path, default=Path(".sandbox"), help="its files (default .sandbox/)"
     )
     args = parser.parse_args(argv)
+    if (args.file is not None) != (args.command == "groups"):
+        parser.error("a FILE goes with the groups command, and only with it")
+
+    if args.command == "groups":
+        # Grouping loads scikit-learn and SciPy (about 95 MiB); only this command needs them yet.
+        from bot import tuning
+
+        return tuning.groups_command(args.file, env_file=args.env_file)
 
     if args.command == "sandbox":
         return run_sandbox(host=args.host, port=args.port, keep=args.keep, directory=args.dir)

@@ -64,8 +64,12 @@ def _base_url(value: str) -> str:
     return value
 
 
-class Settings(BaseSettings):
-    """Every setting of the contract; field names are the environment variable names."""
+# Tuned on alike-tweets.jsonl with `python -m bench.grouping` (README, "Alike questions").
+DEFAULT_GROUP_SIMILARITY = 0.30
+
+
+class GroupingSettings(BaseSettings):
+    """The settings of grouping alike questions (SPEC §10): all `python app.py groups` reads."""
 
     model_config = SettingsConfigDict(
         env_file=".env",
@@ -74,6 +78,18 @@ class Settings(BaseSettings):
         case_sensitive=False,
         hide_input_in_errors=True,
     )
+
+    group_window_hours: int = Field(default=24, ge=1, le=168)
+    group_min_size: int = Field(default=3, ge=2)
+    # Cosine similarity of two texts' meaningful words: 0 nothing in common, 1 the same.
+    group_similarity: float = Field(default=DEFAULT_GROUP_SIMILARITY, gt=0, le=1)
+
+
+class Settings(GroupingSettings):
+    """Every setting of the contract; field names are the environment variable names.
+
+    It reads its sources as GroupingSettings does (its model_config is inherited).
+    """
 
     slack_bot_token: SecretStr
     slack_signing_secret: SecretStr | None = None

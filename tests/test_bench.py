@@ -9,6 +9,7 @@ import pytest
 
 from bench import ack as ack_bench
 from bench import burst as burst_bench
+from bench import grouping as grouping_bench
 from bench import ingest as ingest_bench
 from bench import memory as memory_bench
 from bench import stats as stats_bench
@@ -26,7 +27,9 @@ def test_the_stats_benchmark_generates_and_measures_a_small_year(
     assert "tickets in" in out
 
 
-@pytest.mark.parametrize("module", [ack_bench, burst_bench, ingest_bench, memory_bench])
+@pytest.mark.parametrize(
+    "module", [ack_bench, burst_bench, grouping_bench, ingest_bench, memory_bench]
+)
 def test_each_benchmark_explains_its_command(
     module: ModuleType, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -89,4 +92,19 @@ def test_the_memory_benchmark_measures_a_child_that_ingests(
     assert figures.ingest["new_tickets"] == 20 and figures.ingest["rows_sent"] == 20
     assert figures.peak(figures.idle) > 0 and figures.peak(figures.ingest) > 0
     for label in ("idle built bot", "ingesting bot", "per 1,000 tweets", "cards in Slack"):
+        assert label in out
+
+
+def test_the_grouping_benchmark_measures_quality_and_speed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    rows = grouping_bench.main(["--only", "words", "--thresholds", "0.3", "--backlog", "100"])
+    out = capsys.readouterr().out
+    chosen, at_setting = rows
+    assert chosen["threshold"] == 0.3 and chosen["tuned"].precision > 0.5
+    assert 0 < chosen["held_out"].recall <= 1 and chosen["orders"].precision > 0.5
+    assert chosen["speed"].open_after >= 100 and chosen["speed"].mean_ms > 0
+    assert at_setting["held_out"] is None
+    assert chosen["install_mb"] > 1
+    for label in ("| words (chosen) | 0.300 |", "held out P / R", "ms/tweet at 100 open"):
         assert label in out

@@ -11,7 +11,12 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from bot.config import Settings, describe_settings_error
+from bot.config import (
+    DEFAULT_GROUP_SIMILARITY,
+    GroupingSettings,
+    Settings,
+    describe_settings_error,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 REQUIRED = {
@@ -58,6 +63,8 @@ def test_defaults_are_the_contracts() -> None:
     assert settings.port == 3000
     assert settings.escalation_channel == "C0SUPPORT"
     assert not settings.socket_mode
+    assert (settings.group_window_hours, settings.group_min_size) == (24, 3)
+    assert settings.group_similarity == DEFAULT_GROUP_SIMILARITY
 
 
 def test_lists_are_split_as_the_contract_says() -> None:
@@ -97,6 +104,11 @@ def test_an_empty_out_of_hours_reply_disables_it() -> None:
         ({"LOG_FORMAT": "xml"}, "LOG_FORMAT is invalid"),
         ({"X_ALLOW_UNSUMMONED_REPLIES": "perhaps"}, "X_ALLOW_UNSUMMONED_REPLIES is invalid"),
         ({"DATABASE_URL": "mysql://db"}, "DATABASE_URL is invalid"),
+        ({"GROUP_SIMILARITY": "1.5"}, "GROUP_SIMILARITY is invalid"),
+        ({"GROUP_SIMILARITY": "0"}, "GROUP_SIMILARITY is invalid"),
+        ({"GROUP_SIMILARITY": "high"}, "GROUP_SIMILARITY is invalid"),
+        ({"GROUP_MIN_SIZE": "1"}, "GROUP_MIN_SIZE is invalid"),
+        ({"GROUP_WINDOW_HOURS": "0"}, "GROUP_WINDOW_HOURS is invalid"),
     ],
 )
 def test_a_malformed_setting_is_named_in_one_line(environ: dict[str, str], expected: str) -> None:
@@ -186,3 +198,8 @@ def test_env_example_names_exactly_the_contracts_variables() -> None:
     }
     fields = {name.upper() for name in Settings.model_fields}
     assert names == fields
+
+
+def test_the_grouping_settings_need_no_tokens() -> None:
+    settings = GroupingSettings(_env_file=None, group_similarity="0.5", group_min_size="4")
+    assert (settings.group_similarity, settings.group_min_size) == (0.5, 4)

@@ -1,0 +1,525 @@
+"""Grouping of alike questions (SPEC §10): which open tickets one answer would serve.
+
+Every new customer text is compared with the first messages of the open tickets of the
+last `GROUP_WINDOW_HOURS`. Two texts are alike when their similarity is at least
+`GROUP_SIMILARITY`. When `GROUP_MIN_SIZE` open tickets in no group are alike each other,
+they form a group; a later text joins the group it is alike as a whole. Everything else
+stays alone.
+
+The pieces, for the services built on top of this module:
+
+- `words(text)` and `normalise(text)`: the text as grouping reads it (case, umlauts,
+  handles, URLs, emoji, hashtags, German and English stop words).
+- `VectorIndex(word_vectorizer())`: the similarity, kept warm. The open texts are word
+  vectors (scikit-learn's `HashingVectorizer`: no vocabulary to fit, so a text is encoded
+  once, on arrival, and nothing is recomputed when texts arrive or leave); a new text is
+  compared with all of them in one sparse product. Any `AlikeIndex` can stand in for it
+  (the benchmark's candidates do).
+- `Grouper`: the decision, in two steps so that the caller can store it first:
+  `assess(text, at)` says what would happen (`ALONE`, `JOIN` a group, `FORM` a group with
+  these open tickets) and changes nothing but the window; `record(key, assessment,
+  group=...)` keeps it, with the id under which the caller stored a new group. `place`
+  does both, with group ids counted from 1 (`python app.py groups` and the benchmark use
+  it). `close` forgets a ticket that is no longer open, `take_out` one that an agent took
+  out of its group, and `restore` rebuilds the state after a restart from what the
+  database says is open.
+
+The grouper is a cache of the open tickets of one window (a few KB each), not a store:
+the database stays the truth.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+import re
+import threading
+import unicodedata
+from collections.abc import Collection, Hashable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from functools import cache
+from typing import Generic, Protocol, TypeVar
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, HashingVectorizer
+from stop_words import get_stop_words
+
+from bot.config import GroupingSettings
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+_URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
+_HANDLE = re.compile(r"(?<![\w@])@\w{1,15}")  # X handles; e-mail addresses stay words
+_NOT_A_WORD = re.compile(r"[\W_]+")  # punctuation, emoji, the # of hashtags
+_TRANSLITERATE = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
+
+
+def fold(text: str) -> str:
+    """Lower case as German is typed without umlauts: `Störung` -> `stoerung`, `ß` -> `ss`."""
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_TRANSLITERATE)
+    # Other accents (é, ñ) are dropped: customers type them either way.
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+@cache
+def stop_words() -> frozenset[str]:
+    """German and English words that say nothing about the question, folded."""
+    listed = itertools.chain(get_stop_words("german"), ENGLISH_STOP_WORDS)
+    return frozenset(fold(word) for word in listed)
+
+
+def without_addresses(text: str) -> str:
+    """The text without its URLs and @handles, which say nothing about the question."""
+    return _HANDLE.sub(" ", _URL.sub(" ", text))
+
+
+def words(text: str) -> list[str]:
+    """The words of a customer text that carry its meaning, folded, in order."""
+    text = without_addresses(text)
+    folded = _NOT_A_WORD.sub(" ", fold(text)).split()
+    meaningful = [word for word in folded if word not in stop_words()]
+    # A text of stop words only ("Was ist da los??") is still compared by its words.
+    return meaningful or folded
+
+
+def normalise(text: str) -> str:
+    """The text as grouping compares it: its meaningful words, folded, space-separated."""
+    return " ".join(words(text))
+
+
+class AlikeIndex(Protocol[K, V]):
+    """A similarity kept warm: the open texts, encoded once, compared with each new one.
+
+    Similarities are symmetric, between 0 and 1, and 1 for a text with itself (0 for a
+    text with no words).
+    """
+
+    def encode(self, text: str) -> V:
+        """The text as this index compares it."""
+        ...
+
+    def add(self, key: K, encoded: V) -> None:
+        """Keep an open text."""
+        ...
+
+    def discard(self, key: K) -> None:
+        """Forget a text; unknown keys are ignored."""
+        ...
+
+    def scores(self, encoded: V) -> Mapping[K, float]:
+        """The similarity of the encoded text to each kept text (kept texts left out: 0)."""
+        ...
+
+    def similarity(self, first: V, second: V) -> float:
+        """The similarity of two encoded texts."""
+        ...
+
+
+def word_vectorizer() -> HashingVectorizer:
+    """Texts as their meaningful words (`words`), each counted once, in unit-length vectors.
+
+    Words are hashed into 2**20 columns: no vocabulary to fit, and two words share a
+    column rarely enough not to matter.
+    """
+    return HashingVectorizer(
+        analyzer=words, n_features=2**20, binary=True, alternate_sign=False, norm="l2"
+    )
+
+
+class VectorIndex(Generic[K]):
+    """Cosine similarity of the unit-length vectors a `HashingVectorizer` makes.
+
+    A text is encoded alone, on arrival, and kept as one sparse row; a new text is compared
+    with all kept rows in one sparse product. Rows are appended in blocks; a discarded row
+    is zeroed at once and dropped when the discarded rows are half the matrix.
+    """
+
+    _BLOCK = 128
+
+    def __init__(self, vectorizer: HashingVectorizer) -> None:
+        self._vectorizer = vectorizer
+        self._features: int = vectorizer.n_features
+        self._matrix = sparse.csr_matrix((0, self._features), dtype=np.float64)
+        self._pending: list[sparse.csr_matrix] = []
+        self._keys: list[K | None] = []  # by row; None where discarded
+        self._rows: dict[K, int] = {}
+        self._query = np.zeros(self._features, dtype=np.float64)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def encode(self, text: str) -> sparse.csr_matrix:
+        """The text's vector: one row, unit length (zero for a text without features)."""
+        vector: sparse.csr_matrix = self._vectorizer.transform([text])
+        return vector
+
+    def add(self, key: K, encoded: sparse.csr_matrix) -> None:
+        """Keep an open text's vector."""
+        self.discard(key)
+        self._rows[key] = len(self._keys)
+        self._keys.append(key)
+        self._pending.append(encoded)
+        if len(self._pending) >= self._BLOCK:
+            self._stack()
+
+    def discard(self, key: K) -> None:
+        """Forget a text's vector."""
+        row = self._rows.pop(key, None)
+        if row is None:
+            return
+        self._keys[row] = None
+        stacked = self._matrix.shape[0]
+        if row < stacked:
+            start, end = self._matrix.indptr[row], self._matrix.indptr[row + 1]
+            self._matrix.data[start:end] = 0.0
+        else:
+            self._pending[row - stacked] = sparse.csr_matrix((1, self._features))
+        discarded = len(self._keys) - len(self._rows)
+        if discarded > self._BLOCK and discarded * 2 > len(self._keys):
+            self._compact()
+
+    def scores(self, encoded: sparse.csr_matrix) -> dict[K, float]:
+        """The cosine of the encoded text with every kept text that shares a feature with it."""
+        self._stack()
+        if not self._rows or encoded.nnz == 0:
+            return {}
+        # A dense query makes the product one pass over the kept rows; it is reset after.
+        self._query[encoded.indices] = encoded.data
+        try:
+            cosines = self._matrix @ self._query
+        finally:
+            self._query[encoded.indices] = 0.0
+        keys = self._keys
+        return {
+            key: float(cosines[row])
+            for row in np.flatnonzero(cosines)
+            if (key := keys[row]) is not None
+        }
+
+    def similarity(self, first: sparse.csr_matrix, second: sparse.csr_matrix) -> float:
+        """The cosine of two encoded texts."""
+        return float(first.multiply(second).sum())
+
+    def _stack(self) -> None:
+        if self._pending:
+            self._matrix = sparse.vstack([self._matrix, *self._pending], format="csr")
+            self._pending = []
+
+    def _compact(self) -> None:
+        self._stack()
+        alive = [row for row, key in enumerate(self._keys) if key is not None]
+        self._matrix = self._matrix[alive]
+        self._matrix.eliminate_zeros()
+        self._keys = [self._keys[row] for row in alive]
+        self._rows = {key: row for row, key in enumerate(self._keys) if key is not None}
+
+
+@dataclass(frozen=True)
+class Match(Generic[K]):
+    """An open ticket alike the text, and how alike (GROUP_SIMILARITY to 1)."""
+
+    key: K
+    similarity: float
+
+
+class Outcome(StrEnum):
+    """What grouping decides for a new text."""
+
+    ALONE = "alone"  # alike no group, and too few open tickets alike it and each other
+    JOIN = "join"  # alike a group as a whole: it joins that group
+    FORM = "form"  # it and enough open tickets in no group are alike: they form a group
+
+
+@dataclass(frozen=True)
+class Assessment(Generic[K, V]):
+    """What `Grouper.assess` found for one text; `Grouper.record` keeps it."""
+
+    outcome: Outcome
+    at: datetime
+    group: int | None  # JOIN: the group it joins
+    members: tuple[K, ...]  # FORM: the open tickets (in no group yet) that form it with the text
+    alike: tuple[Match[K], ...]  # every open ticket at least GROUP_SIMILARITY alike, best first
+    encoded: V = field(repr=False)
+    scores: Mapping[K, float] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Placement(Generic[K]):
+    """Where `Grouper.place` put a text."""
+
+    key: K
+    outcome: Outcome
+    group: int | None  # the group it is in now; None: alone
+    members: tuple[K, ...]  # FORM: the earlier tickets that are in the new group too
+
+
+@dataclass(frozen=True)
+class OpenTicket(Generic[K]):
+    """An open ticket's first message, as `Grouper.restore` reads it back."""
+
+    key: K
+    text: str
+    at: datetime
+    group: int | None = None
+
+
+@dataclass
+class _Group(Generic[K]):
+    members: set[K] = field(default_factory=set)
+    # The sum of the similarities of every pair of members (each with itself too): the
+    # squared length of the members' centroid, kept up to date as members come and go.
+    cohesion: float = 0.0
+
+
+class Grouper(Generic[K, V]):
+    """Decides for each new text whether it is alone, joins a group or forms one.
+
+    A text joins the group that it is most alike as a whole: its similarity to the
+    group's centroid (for word vectors, the cosine with the members' sum), so words that
+    many members share weigh most, and one odd member cannot pull in texts about
+    something else. A group forms only from texts that are each alike all the others.
+
+    Not safe to share between threads by itself: hold `lock` around an `assess` and its
+    `record` (`place` does).
+    """
+
+    SEED_CANDIDATES = 50
+
+    def __init__(
+        self,
+        index: AlikeIndex[K, V],
+        *,
+        window: timedelta,
+        min_size: int,
+        similarity: float,
+        group_ids: Iterator[int] | None = None,
+    ) -> None:
+        if min_size < 2:
+            raise ValueError("a group has at least two members")
+        self.index = index
+        self.window = window
+        self.min_size = min_size
+        self.threshold = similarity
+        self.lock = threading.RLock()
+        self._group_ids = group_ids if group_ids is not None else itertools.count(1)
+        self._encoded: dict[K, V] = {}  # the open tickets' first messages, encoded
+        self._group_of: dict[K, int] = {}
+        self._groups: dict[int, _Group[K]] = {}
+        self._arrivals: list[tuple[datetime, int, K]] = []  # a heap, oldest first
+        self._arrived: dict[K, int] = {}  # each open ticket's entry in the heap
+        self._seq = itertools.count()
+
+    def __len__(self) -> int:
+        return len(self._encoded)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._encoded
+
+    def group_of(self, key: K) -> int | None:
+        """The group an open ticket is in; None when it is alone or not open."""
+        return self._group_of.get(key)
+
+    def members(self, group: int) -> frozenset[K]:
+        """The open members of a group within the window."""
+        found = self._groups.get(group)
+        return frozenset(found.members) if found else frozenset()
+
+    def groups(self) -> dict[int, frozenset[K]]:
+        """Every group with open members in the window, and those members."""
+        return {group: frozenset(found.members) for group, found in self._groups.items()}
+
+    def assess(self, text: str, at: datetime) -> Assessment[K, V]:
+        """What would happen to a text arriving at `at`; changes nothing but the window."""
+        with self.lock:
+            self._expire(at)
+            encoded = self.index.encode(text)
+            scores = self.index.scores(encoded)
+            alike = tuple(
+                sorted(
+                    (Match(key, s) for key, s in scores.items() if s >= self.threshold),
+                    key=lambda match: -match.similarity,
+                )
+            )
+            group = self._group_to_join(encoded, scores, alike)
+            if group is not None:
+                return Assessment(Outcome.JOIN, at, group, (), alike, encoded, scores)
+            seed = self._seed(alike)
+            if len(seed) + 1 >= self.min_size:
+                return Assessment(Outcome.FORM, at, None, seed, alike, encoded, scores)
+            return Assessment(Outcome.ALONE, at, None, (), alike, encoded, scores)
+
+    def record(self, key: K, assessment: Assessment[K, V], *, group: int | None = None) -> None:
+        """Keep an assessed text as an open ticket: alone, or in its group.
+
+        JOIN keeps it in the assessment's group. FORM needs `group`, the new group's id
+        (as the caller stored it); the assessment's members move into it with the text.
+        """
+        if assessment.outcome is Outcome.FORM and group is None:
+            raise ValueError("a new group needs its id")
+        with self.lock:
+            if key in self._encoded:
+                raise ValueError(f"{key!r} is open already")
+            self.index.add(key, assessment.encoded)
+            self._encoded[key] = assessment.encoded
+            self._arrive(key, assessment.at)
+            if assessment.outcome is Outcome.JOIN and assessment.group is not None:
+                self._join(key, assessment.group, assessment.scores)
+            elif assessment.outcome is Outcome.FORM and group is not None:
+                self._form(group, [m for m in assessment.members if m in self._encoded])
+                self._join(key, group, assessment.scores)
+
+    def place(self, key: K, text: str, at: datetime) -> Placement[K]:
+        """Assess and record a text in one step, with the next group id for a new group."""
+        with self.lock:
+            assessment = self.assess(text, at)
+            group = next(self._group_ids) if assessment.outcome is Outcome.FORM else None
+            self.record(key, assessment, group=group)
+            return Placement(key, assessment.outcome, self.group_of(key), assessment.members)
+
+    def close(self, key: K) -> None:
+        """Forget a ticket that is no longer open (resolved, or gone)."""
+        with self.lock:
+            self._forget(key)
+
+    def take_out(self, key: K) -> None:
+        """An agent took the ticket out of its group: it is grouped no more."""
+        with self.lock:
+            self._forget(key)
+
+    def restore(self, tickets: Iterable[OpenTicket[K]], *, now: datetime) -> None:
+        """Rebuild the state from the open tickets within the window and their groups."""
+        with self.lock:
+            by_group: dict[int, list[K]] = {}
+            for ticket in tickets:
+                if ticket.at < now - self.window or ticket.key in self._encoded:
+                    continue
+                encoded = self.index.encode(ticket.text)
+                self.index.add(ticket.key, encoded)
+                self._encoded[ticket.key] = encoded
+                self._arrive(ticket.key, ticket.at)
+                if ticket.group is not None:
+                    by_group.setdefault(ticket.group, []).append(ticket.key)
+            for group, members in by_group.items():
+                self._form(group, members)
+            if by_group:
+                self._group_ids = itertools.count(max(by_group) + 1)
+
+    def _group_similarity(self, encoded: V, scores: Mapping[K, float], group: int) -> float:
+        """The cosine of the text with the group's centroid, from similarities alone."""
+        found = self._groups[group]
+        if found.cohesion <= 0.0:
+            return 0.0
+        together = sum(scores.get(member, 0.0) for member in found.members)
+        return together / math.sqrt(found.cohesion * self.index.similarity(encoded, encoded))
+
+    def _group_to_join(
+        self, encoded: V, scores: Mapping[K, float], alike: Sequence[Match[K]]
+    ) -> int | None:
+        """The group the text is most alike as a whole, among the groups of its matches."""
+        groups = {g for match in alike if (g := self._group_of.get(match.key)) is not None}
+        best, best_similarity = None, self.threshold
+        for group in sorted(groups):
+            similarity = self._group_similarity(encoded, scores, group)
+            if similarity >= best_similarity:
+                best, best_similarity = group, similarity
+        return best
+
+    def _seed(self, alike: Sequence[Match[K]]) -> tuple[K, ...]:
+        """Open tickets in no group, alike the text and each other, most alike first.
+
+        Each must be alike all those chosen before it: a text alike two others that have
+        nothing in common (one about the router, one about the bill) forms no group.
+        """
+        chosen: list[K] = []
+        free = (match for match in alike if match.key not in self._group_of)
+        # Alike tickets in no group are few (three alike form a group); the bound keeps
+        # a pathological backlog from costing seconds.
+        for match in itertools.islice(free, self.SEED_CANDIDATES):
+            encoded = self._encoded[match.key]
+            if all(
+                self.index.similarity(encoded, self._encoded[other]) >= self.threshold
+                for other in chosen
+            ):
+                chosen.append(match.key)
+        return tuple(chosen)
+
+    def _form(self, group: int, members: Collection[K]) -> None:
+        for member in members:
+            self._join(member, group, self.index.scores(self._encoded[member]))
+
+    def _join(self, key: K, group: int, scores: Mapping[K, float]) -> None:
+        """Add an open ticket to a group; `scores` are its similarities to the others."""
+        self._leave(key)
+        found = self._groups.setdefault(group, _Group())
+        encoded = self._encoded[key]
+        with_members = sum(scores.get(member, 0.0) for member in found.members)
+        found.cohesion += 2 * with_members + self.index.similarity(encoded, encoded)
+        found.members.add(key)
+        self._group_of[key] = group
+
+    def _leave(self, key: K) -> None:
+        group = self._group_of.pop(key, None)
+        if group is None:
+            return
+        found = self._groups[group]
+        found.members.discard(key)
+        if not found.members:
+            del self._groups[group]
+            return
+        encoded = self._encoded[key]
+        scores = self.index.scores(encoded)
+        with_members = sum(scores.get(member, 0.0) for member in found.members)
+        found.cohesion -= 2 * with_members + self.index.similarity(encoded, encoded)
+
+    def _forget(self, key: K) -> None:
+        if key not in self._encoded:
+            return
+        self._leave(key)
+        self.index.discard(key)
+        del self._encoded[key]
+        del self._arrived[key]
+
+    def _arrive(self, key: K, at: datetime) -> None:
+        seq = next(self._seq)
+        self._arrived[key] = seq
+        heapq.heappush(self._arrivals, (at, seq, key))
+
+    def _expire(self, now: datetime) -> None:
+        """Forget the tickets that arrived before the window that ends at `now`."""
+        oldest = now - self.window
+        while self._arrivals and self._arrivals[0][0] < oldest:
+            _, seq, key = heapq.heappop(self._arrivals)
+            if self._arrived.get(key) == seq:  # not an entry of a ticket closed meanwhile
+                self._forget(key)
+
+
+def assign(grouper: Grouper[K, V], texts: Iterable[tuple[K, str, datetime]]) -> dict[K, int | None]:
+    """Place texts in order; each one's group at the end (None: alone), as an export reads.
+
+    A text placed alone can be in a group later (one that it formed with later texts);
+    a group that a text was in stays its group when the text leaves the window.
+    """
+    groups: dict[K, int | None] = {}
+    for key, text, at in texts:
+        placement = grouper.place(key, text, at)
+        groups[key] = placement.group
+        for member in placement.members:
+            groups[member] = placement.group
+    return groups
+
+
+def word_grouper(settings: GroupingSettings) -> Grouper[K, sparse.csr_matrix]:
+    """The grouper the bot runs: the cosine of the texts' meaningful words, with the settings."""
+    index: VectorIndex[K] = VectorIndex(word_vectorizer())
+    return Grouper(
+        index,
+        window=timedelta(hours=settings.group_window_hours),
+        min_size=settings.group_min_size,
+        similarity=settings.group_similarity,
+    )
