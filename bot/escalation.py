@@ -19,7 +19,7 @@ from bot.roster import Member, Roster
 from bot.tickets import Tickets
 from store import tickets as ticket_queries
 from store.db import session_scope
-from store.models import Customer, Escalation, OnCallShift
+from store.models import Customer, Escalation, EscalationKind, EventKind, OnCallShift
 
 
 class OnCall:
@@ -103,7 +103,7 @@ class Escalations:
         self,
         *,
         cause: str,
-        kind: str,
+        kind: EscalationKind,
         reason: str,
         ticket_id: int | None = None,
         actor: str | None = None,
@@ -129,7 +129,7 @@ class Escalations:
         session: Session,
         *,
         cause: str,
-        kind: str,
+        kind: EscalationKind,
         reason: str,
         ticket_id: int | None = None,
         actor: str | None = None,
@@ -166,7 +166,7 @@ class Escalations:
             ticket_queries.add_event(
                 session=session,
                 ticket_id=ticket_id,
-                kind="escalated",
+                kind=EventKind.ESCALATED,
                 actor=actor,
                 detail=kind,
                 now=now,
@@ -207,7 +207,7 @@ class Escalations:
             raise Refused("Say why, so the on-call person knows what burns.")
         paged = self.escalate(
             cause=manual_cause(ticket_id, reason),
-            kind="manual",
+            kind=EscalationKind.MANUAL,
             reason=reason.strip(),
             ticket_id=ticket_id,
             actor=member.user_id,

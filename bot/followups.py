@@ -15,14 +15,14 @@ from bot import slack
 from bot.cards import CardRefresher
 from bot.clock import Clock, system_clock
 from bot.errors import Refused
-from bot.present import PAGE_SIZE, ActivityView, Page, Presenter
+from bot.present import PAGE_SIZE, ActivityKind, ActivityView, Page, Presenter
 from bot.roster import Member
 from bot.text import excerpt
 from bot.tickets import Tickets
 from store import tickets as ticket_queries
 from store.db import session_scope
 from store.followups import count_open_followups, open_followups
-from store.models import FollowUp, FollowUpState, TicketState
+from store.models import EventKind, FollowUp, FollowUpState, TicketState
 
 MAX_AHEAD = timedelta(days=60)
 _DURATION = re.compile(
@@ -230,7 +230,11 @@ class FollowUps:
             ticket.updated_at = now
             session.add(ticket)
             ticket_queries.add_event(
-                session=session, ticket_id=ticket_id, kind="followup", actor=member.user_id, now=now
+                session=session,
+                ticket_id=ticket_id,
+                kind=EventKind.FOLLOWUP,
+                actor=member.user_id,
+                now=now,
             )
             session.flush()
             slack.post_in_thread(
@@ -238,7 +242,12 @@ class FollowUps:
                 ticket_id=ticket_id,
                 message=self._presenter.activity(
                     ActivityView(
-                        ticket_id, "followup", member.user_id, owner, note.strip() or None, due
+                        ticket_id,
+                        ActivityKind.FOLLOWUP,
+                        member.user_id,
+                        owner,
+                        note.strip() or None,
+                        due,
                     )
                 ),
                 now=now,
@@ -279,7 +288,7 @@ class FollowUps:
                 session=session,
                 ticket_id=ticket_id,
                 message=self._presenter.activity(
-                    ActivityView(ticket_id, "followup_cancelled", member.user_id)
+                    ActivityView(ticket_id, ActivityKind.FOLLOWUP_CANCELLED, member.user_id)
                 ),
                 now=now,
             )

@@ -32,7 +32,16 @@ from bot.x import (
 from store import cursors
 from store import tickets as queries
 from store.db import session_scope
-from store.models import Channel, Customer, Direction, Message, Ticket, TicketSource, TicketState
+from store.models import (
+    Channel,
+    Customer,
+    Direction,
+    EventKind,
+    Message,
+    Ticket,
+    TicketSource,
+    TicketState,
+)
 
 log = logging.getLogger(__name__)
 
@@ -532,5 +541,5 @@ class Ingest:
         ticket.updated_at = now
         session.add(ticket)
         assert ticket.id is not None
-        queries.add_event(session=session, ticket_id=ticket.id, kind="reopened", now=now)
+        queries.add_event(session=session, ticket_id=ticket.id, kind=EventKind.REOPENED, now=now)
         self._cards.refresh(session=session, ticket=ticket, now=now)

@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, update
@@ -29,7 +30,14 @@ from bot.clock import Clock, system_clock
 from bot.errors import Refused
 from bot.followups import Promise, detect_promise
 from bot.pii import PiiDetector
-from bot.present import ActivityView, ApprovalView, Presenter, ReplySentView
+from bot.present import (
+    ActivityKind,
+    ActivityView,
+    ApprovalView,
+    Presenter,
+    ReplySentView,
+    SentKind,
+)
 from bot.roster import Member
 from bot.text import MAX_WEIGHTED_LENGTH, clean_text, excerpt
 from bot.tickets import REPEAT_WINDOW, Tickets
@@ -41,6 +49,7 @@ from store.models import (
     Channel,
     Customer,
     Direction,
+    EventKind,
     Message,
     Reply,
     ReplyKind,
@@ -104,7 +113,7 @@ class Checked:
     text: str
     in_reply_to: str | None
     warnings: list[str] = field(default_factory=list)
-    kind: str = ReplyKind.TWEET
+    kind: ReplyKind = ReplyKind.TWEET
     recipient: str | None = None
 
 
@@ -120,16 +129,24 @@ class ReplyContext:
     suggested: list[CannedAnswer]
 
 
+class ReplyStatus(StrEnum):
+    """What became of an answer."""
+
+    SENT = "sent"
+    CONFIRM = "confirm"  # it has warnings the agent has not confirmed: nothing was sent
+    UNKNOWN = "unknown"  # X gave no clear answer; it is checked and sent at most once
+    FAILED = "failed"
+    AWAITING_APPROVAL = "awaiting_approval"  # a trainee's, waiting for a lead
+    # The same answer was asked for a moment ago: `message` says what became of it, and
+    # nothing new was sent.
+    REPEATED = "repeated"
+
+
 @dataclass(frozen=True)
 class ReplyResult:
-    """What happened to a reply.
+    """What happened to a reply, with the words for the agent (`message`)."""
 
-    `sent`, `confirm` (warnings), `unknown`, `failed`, `awaiting_approval` (a trainee's),
-    or `repeated`: the same answer was asked for a moment ago, and `message` says what
-    became of it; nothing new was sent.
-    """
-
-    status: str
+    status: ReplyStatus
     ticket_id: int
     text: str
     url: str | None = None
@@ -335,7 +352,9 @@ class Replies:
         """
         checked = self.check(ticket_id=ticket_id, body=body, member=member)
         if checked.warnings and not confirmed:
-            return ReplyResult("confirm", ticket_id, checked.text, warnings=checked.warnings)
+            return ReplyResult(
+                ReplyStatus.CONFIRM, ticket_id, checked.text, warnings=checked.warnings
+            )
         return self._submit(checked, member, request_key=request_key, canned_name=canned_name)
 
     def send_dm(
@@ -393,7 +412,7 @@ class Replies:
             self._notify()
             what = "DM" if checked.kind == ReplyKind.DM else "reply"
             return ReplyResult(
-                "awaiting_approval",
+                ReplyStatus.AWAITING_APPROVAL,
                 checked.ticket_id,
                 checked.text,
                 message=f"Your {what} waits in the thread for a lead's approval.",
@@ -412,7 +431,7 @@ class Replies:
             ReplyState.REJECTED: "a lead returned it; it was not sent.",
         }.get(ReplyState(reply.state), "it is on its way to the customer, once.")
         return ReplyResult(
-            "repeated",
+            ReplyStatus.REPEATED,
             reply.ticket_id,
             reply.text,
             url=url,
@@ -428,7 +447,7 @@ class Replies:
             checked = self.check(ticket_id=ticket_id, body=body, member=self._automaton)
         except Refused as exc:
             log.warning("automatic answer to #%s not sent: %s", ticket_id, exc.user_message)
-            return ReplyResult("failed", ticket_id, body, message=exc.user_message)
+            return ReplyResult(ReplyStatus.FAILED, ticket_id, body, message=exc.user_message)
         with session_scope(self._engine) as session:
             reply_id = self._queue(session, checked, author=self._automaton.user_id, automatic=True)
         return self._attempt(reply_id)
@@ -451,7 +470,7 @@ class Replies:
         )
 
     def _with_promise(self, result: ReplyResult, body: str) -> ReplyResult:
-        if result.status != "sent":
+        if result.status != ReplyStatus.SENT:
             return result
         return replace(result, promise=detect_promise(body, now=self._clock(), zone=self._zone))
 
@@ -468,7 +487,11 @@ class Replies:
         ticket.updated_at = now
         session.add(ticket)
         queries.add_event(
-            session=session, ticket_id=ticket_id, kind="claimed", actor=member.user_id, now=now
+            session=session,
+            ticket_id=ticket_id,
+            kind=EventKind.CLAIMED,
+            actor=member.user_id,
+            now=now,
         )
         # The card shows the new owner now, also when the answer then waits (a trainee's)
         # or fails; a later refresh of the same card is folded into this one.
@@ -517,7 +540,7 @@ class Replies:
         queries.add_event(
             session=session,
             ticket_id=checked.ticket_id,
-            kind="reply_drafted",
+            kind=EventKind.REPLY_DRAFTED,
             actor=trainee,
             detail=str(reply_id),
             now=now,
@@ -568,9 +591,9 @@ class Replies:
     def approve(self, *, reply_id: int, lead: Member) -> ReplyResult:
         """A lead approves a trainee's reply: it goes out, with the trainee's initials."""
         reply = self._decide(reply_id, lead, ReplyState.SENDING)
-        self._show_decision(reply, lead, ReplyState.SENT, None, "reply_approved")
+        self._show_decision(reply, lead, ReplyState.SENT, None, EventKind.REPLY_APPROVED)
         result = self._attempt(reply_id)
-        if result.status == "failed":
+        if result.status == ReplyStatus.FAILED:
             self._show_decision(reply, lead, ReplyState.FAILED, result.message, None)
         return result
 
@@ -579,10 +602,17 @@ class Replies:
         if not note.strip():
             raise Refused("Say what should change, so the trainee can learn from it.")
         reply = self._decide(reply_id, lead, ReplyState.REJECTED, comment=note.strip())
-        self._show_decision(reply, lead, ReplyState.REJECTED, note.strip(), "reply_rejected")
+        self._show_decision(
+            reply, lead, ReplyState.REJECTED, note.strip(), EventKind.REPLY_REJECTED
+        )
 
     def _show_decision(
-        self, reply: Reply, lead: Member, state: ReplyState, note: str | None, event: str | None
+        self,
+        reply: Reply,
+        lead: Member,
+        state: ReplyState,
+        note: str | None,
+        event: EventKind | None,
     ) -> None:
         assert reply.id is not None
         now = self._clock()
@@ -594,7 +624,7 @@ class Replies:
             state,
             lead.user_id,
             note,
-            kind=reply.kind,
+            kind=ReplyKind(reply.kind),
         )
         with session_scope(self._engine) as session:
             if event is not None:
@@ -619,7 +649,7 @@ class Replies:
                     message=self._presenter.activity(
                         ActivityView(
                             reply.ticket_id,
-                            "reply_rejected",
+                            ActivityKind.REPLY_REJECTED,
                             lead.user_id,
                             reply.author_slack_id,
                             note,
@@ -684,7 +714,7 @@ class Replies:
             return self._record_sent(reply, found)
         self._set_state(reply.id, ReplyState.UNKNOWN, "not found on X yet")
         return ReplyResult(
-            "unknown",
+            ReplyStatus.UNKNOWN,
             reply.ticket_id,
             reply.text,
             message=(
@@ -705,7 +735,7 @@ class Replies:
         assert reply.id is not None
         self._set_state(reply.id, ReplyState.FAILED, why)
         return ReplyResult(
-            "failed", reply.ticket_id, reply.text, message=f"Nothing was sent. {why}"
+            ReplyStatus.FAILED, reply.ticket_id, reply.text, message=f"Nothing was sent. {why}"
         )
 
     def _record_sent(self, reply: Reply, external_id: str | None) -> ReplyResult:
@@ -717,7 +747,9 @@ class Replies:
             stored = session.get(Reply, reply.id)
             assert stored is not None
             if stored.state == ReplyState.SENT:
-                return ReplyResult("sent", reply.ticket_id, reply.text, url=url)  # recorded already
+                return ReplyResult(
+                    ReplyStatus.SENT, reply.ticket_id, reply.text, url=url
+                )  # recorded
             stored.state = ReplyState.SENT
             stored.external_id = external_id
             stored.sent_at = now
@@ -753,7 +785,9 @@ class Replies:
             queries.add_event(
                 session=session,
                 ticket_id=reply.ticket_id,
-                kind="auto_answered" if stored.automatic else ("dm_sent" if dm else "replied"),
+                kind=EventKind.AUTO_ANSWERED
+                if stored.automatic
+                else (EventKind.DM_SENT if dm else EventKind.REPLIED),
                 actor=reply.author_slack_id,
                 detail=reply.canned_name,
                 now=now,
@@ -768,7 +802,7 @@ class Replies:
                         agent_slack_id=reply.author_slack_id,
                         text=shown,
                         url=url,
-                        kind="auto" if stored.automatic else reply.kind,
+                        kind=SentKind.AUTO if stored.automatic else SentKind(reply.kind),
                         approved_by=reply.approved_by,
                         reveal_id=reveal_id,
                     )
@@ -779,7 +813,7 @@ class Replies:
             self._cards.refresh(session=session, ticket=ticket, now=now)
         self._notify()
         self._changed({reply.author_slack_id})
-        return ReplyResult("sent", reply.ticket_id, reply.text, url=url)
+        return ReplyResult(ReplyStatus.SENT, reply.ticket_id, reply.text, url=url)
 
     # -- background ----------------------------------------------------------------------
 
@@ -817,13 +851,13 @@ class Replies:
                 assert reply is not None
             settled += 1
             result = self._reconcile_then_resend(reply)
-            if result.status == "failed":
-                self._tell_thread(reply, "reply_failed", result.message)
+            if result.status == ReplyStatus.FAILED:
+                self._tell_thread(reply, ActivityKind.REPLY_FAILED, result.message)
         return settled
 
     def _reconcile_then_resend(self, reply: Reply) -> ReplyResult:
         found = self._reconcile(reply, assume_posted=False)
-        if found.status == "sent":
+        if found.status == ReplyStatus.SENT:
             return found
         if reply.attempts > MAX_ATTEMPTS:
             return self._fail(
@@ -832,7 +866,7 @@ class Replies:
         self._set_state(reply.id or 0, ReplyState.SENDING, None)
         return self._attempt(reply.id or 0)
 
-    def _tell_thread(self, reply: Reply, kind: str, note: str) -> None:
+    def _tell_thread(self, reply: Reply, kind: ActivityKind, note: str) -> None:
         with session_scope(self._engine) as session:
             slack.post_in_thread(
                 session=session,

@@ -24,7 +24,7 @@ from sqlmodel import Session, col, select
 from bot.clock import Clock, system_clock
 from bot.escalation import Escalations
 from store.db import session_scope
-from store.models import Channel, Customer, Direction, Message
+from store.models import Channel, Customer, Direction, EscalationKind, Message
 
 WINDOW = timedelta(minutes=10)
 BASELINE = timedelta(hours=24)
@@ -131,7 +131,7 @@ class SpikeWatch:
             what = "mentions" if spike.kind == "mentions" else "#fail tweets"
             if self._escalations.escalate(
                 cause=f"spike:{spike.kind}:{now:%Y-%m-%dT%H}",
-                kind="spike",
+                kind=EscalationKind.SPIKE,
                 reason=(
                     f"{spike.count} {what} in the last 10 minutes; usually "
                     f"{spike.baseline:.1f} per 10 minutes."

@@ -35,6 +35,7 @@ from bot.text import excerpt
 from store import stats as queries
 from store.db import session_scope
 from store.followups import count_open_followups, open_followups
+from store.models import EventKind
 from store.stats import Backlog
 
 PERIODS = {"today": "today", "7d": "the last 7 days", "30d": "the last 30 days"}
@@ -157,8 +158,8 @@ class Stats:
             p50, p90, answered = queries.first_response_percentiles(session, start, end)
             sla_kept, sla_missed = queries.sla_counts(session, start, end, self._sla_minutes)
             promises_kept, promises_broken = queries.promise_counts(session, start, end, now)
-            claimed = queries.events_by_actor(session, "claimed", start, end)
-            resolved = queries.events_by_actor(session, "resolved", start, end)
+            claimed = queries.events_by_actor(session, EventKind.CLAIMED, start, end)
+            resolved = queries.events_by_actor(session, EventKind.RESOLVED, start, end)
             replied = queries.replies_by_author(session, start, end)
             medians = queries.median_first_response_by_agent(session, start, end)
             hours = queries.hour_buckets(session, start, end)

@@ -22,13 +22,14 @@ from bot.cards import CardRefresher
 from bot.clock import Clock, system_clock
 from bot.escalation import Escalations
 from bot.hours import ServiceCalendar
-from bot.present import ActivityView, Presenter
+from bot.present import ActivityKind, ActivityView, Presenter
 from bot.replies import Replies
 from store.db import session_scope
 from store.models import (
     AutoAnswer,
     Customer,
     Escalation,
+    EscalationKind,
     FollowUp,
     FollowUpState,
     Ticket,
@@ -68,7 +69,7 @@ def claim_stage(
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def _reminder(followup: FollowUp, kind: str) -> ActivityView:
+def _reminder(followup: FollowUp, kind: ActivityKind) -> ActivityView:
     """The owner's reminder of a promise, before it is due or when it is."""
     return ActivityView(
         followup.ticket_id,
@@ -173,14 +174,16 @@ class Sweeper:
             and claim_stage(session, FollowUp, "warned_at", followup.id, now)
             and not overdue
         ):
-            self._post(session, followup.ticket_id, _reminder(followup, "followup_warning"))
+            self._post(
+                session, followup.ticket_id, _reminder(followup, ActivityKind.FOLLOWUP_WARNING)
+            )
             report.count("followup_warning")
         if (
             overdue
             and followup.due_fired_at is None
             and claim_stage(session, FollowUp, "due_fired_at", followup.id, now)
         ):
-            self._post(session, followup.ticket_id, _reminder(followup, "followup_due"))
+            self._post(session, followup.ticket_id, _reminder(followup, ActivityKind.FOLLOWUP_DUE))
             session.refresh(followup)  # the card reads the stage just claimed
             ticket = session.get(Ticket, followup.ticket_id)
             assert ticket is not None
@@ -196,7 +199,7 @@ class Sweeper:
             self._escalations.escalate_in(
                 session,
                 cause=f"followup:{followup.id}",
-                kind="followup",
+                kind=EscalationKind.FOLLOWUP,
                 ticket_id=followup.ticket_id,
                 reason=(
                     f"The follow-up promised to @{customer} is {late} minutes overdue "
@@ -238,7 +241,7 @@ class Sweeper:
                     self._post(
                         session,
                         ticket.id,
-                        ActivityView(ticket.id, "unclaimed", None, note=f"{int(waited)}"),
+                        ActivityView(ticket.id, ActivityKind.UNCLAIMED, None, minutes=int(waited)),
                         broadcast=True,
                     )
                     report.count("unclaimed")
@@ -266,7 +269,7 @@ class Sweeper:
                         self._escalations.escalate_in(
                             session,
                             cause=f"sla:{ticket.id}",
-                            kind="sla",
+                            kind=EscalationKind.SLA,
                             ticket_id=ticket.id,
                             reason=(
                                 f"#{ticket.id} has had no answer for {int(waited)} business "
@@ -284,7 +287,11 @@ class Sweeper:
                         session,
                         ticket.id,
                         ActivityView(
-                            ticket.id, "sla_warning", None, ticket.owner_slack_id, note=f"{left}"
+                            ticket.id,
+                            ActivityKind.SLA_WARNING,
+                            None,
+                            ticket.owner_slack_id,
+                            minutes=left,
                         ),
                         broadcast=ticket.owner_slack_id is None,
                     )
@@ -293,7 +300,7 @@ class Sweeper:
     def _vip(self, report: SweepReport) -> None:
         now = self._clock()
         with session_scope(self._engine) as session:
-            paged = select(Escalation.ticket_id).where(Escalation.kind == "vip")
+            paged = select(Escalation.ticket_id).where(Escalation.kind == EscalationKind.VIP)
             vips = session.exec(
                 select(Ticket, Customer)
                 .join(Customer, col(Customer.id) == col(Ticket.customer_id))
@@ -309,7 +316,7 @@ class Sweeper:
                 if self._escalations.escalate_in(
                     session,
                     cause=f"vip:{ticket.id}",
-                    kind="vip",
+                    kind=EscalationKind.VIP,
                     ticket_id=ticket.id,
                     reason=f"A VIP customer wrote: @{customer.username} ({badge}).",
                 ):

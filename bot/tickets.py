@@ -13,13 +13,21 @@ from bot import slack
 from bot.cards import CardRefresher, shown_text
 from bot.clock import Clock, system_clock
 from bot.errors import Refused
-from bot.present import PAGE_SIZE, ActivityView, NoteView, Page, Presenter
+from bot.present import PAGE_SIZE, ActivityKind, ActivityView, NoteView, Page, Presenter
 from bot.roster import Member, Roster
 from bot.text import clean_text
 from store import tickets as queries
 from store.db import session_scope
 from store.followups import fulfil_promises
-from store.models import Channel, Customer, Direction, Message, Ticket, TicketState
+from store.models import (
+    Channel,
+    Customer,
+    Direction,
+    EventKind,
+    Message,
+    Ticket,
+    TicketState,
+)
 
 # The same words from the same person about the same ticket within this time are one
 # submission sent twice (a double click, a retried request), not two.
@@ -142,7 +150,7 @@ class Tickets:
         queries.add_event(
             session=session,
             ticket_id=ticket.id,
-            kind=view.kind,
+            kind=EventKind(view.kind),
             actor=view.actor,
             detail=detail,
             now=now,
@@ -176,7 +184,11 @@ class Tickets:
                 raise Refused(f"#{ticket_id} is already claimed by <@{ticket.owner_slack_id}>.")
             ticket = self.get(session, ticket_id)
             queries.add_event(
-                session=session, ticket_id=ticket_id, kind="claimed", actor=member.user_id, now=now
+                session=session,
+                ticket_id=ticket_id,
+                kind=EventKind.CLAIMED,
+                actor=member.user_id,
+                now=now,
             )
             self._cards.refresh(session=session, ticket=ticket, now=now)
         self._done(member.user_id)
@@ -196,7 +208,10 @@ class Tickets:
             if ticket.state == TicketState.CLAIMED:
                 ticket.state = TicketState.NEW
             self._changed_by(
-                session, ticket, ActivityView(ticket_id, "released", member.user_id, previous), now
+                session,
+                ticket,
+                ActivityView(ticket_id, ActivityKind.RELEASED, member.user_id, previous),
+                now,
             )
         self._done(member.user_id, previous)
         return ticket
@@ -221,7 +236,9 @@ class Tickets:
             self._changed_by(
                 session,
                 ticket,
-                ActivityView(ticket_id, "handover", member.user_id, to, note.strip() or None),
+                ActivityView(
+                    ticket_id, ActivityKind.HANDOVER, member.user_id, to, note.strip() or None
+                ),
                 now,
                 detail=to,
             )
@@ -340,7 +357,7 @@ class Tickets:
             ticket.resolved_by = member.user_id
             fulfil_promises(session, ticket_id=ticket_id, now=now)
             self._changed_by(
-                session, ticket, ActivityView(ticket_id, "resolved", member.user_id), now
+                session, ticket, ActivityView(ticket_id, ActivityKind.RESOLVED, member.user_id), now
             )
         self._done(member.user_id, ticket.owner_slack_id)
         return ticket
@@ -356,7 +373,7 @@ class Tickets:
             ticket.resolved_at = None
             ticket.resolved_by = None
             self._changed_by(
-                session, ticket, ActivityView(ticket_id, "reopened", member.user_id), now
+                session, ticket, ActivityView(ticket_id, ActivityKind.REOPENED, member.user_id), now
             )
         self._done(ticket.owner_slack_id)
         return ticket
@@ -371,7 +388,7 @@ class Tickets:
             queries.add_event(
                 session=session,
                 ticket_id=message.ticket_id,
-                kind="revealed",
+                kind=EventKind.REVEALED,
                 actor=member.user_id,
                 detail=f"message {message_id}",
                 now=now,

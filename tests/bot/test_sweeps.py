@@ -214,6 +214,8 @@ def test_an_unclaimed_ticket_is_reannounced_after_ten_business_minutes(world: Wo
     assert world.sweep(minutes=9) == {}
     assert world.sweep(minutes=1) == {"unclaimed": 1}
     assert world.sweep(minutes=30).get("unclaimed") is None
+    [line] = [view for view in world.presenter.shown if getattr(view, "kind", "") == "unclaimed"]
+    assert line.minutes == 10 and line.note is None  # a number, in its own field
 
 
 def test_business_minutes_stand_still_over_the_weekend(engine: Engine, x: XStandIn) -> None:
