@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot import slack
+from bot import outbox
 from bot.present import CardView, CustomerMessageView, CustomerView, Presenter
 from store import tickets as ticket_queries
 from store.models import Channel, Customer, Message, Ticket
@@ -134,7 +134,7 @@ class CardRefresher:
             vip_followers=self._vip_followers,
             mask=self.mask,
         )
-        slack.refresh_card(
+        outbox.refresh_card(
             session=session, ticket_id=ticket.id, message=self._presenter.ticket_card(view), now=now
         )
 
@@ -159,7 +159,7 @@ class CardRefresher:
             earlier_tickets=earlier_tickets,
             mask=self.mask,
         )
-        slack.post_card(
+        outbox.post_card(
             session=session,
             ticket_id=ticket.id,
             channel=ticket.channel_id,
@@ -185,7 +185,7 @@ class CardRefresher:
             reopened=reopened,
             mask=self.mask,
         )
-        slack.post_in_thread(
+        outbox.post_in_thread(
             session=session,
             ticket_id=message.ticket_id,
             message=self._presenter.customer_message(view),

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot import slack
+from bot import outbox
 from bot.cards import CardRefresher
 from bot.clock import Clock, system_clock
 from bot.errors import Refused
@@ -183,7 +183,7 @@ class Escalations:
             at=now,
         )
         message = self._presenter.escalation(view)
-        slack.post_to_channel(
+        outbox.post_to_channel(
             session=session,
             channel=self._channel,
             message=message,
@@ -192,7 +192,7 @@ class Escalations:
             ticket_id=ticket_id,
         )
         if oncall is not None:
-            slack.post_dm(
+            outbox.post_dm(
                 session=session,
                 user_id=oncall,
                 message=message,

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import dateparser
 from sqlalchemy import Engine
 
-from bot import slack
+from bot import outbox
 from bot.cards import CardRefresher
 from bot.clock import Clock, system_clock
 from bot.errors import Refused
@@ -237,7 +237,7 @@ class FollowUps:
                 now=now,
             )
             session.flush()
-            slack.post_in_thread(
+            outbox.post_in_thread(
                 session=session,
                 ticket_id=ticket_id,
                 message=self._presenter.activity(
@@ -284,7 +284,7 @@ class FollowUps:
                 ticket.state = TicketState.CLAIMED if ticket.owner_slack_id else TicketState.NEW
                 ticket.updated_at = now
                 session.add(ticket)
-            slack.post_in_thread(
+            outbox.post_in_thread(
                 session=session,
                 ticket_id=ticket_id,
                 message=self._presenter.activity(

@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 from twitter_text import extract_urls, parse_tweet
 from twitter_text.has_invalid_characters import has_invalid_characters
 
-from bot import slack
+from bot import outbox
 from bot.canned import CannedAnswer, CannedAnswers, expand, suggest
 from bot.cards import CardRefresher, shown_text, tweet_url
 from bot.clock import Clock, system_clock
@@ -545,7 +545,7 @@ class Replies:
             detail=str(reply_id),
             now=now,
         )
-        slack.post_in_thread(
+        outbox.post_in_thread(
             session=session,
             ticket_id=checked.ticket_id,
             message=self._presenter.approval(
@@ -636,14 +636,14 @@ class Replies:
                     detail=str(reply.id),
                     now=now,
                 )
-            slack.update_posted(
+            outbox.update_posted(
                 session=session,
                 dedup_key=f"approval:{reply.id}",
                 message=self._presenter.approval(view),
                 now=now,
             )
             if state == ReplyState.REJECTED:
-                slack.post_in_thread(
+                outbox.post_in_thread(
                     session=session,
                     ticket_id=reply.ticket_id,
                     message=self._presenter.activity(
@@ -793,7 +793,7 @@ class Replies:
                 now=now,
             )
             shown, reveal_id = shown_text(message, self._pii.mask)
-            slack.post_in_thread(
+            outbox.post_in_thread(
                 session=session,
                 ticket_id=reply.ticket_id,
                 message=self._presenter.reply_sent(
@@ -868,7 +868,7 @@ class Replies:
 
     def _tell_thread(self, reply: Reply, kind: ActivityKind, note: str) -> None:
         with session_scope(self._engine) as session:
-            slack.post_in_thread(
+            outbox.post_in_thread(
                 session=session,
                 ticket_id=reply.ticket_id,
                 message=self._presenter.activity(

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, update
 from sqlmodel import Session, SQLModel, col, or_, select
 
-from bot import slack
+from bot import outbox
 from bot.cards import CardRefresher
 from bot.clock import Clock, system_clock
 from bot.escalation import Escalations
@@ -136,7 +136,7 @@ class Sweeper:
         message = self._presenter.activity(view)
         if broadcast:
             message["reply_broadcast"] = True  # shown in the channel too, not only the thread
-        slack.post_in_thread(
+        outbox.post_in_thread(
             session=session, ticket_id=ticket_id, message=message, now=self._clock()
         )
 

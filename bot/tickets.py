@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot import slack
+from bot import outbox
 from bot.cards import CardRefresher, shown_text
 from bot.clock import Clock, system_clock
 from bot.errors import Refused
@@ -155,7 +155,7 @@ class Tickets:
             detail=detail,
             now=now,
         )
-        slack.post_in_thread(
+        outbox.post_in_thread(
             session=session, ticket_id=ticket.id, message=self._presenter.activity(view), now=now
         )
         self._cards.refresh(session=session, ticket=ticket, now=now)
@@ -281,7 +281,7 @@ class Tickets:
             )
             session.add(message)
             session.flush()
-            slack.post_in_thread(
+            outbox.post_in_thread(
                 session=session,
                 ticket_id=ticket.id,
                 message=self._presenter.note(NoteView(ticket.id, member.user_id, text)),

@@ -21,7 +21,7 @@ class Names:
 
 
 def a_ticket(engine: Engine, clock: FakeClock) -> int:
-    from bot import slack
+    from bot import outbox
 
     with session_scope(engine) as session:
         customer = Customer(x_user_id="42", username="karl", created_at=clock(), updated_at=clock())
@@ -37,7 +37,7 @@ def a_ticket(engine: Engine, clock: FakeClock) -> int:
         session.add(ticket)
         session.flush()
         assert ticket.id is not None
-        slack.post_card(
+        outbox.post_card(
             session=session,
             ticket_id=ticket.id,
             channel="C1",
