@@ -58,7 +58,8 @@ from bot.spikes import SpikeWatch
 from bot.stats import Stats
 from bot.sweeps import Sweeper
 from bot.tickets import Tickets
-from bot.x import XAuthFailed, XClient, XError, XUser
+from bot.x import XClient
+from bot.x_models import XAuthFailed, XError, XUser
 from handlers.blocks.cards import BlockKitPresenter
 from handlers.home import render_home
 from store.db import make_engine, migrate

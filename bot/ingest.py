@@ -19,16 +19,8 @@ from sqlmodel import Session
 from bot.cards import CardRefresher
 from bot.clock import Clock, system_clock
 from bot.pii import PiiDetector
-from bot.x import (
-    DirectMessage,
-    Tweet,
-    TweetBatch,
-    XClient,
-    XError,
-    XRateLimited,
-    XRefused,
-    XUser,
-)
+from bot.x import XClient
+from bot.x_models import DirectMessage, Tweet, TweetBatch, XError, XRateLimited, XRefused, XUser
 from store import cursors
 from store import tickets as queries
 from store.db import session_scope

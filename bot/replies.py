@@ -41,7 +41,8 @@ from bot.present import (
 from bot.roster import Member
 from bot.text import MAX_WEIGHTED_LENGTH, clean_text, excerpt
 from bot.tickets import REPEAT_WINDOW, Tickets
-from bot.x import XClient, XError, XRateLimited, XRefused, XUnavailable, XUser
+from bot.x import XClient
+from bot.x_models import XError, XRateLimited, XRefused, XUnavailable, XUser
 from store import tickets as queries
 from store.db import session_scope
 from store.followups import fulfil_promises

@@ -21,7 +21,8 @@ from bot.roster import Member, Roster
 from bot.spikes import SpikeWatch, is_spike
 from bot.sweeps import Sweeper
 from bot.tickets import Tickets
-from bot.x import XClient, XUser
+from bot.x import XClient
+from bot.x_models import XUser
 from standins import x_api
 from standins.x_api import XStandIn
 from store.db import session_scope
@@ -134,7 +135,7 @@ class World:
         user = self.x.user_by_name(username) or self.x.add_user(username, followers=followers)
         posted = self.x.mention(user, text)
         author = XUser(id=user["id"], username=username, name=username, followers=followers)
-        from bot.x import Tweet
+        from bot.x_models import Tweet
 
         tweet = Tweet(
             id=posted["id"],

@@ -17,7 +17,7 @@ from bot.present import (
     ReplySentView,
     SlackMessage,
 )
-from bot.x import Tweet, XUser
+from bot.x_models import Tweet, XUser
 
 BRAND = XUser(
     id="1000000001", username="TelekomHilft", name="Telekom hilft", followers=250000, verified=True
