@@ -13,9 +13,11 @@ from twitter_text import parse_tweet
 from bot.clock import Clock, system_clock
 from bot.errors import Refused
 from bot.present import PAGE_SIZE, Page
+from bot.roster import Member
 from bot.text import MAX_WEIGHTED_LENGTH, clean_text, excerpt
+from bot.tickets import Tickets
 from store.db import session_scope
-from store.models import Canned
+from store.models import Canned, Customer
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _WORD = re.compile(r"[a-zäöüß0-9]{3,}")
@@ -105,6 +107,24 @@ class CannedAnswers:
                     f"There is no canned answer `:{excerpt(name, 64)}`. `/canned list` shows them."
                 )
             return CannedAnswer(row.name, row.text)
+
+    def filled(self, *, ticket_id: int, name: str, member: Member) -> CannedAnswer:
+        """A canned answer (by its stored name) filled in for this customer and this agent."""
+        answer = self.get(name)
+        return CannedAnswer(
+            answer.name, self.fill(ticket_id=ticket_id, text=answer.text, member=member)
+        )
+
+    def fill(self, *, ticket_id: int, text: str, member: Member) -> str:
+        """`{name}` and `{agent}` filled in for this ticket's customer and this agent."""
+        with session_scope(self._engine, readonly=True) as session:
+            ticket = Tickets.get(session, ticket_id)
+            customer = session.get(Customer, ticket.customer_id)
+            assert customer is not None
+            customer_name = customer.name or f"@{customer.username}"
+        return expand(
+            text, customer=customer_name, agent=member.name.split()[0] if member.name else ""
+        )
 
     def add(self, *, name: str, text: str, author: str) -> CannedAnswer:
         """Add or replace a canned answer."""

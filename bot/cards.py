@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 
 from sqlmodel import Session
 
-from bot import outbox
-from bot.present import CardView, CustomerMessageView, CustomerView, Presenter
+from bot.present import CardView, CustomerMessageView, CustomerView
 from store import tickets as ticket_queries
 from store.models import Channel, Customer, Message, Ticket
 
@@ -109,86 +107,3 @@ def customer_message_view(
         created_at=message.created_at,
         reopened=reopened,
     )
-
-
-class CardRefresher:
-    """Renders tickets' cards and customers' thread messages into the posting queue.
-
-    It holds what every rendering needs (the presenter, the VIP threshold, how DMs are
-    masked), so a card looks the same whoever posts or refreshes it.
-    """
-
-    def __init__(
-        self, *, presenter: Presenter, vip_followers: int, mask: Callable[[str], str] = str
-    ) -> None:
-        self._presenter = presenter
-        self._vip_followers = vip_followers
-        self.mask = mask
-
-    def refresh(self, *, session: Session, ticket: Ticket, now: datetime) -> None:
-        """Queue a `chat.update` (or rewrite the unsent card) with the ticket as it is now."""
-        assert ticket.id is not None
-        view = card_view(
-            session=session,
-            ticket=ticket,
-            vip_followers=self._vip_followers,
-            mask=self.mask,
-        )
-        outbox.refresh_card(
-            session=session, ticket_id=ticket.id, message=self._presenter.ticket_card(view), now=now
-        )
-
-    def post_new(
-        self,
-        *,
-        session: Session,
-        ticket: Ticket,
-        customer: Customer,
-        opening: Message,
-        now: datetime,
-        earlier_tickets: int | None = None,
-    ) -> None:
-        """Queue the card of a ticket just opened, in the ticket's channel."""
-        assert ticket.id is not None
-        view = card_view(
-            session=session,
-            ticket=ticket,
-            vip_followers=self._vip_followers,
-            customer=customer,
-            opening=opening,
-            earlier_tickets=earlier_tickets,
-            mask=self.mask,
-        )
-        outbox.post_card(
-            session=session,
-            ticket_id=ticket.id,
-            channel=ticket.channel_id,
-            message=self._presenter.ticket_card(view),
-            now=now,
-        )
-
-    def post_customer_message(
-        self,
-        *,
-        session: Session,
-        message: Message,
-        customer: Customer,
-        now: datetime,
-        reopened: bool = False,
-    ) -> None:
-        """Queue a later customer message into its ticket's thread."""
-        assert message.id is not None
-        view = customer_message_view(
-            message=message,
-            customer=customer,
-            vip_followers=self._vip_followers,
-            reopened=reopened,
-            mask=self.mask,
-        )
-        outbox.post_in_thread(
-            session=session,
-            ticket_id=message.ticket_id,
-            message=self._presenter.customer_message(view),
-            now=now,
-            message_id=message.id,
-        )

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot import outbox
-from bot.cards import CardRefresher
 from bot.clock import Clock, system_clock
 from bot.errors import Refused
-from bot.present import EscalationView, Presenter
+from bot.feed import Change, TicketFeed
+from bot.present import EscalationView
 from bot.roster import Member, Roster
 from bot.tickets import Tickets
-from store import tickets as ticket_queries
 from store.db import session_scope
 from store.models import Customer, Escalation, EscalationKind, EventKind, OnCallShift
 
@@ -85,19 +83,15 @@ class Escalations:
         *,
         engine: Engine,
         oncall: OnCall,
-        presenter: Presenter,
-        cards: CardRefresher,
+        feed: TicketFeed,
         channel: str,
         clock: Clock = system_clock,
-        notify: Callable[[], None] = lambda: None,
     ) -> None:
         self._engine = engine
         self._oncall = oncall
-        self._presenter = presenter
-        self._cards = cards
+        self._feed = feed
         self._channel = channel
         self._clock = clock
-        self._notify = notify
 
     def escalate(
         self,
@@ -111,7 +105,7 @@ class Escalations:
     ) -> bool:
         """Page for `cause` unless it was paged before; True when this call paged."""
         with session_scope(self._engine) as session:
-            paged = self.escalate_in(
+            return self.escalate_in(
                 session,
                 cause=cause,
                 kind=kind,
@@ -120,9 +114,6 @@ class Escalations:
                 actor=actor,
                 examples=examples,
             )
-        if paged:
-            self._notify()
-        return paged
 
     def escalate_in(
         self,
@@ -163,15 +154,7 @@ class Escalations:
             ticket.escalated = True
             ticket.updated_at = now
             session.add(ticket)
-            ticket_queries.add_event(
-                session=session,
-                ticket_id=ticket_id,
-                kind=EventKind.ESCALATED,
-                actor=actor,
-                detail=kind,
-                now=now,
-            )
-            self._cards.refresh(session=session, ticket=ticket, now=now)
+            self._feed.record(session, ticket, Change(EventKind.ESCALATED, actor, kind), now)
         view = EscalationView(
             kind=kind,
             ticket_id=ticket_id,
@@ -182,23 +165,7 @@ class Escalations:
             examples=list(examples),
             at=now,
         )
-        message = self._presenter.escalation(view)
-        outbox.post_to_channel(
-            session=session,
-            channel=self._channel,
-            message=message,
-            now=now,
-            dedup_key=f"escalation:{cause}"[:128],
-            ticket_id=ticket_id,
-        )
-        if oncall is not None:
-            outbox.post_dm(
-                session=session,
-                user_id=oncall,
-                message=message,
-                now=now,
-                dedup_key=f"escalation-dm:{cause}"[:128],
-            )
+        self._feed.page(session, view, cause=cause, channel=self._channel, oncall=oncall, now=now)
         return True
 
     def manual(self, *, ticket_id: int, reason: str, member: Member) -> str | None:

@@ -11,15 +11,13 @@ from zoneinfo import ZoneInfo
 import dateparser
 from sqlalchemy import Engine
 
-from bot import outbox
-from bot.cards import CardRefresher
 from bot.clock import Clock, system_clock
 from bot.errors import Refused
-from bot.present import PAGE_SIZE, ActivityKind, ActivityView, Page, Presenter
+from bot.feed import Change, TicketFeed
+from bot.present import PAGE_SIZE, ActivityKind, ActivityView, Page
 from bot.roster import Member
 from bot.text import excerpt
 from bot.tickets import Tickets
-from store import tickets as ticket_queries
 from store.db import session_scope
 from store.followups import count_open_followups, open_followups
 from store.models import EventKind, FollowUp, FollowUpState, TicketState
@@ -182,27 +180,20 @@ class FollowUps:
     """Recording, listing and cancelling promises."""
 
     def __init__(
-        self,
-        *,
-        engine: Engine,
-        presenter: Presenter,
-        cards: CardRefresher,
-        zone: ZoneInfo,
-        clock: Clock = system_clock,
-        notify: Callable[[], None] = lambda: None,
-        changed: Callable[[set[str]], None] = lambda _people: None,
+        self, *, engine: Engine, feed: TicketFeed, zone: ZoneInfo, clock: Clock = system_clock
     ) -> None:
         self._engine = engine
-        self._changed = changed
-        self._presenter = presenter
-        self._cards = cards
+        self._feed = feed
         self._zone = zone
         self._clock = clock
-        self._notify = notify
 
     def parse(self, text: str) -> tuple[datetime, str]:
         """`parse_when` at the current time."""
         return parse_when(text, now=self._clock(), zone=self._zone)
+
+    def promised_in(self, text: str) -> Promise | None:
+        """The promise of a time an answer's text makes, if any (`detect_promise`, now)."""
+        return detect_promise(text, now=self._clock(), zone=self._zone)
 
     def promise(self, *, ticket_id: int, member: Member, due: datetime, note: str) -> FollowUp:
         """Record a promise; its owner is the ticket's owner (or whoever made it).
@@ -229,32 +220,12 @@ class FollowUps:
             ticket.owner_slack_id = owner
             ticket.updated_at = now
             session.add(ticket)
-            ticket_queries.add_event(
-                session=session,
-                ticket_id=ticket_id,
-                kind=EventKind.FOLLOWUP,
-                actor=member.user_id,
-                now=now,
-            )
             session.flush()
-            outbox.post_in_thread(
-                session=session,
-                ticket_id=ticket_id,
-                message=self._presenter.activity(
-                    ActivityView(
-                        ticket_id,
-                        ActivityKind.FOLLOWUP,
-                        member.user_id,
-                        owner,
-                        note.strip() or None,
-                        due,
-                    )
-                ),
-                now=now,
+            line = ActivityView(
+                ticket_id, ActivityKind.FOLLOWUP, member.user_id, owner, note.strip() or None, due
             )
-            self._cards.refresh(session=session, ticket=ticket, now=now)
-        self._notify()
-        self._changed({owner})
+            promised = Change(EventKind.FOLLOWUP, member.user_id, line=line, people=[owner])
+            self._feed.record(session, ticket, promised, now)
         return followup
 
     def cancel(self, *, ticket_id: int, member: Member) -> int:
@@ -284,17 +255,9 @@ class FollowUps:
                 ticket.state = TicketState.CLAIMED if ticket.owner_slack_id else TicketState.NEW
                 ticket.updated_at = now
                 session.add(ticket)
-            outbox.post_in_thread(
-                session=session,
-                ticket_id=ticket_id,
-                message=self._presenter.activity(
-                    ActivityView(ticket_id, ActivityKind.FOLLOWUP_CANCELLED, member.user_id)
-                ),
-                now=now,
-            )
-            self._cards.refresh(session=session, ticket=ticket, now=now)
-        self._notify()
-        self._changed({f.owner_slack_id for f in found})
+            line = ActivityView(ticket_id, ActivityKind.FOLLOWUP_CANCELLED, member.user_id)
+            cancelled = Change(line=line, people=[f.owner_slack_id for f in found])
+            self._feed.record(session, ticket, cancelled, now)
         return len(found)
 
     def listing(self, *, start: int = 0) -> Page[FollowUpView]:

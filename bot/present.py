@@ -122,6 +122,7 @@ class ReplySentView:
     kind: SentKind = SentKind.TWEET
     approved_by: str | None = None
     reveal_id: int | None = None  # the text is masked; this message can be revealed
+    reply_id: int | None = None  # the answer's row: its thread line is posted once
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,7 @@ class NoteView:
     ticket_id: int
     author_slack_id: str
     text: str
+    message_id: int | None = None  # the stored note, which learns its Slack `ts`
 
 
 class ActivityKind(StrEnum):
@@ -175,6 +177,7 @@ class ActivityView:
     note: str | None = None
     due: datetime | None = None
     minutes: int | None = None  # business minutes waited (unclaimed) or left (SLA warning)
+    broadcast: bool = False  # shown in the channel too, not only in the thread
 
 
 @dataclass(frozen=True)

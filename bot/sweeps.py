@@ -10,19 +10,18 @@ A crash before the commit leaves nothing behind; the next sweep does it again.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, update
 from sqlmodel import Session, SQLModel, col, or_, select
 
-from bot import outbox
-from bot.cards import CardRefresher
 from bot.clock import Clock, system_clock
+from bot.config import Settings
 from bot.escalation import Escalations
+from bot.feed import Change, TicketFeed
 from bot.hours import ServiceCalendar
-from bot.present import ActivityKind, ActivityView, Presenter
+from bot.present import ActivityKind, ActivityView
 from bot.replies import Replies
 from store.db import session_scope
 from store.models import (
@@ -81,6 +80,30 @@ def _reminder(followup: FollowUp, kind: ActivityKind) -> ActivityView:
     )
 
 
+@dataclass(frozen=True)
+class SweepRules:
+    """When the sweep speaks up, from the settings."""
+
+    warn_before: timedelta  # a promise's reminder, before it is due
+    escalate_after: timedelta  # a promise overdue this long pages on-call
+    unclaimed_minutes: int  # business minutes before an unclaimed ticket is announced again
+    sla_minutes: int  # the first-response SLA, in business minutes
+    vip_followers: int
+    out_of_hours_reply: str  # "" for none
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SweepRules:
+        """The rules as FOLLOWUP_*, UNCLAIMED_*, FIRST_RESPONSE_SLA_* and the rest set them."""
+        return cls(
+            warn_before=timedelta(minutes=settings.followup_warn_minutes),
+            escalate_after=timedelta(minutes=settings.followup_escalate_minutes),
+            unclaimed_minutes=settings.unclaimed_alert_minutes,
+            sla_minutes=settings.first_response_sla_minutes,
+            vip_followers=settings.vip_followers,
+            out_of_hours_reply=settings.out_of_hours_reply,
+        )
+
+
 class Sweeper:
     """Follow-up reminders, unclaimed and SLA alerts, VIP pages, out-of-hours answers."""
 
@@ -89,33 +112,19 @@ class Sweeper:
         *,
         engine: Engine,
         calendar: ServiceCalendar,
-        presenter: Presenter,
-        cards: CardRefresher,
+        feed: TicketFeed,
         escalations: Escalations,
         replies: Replies,
-        warn_before: timedelta,
-        escalate_after: timedelta,
-        unclaimed_minutes: int,
-        sla_minutes: int,
-        vip_followers: int,
-        out_of_hours_reply: str,
+        rules: SweepRules,
         clock: Clock = system_clock,
-        notify: Callable[[], None] = lambda: None,
     ) -> None:
         self._engine = engine
         self._calendar = calendar
-        self._presenter = presenter
-        self._cards = cards
+        self._feed = feed
         self._escalations = escalations
         self._replies = replies
-        self._warn_before = warn_before
-        self._escalate_after = escalate_after
-        self._unclaimed_minutes = unclaimed_minutes
-        self._sla_minutes = sla_minutes
-        self._vip_followers = vip_followers
-        self._out_of_hours_reply = out_of_hours_reply
+        self._rules = rules
         self._clock = clock
-        self._notify = notify
 
     def run(self) -> SweepReport:
         """One sweep over everything that may be due."""
@@ -127,18 +136,12 @@ class Sweeper:
         self._out_of_hours(report)
         if report.fired:
             log.info("sweep: %s", report.fired)
-            self._notify()
         return report
 
-    def _post(
-        self, session: Session, ticket_id: int, view: ActivityView, *, broadcast: bool = False
+    def _tell(
+        self, session: Session, ticket: Ticket, line: ActivityView, now: datetime, *, card: bool
     ) -> None:
-        message = self._presenter.activity(view)
-        if broadcast:
-            message["reply_broadcast"] = True  # shown in the channel too, not only the thread
-        outbox.post_in_thread(
-            session=session, ticket_id=ticket_id, message=message, now=self._clock()
-        )
+        self._feed.record(session, ticket, Change(line=line, card=card), now)
 
     # -- promises ------------------------------------------------------------------------
 
@@ -148,7 +151,7 @@ class Sweeper:
             due_soon = session.exec(
                 select(FollowUp)
                 .where(FollowUp.state == FollowUpState.OPEN)
-                .where(col(FollowUp.due_at) <= now + self._warn_before)
+                .where(col(FollowUp.due_at) <= now + self._rules.warn_before)
                 .where(
                     or_(
                         col(FollowUp.warned_at).is_(None),
@@ -174,23 +177,24 @@ class Sweeper:
             and claim_stage(session, FollowUp, "warned_at", followup.id, now)
             and not overdue
         ):
-            self._post(
-                session, followup.ticket_id, _reminder(followup, ActivityKind.FOLLOWUP_WARNING)
-            )
+            ticket = session.get(Ticket, followup.ticket_id)
+            assert ticket is not None
+            warning = _reminder(followup, ActivityKind.FOLLOWUP_WARNING)
+            self._tell(session, ticket, warning, now, card=False)
             report.count("followup_warning")
         if (
             overdue
             and followup.due_fired_at is None
             and claim_stage(session, FollowUp, "due_fired_at", followup.id, now)
         ):
-            self._post(session, followup.ticket_id, _reminder(followup, ActivityKind.FOLLOWUP_DUE))
             session.refresh(followup)  # the card reads the stage just claimed
             ticket = session.get(Ticket, followup.ticket_id)
             assert ticket is not None
-            self._cards.refresh(session=session, ticket=ticket, now=now)
+            due = _reminder(followup, ActivityKind.FOLLOWUP_DUE)
+            self._tell(session, ticket, due, now, card=True)
             report.count("followup_due")
         if (
-            followup.due_at + self._escalate_after <= now
+            followup.due_at + self._rules.escalate_after <= now
             and followup.escalated_at is None
             and claim_stage(session, FollowUp, "escalated_at", followup.id, now)
         ):
@@ -220,7 +224,7 @@ class Sweeper:
     def _unclaimed(self, report: SweepReport) -> None:
         now = self._clock()
         # Business minutes never exceed wall-clock minutes, so the SQL filter is safe.
-        oldest = now - timedelta(minutes=self._unclaimed_minutes)
+        oldest = now - timedelta(minutes=self._rules.unclaimed_minutes)
         with session_scope(self._engine) as session:
             waiting = session.exec(
                 select(Ticket)
@@ -235,20 +239,22 @@ class Sweeper:
             for ticket in waiting:
                 assert ticket.id is not None
                 waited = self._calendar.business_minutes_between(ticket.created_at, now)
-                if waited < self._unclaimed_minutes:
+                if waited < self._rules.unclaimed_minutes:
                     continue
                 if claim_stage(session, Ticket, "unclaimed_alerted_at", ticket.id, now):
-                    self._post(
-                        session,
+                    line = ActivityView(
                         ticket.id,
-                        ActivityView(ticket.id, ActivityKind.UNCLAIMED, None, minutes=int(waited)),
+                        ActivityKind.UNCLAIMED,
+                        None,
+                        minutes=int(waited),
                         broadcast=True,
                     )
+                    self._tell(session, ticket, line, now, card=False)
                     report.count("unclaimed")
 
     def _sla(self, report: SweepReport) -> None:
         now = self._clock()
-        warn_at = self._sla_minutes * SLA_WARN_FRACTION
+        warn_at = self._rules.sla_minutes * SLA_WARN_FRACTION
         oldest = now - timedelta(minutes=warn_at)
         with session_scope(self._engine) as session:
             open_tickets = session.exec(
@@ -264,7 +270,7 @@ class Sweeper:
             for ticket in open_tickets:
                 assert ticket.id is not None
                 waited = self._calendar.business_minutes_between(ticket.created_at, now)
-                if waited >= self._sla_minutes:
+                if waited >= self._rules.sla_minutes:
                     if claim_stage(session, Ticket, "sla_missed_at", ticket.id, now):
                         self._escalations.escalate_in(
                             session,
@@ -273,7 +279,7 @@ class Sweeper:
                             ticket_id=ticket.id,
                             reason=(
                                 f"#{ticket.id} has had no answer for {int(waited)} business "
-                                f"minutes (first-response SLA: {self._sla_minutes})."
+                                f"minutes (first-response SLA: {self._rules.sla_minutes})."
                             ),
                         )
                         report.count("sla_missed")
@@ -282,23 +288,21 @@ class Sweeper:
                     and ticket.sla_warned_at is None
                     and claim_stage(session, Ticket, "sla_warned_at", ticket.id, now)
                 ):
-                    left = int(self._sla_minutes - waited)
-                    self._post(
-                        session,
+                    left = int(self._rules.sla_minutes - waited)
+                    line = ActivityView(
                         ticket.id,
-                        ActivityView(
-                            ticket.id,
-                            ActivityKind.SLA_WARNING,
-                            None,
-                            ticket.owner_slack_id,
-                            minutes=left,
-                        ),
+                        ActivityKind.SLA_WARNING,
+                        None,
+                        ticket.owner_slack_id,
+                        minutes=left,
                         broadcast=ticket.owner_slack_id is None,
                     )
+                    self._tell(session, ticket, line, now, card=False)
                     report.count("sla_warning")
 
     def _vip(self, report: SweepReport) -> None:
         now = self._clock()
+        vip_followers = self._rules.vip_followers
         with session_scope(self._engine) as session:
             paged = select(Escalation.ticket_id).where(Escalation.kind == EscalationKind.VIP)
             vips = session.exec(
@@ -306,7 +310,7 @@ class Sweeper:
                 .join(Customer, col(Customer.id) == col(Ticket.customer_id))
                 .where(col(Ticket.created_at) >= now - RECENT)
                 .where(Ticket.state != TicketState.RESOLVED)
-                .where(or_(col(Customer.verified), col(Customer.followers) >= self._vip_followers))
+                .where(or_(col(Customer.verified), col(Customer.followers) >= vip_followers))
                 .where(col(Ticket.id).not_in(paged.where(col(Escalation.ticket_id).is_not(None))))
                 .limit(BATCH)
             ).all()
@@ -326,7 +330,7 @@ class Sweeper:
 
     def _out_of_hours(self, report: SweepReport) -> None:
         """One automatic answer per customer and closed period, through the checked reply path."""
-        if not self._out_of_hours_reply:
+        if not self._rules.out_of_hours_reply:
             return
         now = self._clock()
         if self._calendar.is_open(now):
@@ -364,7 +368,7 @@ class Sweeper:
                 )
                 if already is None:
                     claimed.append(ticket.id)
-        text = self._out_of_hours_reply.format(opens=self._calendar.describe_opening(now))
+        text = self._rules.out_of_hours_reply.format(opens=self._calendar.describe_opening(now))
         for ticket_id in claimed:
             result = self._replies.send_automatic(ticket_id=ticket_id, body=text)
             report.count(f"out_of_hours_{result.status}")

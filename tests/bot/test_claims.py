@@ -6,13 +6,11 @@ import threading
 
 from sqlalchemy import Engine
 
-from bot.cards import CardRefresher
 from bot.errors import Refused
-from bot.roster import Member, Roster
-from bot.tickets import Tickets
+from bot.roster import Member
 from store.db import session_scope
 from store.models import Customer, Role, Ticket
-from tests.fakes.domain import FakeClock, RecordingPresenter
+from tests.fakes.domain import FakeClock, RecordingPresenter, domain
 
 
 class Names:
@@ -49,14 +47,8 @@ def a_ticket(engine: Engine, clock: FakeClock) -> int:
 
 def test_of_eight_simultaneous_claims_exactly_one_wins(any_engine: Engine) -> None:
     clock = FakeClock()
-    presenter = RecordingPresenter()
-    tickets = Tickets(
-        engine=any_engine,
-        roster=Roster(engine=any_engine, directory=Names(), clock=clock),
-        presenter=presenter,
-        cards=CardRefresher(presenter=presenter, vip_followers=1),
-        clock=clock,
-    )
+    services = domain(any_engine, clock=clock, presenter=RecordingPresenter(), directory=Names())
+    tickets = services.tickets
     ticket_id = a_ticket(any_engine, clock)
     agents = [Member(f"U{i}", Role.AGENT, f"A{i}", f"Agent {i}") for i in range(8)]
     barrier = threading.Barrier(len(agents))

@@ -1,0 +1,121 @@
+"""One way to record a ticket change: event, thread line, card; the wake-ups only after commit."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import col, select
+
+from bot.errors import Refused
+from bot.feed import Change, TicketFeed
+from bot.present import ActivityKind, ActivityView
+from bot.roster import Member
+from store.db import session_scope
+from store.models import EventKind, OutboxKind, Role, SlackOutbox, Ticket, TicketEvent
+from tests.bot.test_claims import a_ticket
+from tests.fakes.domain import FakeClock, RecordingHomes, RecordingPresenter, domain
+
+ANNA = Member("U0ANNA", Role.AGENT, "AS", "Anna")
+
+
+class Wakes:
+    """Counts how often the posting worker was woken, and what was committed by then."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.rows_seen: list[int] = []
+
+    def __call__(self) -> None:
+        with session_scope(self.engine, readonly=True) as session:
+            self.rows_seen.append(len(session.exec(select(SlackOutbox.id)).all()))
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+def a_feed(engine: Engine, homes: RecordingHomes) -> tuple[TicketFeed, Wakes]:
+    wakes = Wakes(engine)
+    feed = TicketFeed(
+        presenter=RecordingPresenter(), vip_followers=1, wake=wakes, homes=homes.changed
+    )
+    return feed, wakes
+
+
+def test_a_change_leaves_event_line_and_card_in_that_order_then_wakes_once(
+    engine: Engine, clock: FakeClock
+) -> None:
+    ticket_id = a_ticket(engine, clock)
+    homes = RecordingHomes()
+    feed, wakes = a_feed(engine, homes)
+    with session_scope(engine) as session:
+        ticket = session.get(Ticket, ticket_id)
+        assert ticket is not None
+        line = ActivityView(ticket_id, ActivityKind.RESOLVED, ANNA.user_id)
+        change = Change(EventKind.RESOLVED, ANNA.user_id, line=line, people=[ANNA.user_id, None])
+        feed.record(session, ticket, change, clock())
+        feed.record(session, ticket, Change(line=line, card=False), clock())
+        assert wakes.rows_seen == [] and homes.changed_for == []  # nothing before the commit
+    # Woken once, after the commit: by then the card and both lines were there.
+    assert wakes.rows_seen == [3]
+    assert homes.changed_for == [{"U0ANNA"}]
+    with session_scope(engine) as session:
+        rows = session.exec(select(SlackOutbox).order_by(col(SlackOutbox.id))).all()
+        assert [row.kind for row in rows] == [
+            OutboxKind.CARD,  # the card, still unsent: rewritten in place
+            OutboxKind.THREAD,
+            OutboxKind.THREAD,
+        ]
+        assert [e.kind for e in session.exec(select(TicketEvent))] == ["resolved"]
+
+
+def test_a_change_that_rolls_back_wakes_nobody_and_refreshes_no_home(
+    engine: Engine, clock: FakeClock
+) -> None:
+    ticket_id = a_ticket(engine, clock)
+    homes = RecordingHomes()
+    feed, wakes = a_feed(engine, homes)
+
+    def failing_change() -> None:
+        with session_scope(engine) as session:
+            ticket = session.get(Ticket, ticket_id)
+            assert ticket is not None
+            feed.record(
+                session, ticket, Change(EventKind.CLAIMED, "U0ANNA", people=["U0ANNA"]), clock()
+            )
+            raise RuntimeError("the rest of the change fails")
+
+    with pytest.raises(RuntimeError):
+        failing_change()
+    assert wakes.rows_seen == [] and homes.changed_for == []
+    with session_scope(engine) as session:
+        assert session.exec(select(TicketEvent)).all() == []
+
+
+def test_an_audit_event_alone_queues_nothing_and_wakes_nobody(
+    engine: Engine, clock: FakeClock
+) -> None:
+    ticket_id = a_ticket(engine, clock)
+    homes = RecordingHomes()
+    feed, wakes = a_feed(engine, homes)
+    with session_scope(engine) as session:
+        ticket = session.get(Ticket, ticket_id)
+        assert ticket is not None
+        feed.record(session, ticket, Change(EventKind.REVEALED, "U0ANNA", card=False), clock())
+    assert wakes.rows_seen == [] and homes.changed_for == []
+
+
+def test_the_services_refresh_home_tabs_only_for_changes_that_happened(
+    engine: Engine, clock: FakeClock
+) -> None:
+    ticket_id = a_ticket(engine, clock)
+    homes = RecordingHomes()
+    tickets = domain(engine, clock=clock, presenter=RecordingPresenter(), homes=homes).tickets
+    tickets.claim(ticket_id=ticket_id, member=ANNA)
+    with pytest.raises(Refused):
+        tickets.claim(ticket_id=ticket_id, member=ANNA)  # "You already have #1."
+    with pytest.raises(Refused):
+        tickets.release(ticket_id=ticket_id, member=Member("U0BEN", Role.AGENT, "BM", "Ben"))
+    tickets.release(ticket_id=ticket_id, member=ANNA)
+    assert homes.changed_for == [{"U0ANNA"}, {"U0ANNA"}]
