@@ -7,6 +7,7 @@ decided exactly once, by a conditional update, however many leads click at once.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, update
@@ -23,16 +24,14 @@ from store.db import session_scope
 from store.models import EventKind, Reply, ReplyKind, ReplyState, Ticket
 
 
+@dataclass(frozen=True, kw_only=True)
 class Approvals:
     """Leads decide trainees' answers."""
 
-    def __init__(
-        self, *, engine: Engine, delivery: Delivery, feed: TicketFeed, clock: Clock = system_clock
-    ) -> None:
-        self._engine = engine
-        self._delivery = delivery
-        self._feed = feed
-        self._clock = clock
+    engine: Engine
+    delivery: Delivery
+    feed: TicketFeed
+    clock: Clock = system_clock
 
     def request(
         self, session: Session, ticket: Ticket, *, reply_id: int, checked: Checked, trainee: str
@@ -47,13 +46,13 @@ class Approvals:
             kind=checked.kind,
         )
         drafted = Change(EventKind.REPLY_DRAFTED, trainee, str(reply_id), view, card=False)
-        self._feed.record(session, ticket, drafted, self._clock())
+        self.feed.record(session, ticket, drafted, self.clock())
 
     def approve(self, *, reply_id: int, lead: Member) -> ReplyResult:
         """A lead approves a trainee's reply: it goes out, with the trainee's initials."""
         reply = self._decide(reply_id, lead, ReplyState.SENDING)
         self._show_decision(reply, lead, ReplyState.SENT, None, EventKind.REPLY_APPROVED)
-        result = self._delivery.attempt(reply_id)
+        result = self.delivery.attempt(reply_id)
         if result.status == ReplyStatus.FAILED:
             self._show_decision(reply, lead, ReplyState.FAILED, result.message, None)
         return result
@@ -69,7 +68,7 @@ class Approvals:
 
     def _shown(self, kind: str, text: str) -> str:
         """An answer as Slack may show it: a DM's personal data masked, as in threads."""
-        return self._feed.mask(text) if kind == ReplyKind.DM else text
+        return self.feed.mask(text) if kind == ReplyKind.DM else text
 
     def _decide(
         self, reply_id: int, lead: Member, state: ReplyState, *, comment: str | None = None
@@ -82,7 +81,7 @@ class Approvals:
         }
         if comment is not None:
             changes["error"] = comment[:300]
-        with session_scope(self._engine) as session:
+        with session_scope(self.engine) as session:
             taken = session.execute(
                 update(Reply)
                 .where(col(Reply.id) == reply_id)
@@ -106,7 +105,7 @@ class Approvals:
         event: EventKind | None,
     ) -> None:
         assert reply.id is not None
-        now = self._clock()
+        now = self.clock()
         view = ApprovalView(
             reply.id,
             reply.ticket_id,
@@ -123,10 +122,10 @@ class Approvals:
             returned = ActivityView(
                 reply.ticket_id, kind, lead.user_id, reply.author_slack_id, note
             )
-        with session_scope(self._engine) as session:
-            self._feed.decided(session, view, now)
+        with session_scope(self.engine) as session:
+            self.feed.decided(session, view, now)
             if event is not None or returned is not None:
                 ticket = session.get(Ticket, reply.ticket_id)
                 assert ticket is not None
                 decision = Change(event, lead.user_id, str(reply.id), returned, card=False)
-                self._feed.record(session, ticket, decision, now)
+                self.feed.record(session, ticket, decision, now)

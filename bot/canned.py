@@ -76,22 +76,22 @@ def _words(text: str) -> set[str]:
     return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
 
 
+@dataclass(frozen=True, kw_only=True)
 class CannedAnswers:
     """The team's canned answers."""
 
-    def __init__(self, *, engine: Engine, clock: Clock = system_clock) -> None:
-        self._engine = engine
-        self._clock = clock
+    engine: Engine
+    clock: Clock = system_clock
 
     def all(self) -> list[CannedAnswer]:
         """Every canned answer, by name."""
-        with session_scope(self._engine, readonly=True) as session:
+        with session_scope(self.engine, readonly=True) as session:
             rows = session.exec(select(Canned).order_by(col(Canned.name)))
             return [CannedAnswer(row.name, row.text) for row in rows]
 
     def page(self, *, start: int = 0) -> Page[CannedAnswer]:
         """A page of the canned answers, by name, from `start`."""
-        with session_scope(self._engine, readonly=True) as session:
+        with session_scope(self.engine, readonly=True) as session:
             rows = session.exec(
                 select(Canned).order_by(col(Canned.name)).offset(start).limit(PAGE_SIZE)
             )
@@ -100,7 +100,7 @@ class CannedAnswers:
 
     def get(self, name: str) -> CannedAnswer:
         """One canned answer; refused, with a hint, when there is none by that name."""
-        with session_scope(self._engine, readonly=True) as session:
+        with session_scope(self.engine, readonly=True) as session:
             row = session.get(Canned, name.lower().lstrip(":"))
             if row is None:
                 raise Refused(
@@ -117,7 +117,7 @@ class CannedAnswers:
 
     def fill(self, *, ticket_id: int, text: str, member: Member) -> str:
         """`{name}` and `{agent}` filled in for this ticket's customer and this agent."""
-        with session_scope(self._engine, readonly=True) as session:
+        with session_scope(self.engine, readonly=True) as session:
             ticket = Tickets.get(session, ticket_id)
             customer = session.get(Customer, ticket.customer_id)
             assert customer is not None
@@ -142,8 +142,8 @@ class CannedAnswers:
                 f"`:{name}` is {length} characters as X counts them; a reply holds "
                 f"{MAX_WEIGHTED_LENGTH}, with the signature."
             )
-        now = self._clock()
-        with session_scope(self._engine) as session:
+        now = self.clock()
+        with session_scope(self.engine) as session:
             row = session.get(Canned, name) or Canned(
                 name=name, text="", created_by=author, created_at=now
             )
@@ -154,7 +154,7 @@ class CannedAnswers:
 
     def remove(self, *, name: str) -> None:
         """Delete a canned answer."""
-        with session_scope(self._engine) as session:
+        with session_scope(self.engine) as session:
             row = session.get(Canned, name.lower().lstrip(":"))
             if row is None:
                 raise Refused(f"There is no canned answer `:{excerpt(name, 64)}`.")

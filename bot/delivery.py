@@ -96,29 +96,20 @@ class ReplyResult:
     promise: Promise | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
 class Delivery:
     """Sends recorded answers to X, at most once each, and records what became of them."""
 
-    def __init__(
-        self,
-        *,
-        engine: Engine,
-        x: XClient,
-        brand: XUser,
-        feed: TicketFeed,
-        business_minutes: Callable[[datetime, datetime], float] = wall_minutes,
-        clock: Clock = system_clock,
-    ) -> None:
-        self._engine = engine
-        self._x = x
-        self._brand = brand
-        self._feed = feed
-        self._business_minutes = business_minutes
-        self._clock = clock
+    engine: Engine
+    x: XClient
+    brand: XUser
+    feed: TicketFeed
+    business_minutes: Callable[[datetime, datetime], float] = wall_minutes
+    clock: Clock = system_clock
 
     def posted_url(self, tweet_id: str | None) -> str | None:
         """Where one of the brand's posts is on X."""
-        return tweet_url(self._brand.username, tweet_id)
+        return tweet_url(self.brand.username, tweet_id)
 
     def queue(
         self,
@@ -145,7 +136,7 @@ class Delivery:
             attempts=0 if held else 1,
             automatic=automatic,
             request_key=request_key,
-            created_at=self._clock(),
+            created_at=self.clock(),
         )
         session.add(reply)
         session.flush()
@@ -154,16 +145,16 @@ class Delivery:
 
     def attempt(self, reply_id: int) -> ReplyResult:
         """Call X once for a reply row that is `sending`, and record what came of it."""
-        with session_scope(self._engine, readonly=True) as session:
+        with session_scope(self.engine, readonly=True) as session:
             reply = session.get(Reply, reply_id)
             assert reply is not None
         try:
             if reply.kind == ReplyKind.DM:
                 assert reply.recipient_x_id is not None
-                external_id = self._x.send_dm(reply.recipient_x_id, reply.text)
+                external_id = self.x.send_dm(reply.recipient_x_id, reply.text)
             else:
                 assert reply.in_reply_to_id is not None
-                external_id = self._x.post_reply(reply.text, in_reply_to=reply.in_reply_to_id)
+                external_id = self.x.post_reply(reply.text, in_reply_to=reply.in_reply_to_id)
         except XRefused as exc:
             if DUPLICATE in exc.detail and reply.attempts > 1:
                 # A resend of a reply whose first answer was lost: X says it is there.
@@ -183,11 +174,11 @@ class Delivery:
         """The id of the reply on X, if it got there after all."""
         if reply.kind == ReplyKind.DM:
             assert reply.recipient_x_id is not None
-            for message in self._x.dms_with(reply.recipient_x_id):
-                if message.sender.id == self._brand.id and same_text(reply.text, message.text):
+            for message in self.x.dms_with(reply.recipient_x_id):
+                if message.sender.id == self.brand.id and same_text(reply.text, message.text):
                     return message.id
             return None
-        own = self._x.own_replies(self._brand.id, since=reply.created_at - timedelta(minutes=2))
+        own = self.x.own_replies(self.brand.id, since=reply.created_at - timedelta(minutes=2))
         for tweet in own:
             if tweet.replied_to_id == reply.in_reply_to_id and same_text(reply.text, tweet.text):
                 return tweet.id
@@ -215,11 +206,11 @@ class Delivery:
         )
 
     def _set_state(self, reply_id: int, state: ReplyState, error: str | None) -> None:
-        with session_scope(self._engine) as session:
+        with session_scope(self.engine) as session:
             session.execute(
                 update(Reply)
                 .where(col(Reply.id) == reply_id)
-                .values(state=state, error=(error or "")[:300] or None, checked_at=self._clock())
+                .values(state=state, error=(error or "")[:300] or None, checked_at=self.clock())
             )
 
     def _fail(self, reply: Reply, why: str) -> ReplyResult:
@@ -231,10 +222,10 @@ class Delivery:
 
     def _record_sent(self, reply: Reply, external_id: str | None) -> ReplyResult:
         """The answer is on X: store it, move the ticket on, show it in the thread."""
-        now = self._clock()
+        now = self.clock()
         dm = reply.kind == ReplyKind.DM
-        url = None if dm else tweet_url(self._brand.username, external_id)
-        with session_scope(self._engine) as session:
+        url = None if dm else tweet_url(self.brand.username, external_id)
+        with session_scope(self.engine) as session:
             stored = session.get(Reply, reply.id)
             assert stored is not None
             if stored.state == ReplyState.SENT:  # recorded already
@@ -268,11 +259,11 @@ class Delivery:
                 if ticket.first_response_at is None:
                     ticket.first_response_at = now
                     ticket.first_response_by = reply.author_slack_id
-                    ticket.first_response_minutes = self._business_minutes(ticket.created_at, now)
+                    ticket.first_response_minutes = self.business_minutes(ticket.created_at, now)
                 ticket.updated_at = now
                 session.add(ticket)
                 fulfil_promises(session, ticket_id=reply.ticket_id, now=now)
-            shown, reveal_id = shown_text(message, self._feed.mask)
+            shown, reveal_id = shown_text(message, self.feed.mask)
             line = ReplySentView(
                 ticket_id=reply.ticket_id,
                 agent_slack_id=reply.author_slack_id,
@@ -289,7 +280,7 @@ class Delivery:
                 event = EventKind.DM_SENT if dm else EventKind.REPLIED
             author = reply.author_slack_id
             sent = Change(event, author, reply.canned_name, line, people=[author])
-            self._feed.record(session, ticket, sent, now)
+            self.feed.record(session, ticket, sent, now)
         return ReplyResult(ReplyStatus.SENT, reply.ticket_id, reply.text, url=url)
 
     # -- background ----------------------------------------------------------------------
@@ -300,11 +291,11 @@ class Delivery:
         Also picks up answers a crash left `sending`. Each row is taken with a conditional
         update, so several replicas never work on the same reply.
         """
-        now = self._clock()
+        now = self.clock()
         settled = 0
         due = (col(Reply.checked_at).is_(None)) | (col(Reply.checked_at) <= now - SETTLE_AFTER)
         waiting = col(Reply.state).in_([ReplyState.UNKNOWN, ReplyState.SENDING])
-        with session_scope(self._engine, readonly=True) as session:
+        with session_scope(self.engine, readonly=True) as session:
             candidates = list(
                 session.exec(
                     select(Reply.id)
@@ -314,7 +305,7 @@ class Delivery:
                 )
             )
         for reply_id in candidates:
-            with session_scope(self._engine) as session:
+            with session_scope(self.engine) as session:
                 taken = session.execute(
                     update(Reply)
                     .where(col(Reply.id) == reply_id)
@@ -344,11 +335,11 @@ class Delivery:
         return self.attempt(reply.id or 0)
 
     def _tell_thread(self, reply: Reply, kind: ActivityKind, note: str) -> None:
-        with session_scope(self._engine) as session:
+        with session_scope(self.engine) as session:
             ticket = session.get(Ticket, reply.ticket_id)
             assert ticket is not None
             line = ActivityView(reply.ticket_id, kind, reply.author_slack_id, note=note)
-            self._feed.record(session, ticket, Change(line=line, card=False), self._clock())
+            self.feed.record(session, ticket, Change(line=line, card=False), self.clock())
 
 
 def _explain(exc: XError, *, dm: bool = False) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Engine
@@ -20,6 +21,7 @@ from store.db import session_scope
 from store.models import Customer, Escalation, EscalationKind, EventKind, OnCallShift
 
 
+@dataclass(frozen=True, kw_only=True)
 class OnCall:
     """Who is on call: whoever a lead set this week, else the weekly rota (ONCALL_ROTA).
 
@@ -27,46 +29,38 @@ class OnCall:
     a rota it holds until changed.
     """
 
-    def __init__(
-        self,
-        *,
-        engine: Engine,
-        roster: Roster,
-        rota: Sequence[str] = (),
-        clock: Clock = system_clock,
-    ) -> None:
-        self._engine = engine
-        self._roster = roster
-        self._rota = list(rota)
-        self._clock = clock
+    engine: Engine
+    roster: Roster
+    rota: Sequence[str] = ()
+    clock: Clock = system_clock
 
     def rota_person(self, at: datetime) -> str | None:
         """Whose week it is by the rota."""
-        if not self._rota:
+        if not self.rota:
             return None
-        return self._rota[at.isocalendar().week % len(self._rota)]
+        return self.rota[at.isocalendar().week % len(self.rota)]
 
     def current(self, session: Session | None = None) -> str | None:
         """The Slack user id of the person on call now, or None (read in `session` if given)."""
-        now = self._clock()
+        now = self.clock()
         if session is None:
-            with session_scope(self._engine, readonly=True) as own:
+            with session_scope(self.engine, readonly=True) as own:
                 return self.current(own)
         shift = session.exec(
             select(OnCallShift).order_by(col(OnCallShift.set_at).desc()).limit(1)
         ).first()
         if shift is not None:
             same_week = shift.set_at.isocalendar()[:2] == now.isocalendar()[:2]
-            if same_week or not self._rota:
+            if same_week or not self.rota:
                 return shift.slack_user_id
         return self.rota_person(now)
 
     def set(self, *, user_id: str, by: Member) -> None:
         """Put someone on call (a lead's decision)."""
-        if self._roster.member(user_id) is None:
+        if self.roster.member(user_id) is None:
             raise Refused(f"<@{user_id}> is not on the team; add them with `/team add` first.")
-        with session_scope(self._engine) as session:
-            session.add(OnCallShift(slack_user_id=user_id, set_by=by.user_id, set_at=self._clock()))
+        with session_scope(self.engine) as session:
+            session.add(OnCallShift(slack_user_id=user_id, set_by=by.user_id, set_at=self.clock()))
 
 
 def manual_cause(ticket_id: int, reason: str) -> str:
@@ -75,23 +69,15 @@ def manual_cause(ticket_id: int, reason: str) -> str:
     return f"manual:{ticket_id}:{digest}"
 
 
+@dataclass(frozen=True, kw_only=True)
 class Escalations:
     """Paging the on-call person by DM and telling the escalation channel."""
 
-    def __init__(
-        self,
-        *,
-        engine: Engine,
-        oncall: OnCall,
-        feed: TicketFeed,
-        channel: str,
-        clock: Clock = system_clock,
-    ) -> None:
-        self._engine = engine
-        self._oncall = oncall
-        self._feed = feed
-        self._channel = channel
-        self._clock = clock
+    engine: Engine
+    oncall: OnCall
+    feed: TicketFeed
+    channel: str
+    clock: Clock = system_clock
 
     def escalate(
         self,
@@ -104,7 +90,7 @@ class Escalations:
         examples: Sequence[str] = (),
     ) -> bool:
         """Page for `cause` unless it was paged before; True when this call paged."""
-        with session_scope(self._engine) as session:
+        with session_scope(self.engine) as session:
             return self.escalate_in(
                 session,
                 cause=cause,
@@ -127,8 +113,8 @@ class Escalations:
         examples: Sequence[str] = (),
     ) -> bool:
         """`escalate` inside the caller's transaction, so the page and its cause commit together."""
-        now = self._clock()
-        oncall = self._oncall.current(session)
+        now = self.clock()
+        oncall = self.oncall.current(session)
         # Before the cause is recorded: a missing ticket is "no such ticket", not a
         # cause that has paged already.
         ticket = Tickets.get(session, ticket_id) if ticket_id is not None else None
@@ -154,7 +140,7 @@ class Escalations:
             ticket.escalated = True
             ticket.updated_at = now
             session.add(ticket)
-            self._feed.record(session, ticket, Change(EventKind.ESCALATED, actor, kind), now)
+            self.feed.record(session, ticket, Change(EventKind.ESCALATED, actor, kind), now)
         view = EscalationView(
             kind=kind,
             ticket_id=ticket_id,
@@ -165,7 +151,7 @@ class Escalations:
             examples=list(examples),
             at=now,
         )
-        self._feed.page(session, view, cause=cause, channel=self._channel, oncall=oncall, now=now)
+        self.feed.page(session, view, cause=cause, channel=self.channel, oncall=oncall, now=now)
         return True
 
     def manual(self, *, ticket_id: int, reason: str, member: Member) -> str | None:
@@ -181,4 +167,4 @@ class Escalations:
         )
         if not paged:
             raise Refused(f"#{ticket_id} was escalated for that reason already.")
-        return self._oncall.current()
+        return self.oncall.current()

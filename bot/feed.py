@@ -55,27 +55,20 @@ class Change:
     people: Collection[str | None] = ()
 
 
+@dataclass(frozen=True, kw_only=True)
 class TicketFeed:
     """Records ticket changes and renders what Slack shows of tickets into the posting queue.
 
     It holds what every rendering needs (the presenter, the VIP threshold, how DMs are
-    masked), so a card looks the same whoever posts or refreshes it.
+    masked), so a card looks the same whoever posts or refreshes it. `wake` tells the
+    posting worker that rows were queued; `homes` whose App Home tabs are due a refresh.
     """
 
-    def __init__(
-        self,
-        *,
-        presenter: Presenter,
-        vip_followers: int,
-        mask: Callable[[str], str] = str,
-        wake: Callable[[], None] = _nothing,
-        homes: Callable[[set[str]], None] = _nobody,
-    ) -> None:
-        self._presenter = presenter
-        self._vip_followers = vip_followers
-        self.mask = mask
-        self._wake = wake
-        self._homes = homes
+    presenter: Presenter
+    vip_followers: int
+    mask: Callable[[str], str] = str
+    wake: Callable[[], None] = _nothing
+    homes: Callable[[set[str]], None] = _nobody
 
     def record(self, session: Session, ticket: Ticket, change: Change, now: datetime) -> None:
         """Record `change` of `ticket` in the caller's transaction."""
@@ -94,10 +87,10 @@ class TicketFeed:
         if change.card:
             self._refresh(session, ticket, now)
         if change.line is not None or change.card:
-            after_commit(session, self._wake)
+            after_commit(session, self.wake)
         people = {person for person in change.people if person}
         if people:
-            after_commit(session, partial(self._homes, people))
+            after_commit(session, partial(self.homes, people))
 
     def opened(
         self,
@@ -114,7 +107,7 @@ class TicketFeed:
         view = card_view(
             session=session,
             ticket=ticket,
-            vip_followers=self._vip_followers,
+            vip_followers=self.vip_followers,
             customer=customer,
             opening=opening,
             earlier_tickets=earlier_tickets,
@@ -124,10 +117,10 @@ class TicketFeed:
             session=session,
             ticket_id=ticket.id,
             channel=ticket.channel_id,
-            message=self._presenter.ticket_card(view),
+            message=self.presenter.ticket_card(view),
             now=now,
         )
-        after_commit(session, self._wake)
+        after_commit(session, self.wake)
 
     def customer_wrote(
         self,
@@ -143,28 +136,28 @@ class TicketFeed:
         view = customer_message_view(
             message=message,
             customer=customer,
-            vip_followers=self._vip_followers,
+            vip_followers=self.vip_followers,
             reopened=reopened,
             mask=self.mask,
         )
         outbox.post_in_thread(
             session=session,
             ticket_id=message.ticket_id,
-            message=self._presenter.customer_message(view),
+            message=self.presenter.customer_message(view),
             now=now,
             message_id=message.id,
         )
-        after_commit(session, self._wake)
+        after_commit(session, self.wake)
 
     def decided(self, session: Session, approval: ApprovalView, now: datetime) -> None:
         """Show on a trainee's approval request what became of their answer."""
         outbox.update_posted(
             session=session,
             dedup_key=_approval_key(approval.reply_id),
-            message=self._presenter.approval(approval),
+            message=self.presenter.approval(approval),
             now=now,
         )
-        after_commit(session, self._wake)
+        after_commit(session, self.wake)
 
     def page(
         self,
@@ -177,7 +170,7 @@ class TicketFeed:
         now: datetime,
     ) -> None:
         """Queue a page: into the escalation channel, and to the on-call person by DM."""
-        message = self._presenter.escalation(escalation)
+        message = self.presenter.escalation(escalation)
         outbox.post_to_channel(
             session=session,
             channel=channel,
@@ -194,7 +187,7 @@ class TicketFeed:
                 now=now,
                 dedup_key=f"escalation-dm:{cause}"[:128],
             )
-        after_commit(session, self._wake)
+        after_commit(session, self.wake)
 
     def _post_line(self, session: Session, ticket_id: int, line: ThreadLine, now: datetime) -> None:
         message: SlackMessage
@@ -202,16 +195,16 @@ class TicketFeed:
         message_id: int | None = None
         match line:
             case ActivityView():
-                message = self._presenter.activity(line)
+                message = self.presenter.activity(line)
                 if line.broadcast:
                     message["reply_broadcast"] = True
             case NoteView():
-                message, message_id = self._presenter.note(line), line.message_id
+                message, message_id = self.presenter.note(line), line.message_id
             case ReplySentView():
-                message = self._presenter.reply_sent(line)
+                message = self.presenter.reply_sent(line)
                 key = None if line.reply_id is None else f"reply:{line.reply_id}"
             case ApprovalView():
-                message, key = self._presenter.approval(line), _approval_key(line.reply_id)
+                message, key = self.presenter.approval(line), _approval_key(line.reply_id)
         outbox.post_in_thread(
             session=session,
             ticket_id=ticket_id,
@@ -224,10 +217,10 @@ class TicketFeed:
     def _refresh(self, session: Session, ticket: Ticket, now: datetime) -> None:
         assert ticket.id is not None
         view = card_view(
-            session=session, ticket=ticket, vip_followers=self._vip_followers, mask=self.mask
+            session=session, ticket=ticket, vip_followers=self.vip_followers, mask=self.mask
         )
         outbox.refresh_card(
-            session=session, ticket_id=ticket.id, message=self._presenter.ticket_card(view), now=now
+            session=session, ticket_id=ticket.id, message=self.presenter.ticket_card(view), now=now
         )
 
 

@@ -176,33 +176,31 @@ class FollowUpView:
     overdue: bool
 
 
+@dataclass(frozen=True, kw_only=True)
 class FollowUps:
     """Recording, listing and cancelling promises."""
 
-    def __init__(
-        self, *, engine: Engine, feed: TicketFeed, zone: ZoneInfo, clock: Clock = system_clock
-    ) -> None:
-        self._engine = engine
-        self._feed = feed
-        self._zone = zone
-        self._clock = clock
+    engine: Engine
+    feed: TicketFeed
+    zone: ZoneInfo
+    clock: Clock = system_clock
 
     def parse(self, text: str) -> tuple[datetime, str]:
         """`parse_when` at the current time."""
-        return parse_when(text, now=self._clock(), zone=self._zone)
+        return parse_when(text, now=self.clock(), zone=self.zone)
 
     def promised_in(self, text: str) -> Promise | None:
         """The promise of a time an answer's text makes, if any (`detect_promise`, now)."""
-        return detect_promise(text, now=self._clock(), zone=self._zone)
+        return detect_promise(text, now=self.clock(), zone=self.zone)
 
     def promise(self, *, ticket_id: int, member: Member, due: datetime, note: str) -> FollowUp:
         """Record a promise; its owner is the ticket's owner (or whoever made it).
 
         The limits of `/followup` hold for every way a promise is made (`check_due`).
         """
-        now = self._clock()
-        check_due(due, now=now, zone=self._zone)
-        with session_scope(self._engine) as session:
+        now = self.clock()
+        check_due(due, now=now, zone=self.zone)
+        with session_scope(self.engine) as session:
             ticket = Tickets.get(session, ticket_id)
             if ticket.state == TicketState.RESOLVED:
                 raise Refused(f"#{ticket_id} is resolved; reopen it before promising anything.")
@@ -225,7 +223,7 @@ class FollowUps:
                 ticket_id, ActivityKind.FOLLOWUP, member.user_id, owner, note.strip() or None, due
             )
             promised = Change(EventKind.FOLLOWUP, member.user_id, line=line, people=[owner])
-            self._feed.record(session, ticket, promised, now)
+            self.feed.record(session, ticket, promised, now)
         return followup
 
     def cancel(self, *, ticket_id: int, member: Member) -> int:
@@ -234,8 +232,8 @@ class FollowUps:
         A promise is cancelled by its owner or a lead; when someone else owns one of the
         ticket's promises, the caller is told whose, and nothing is cancelled.
         """
-        now = self._clock()
-        with session_scope(self._engine) as session:
+        now = self.clock()
+        with session_scope(self.engine) as session:
             ticket = Tickets.get(session, ticket_id)
             found = open_followups(session, ticket_id=ticket_id)
             if not found:
@@ -257,13 +255,13 @@ class FollowUps:
                 session.add(ticket)
             line = ActivityView(ticket_id, ActivityKind.FOLLOWUP_CANCELLED, member.user_id)
             cancelled = Change(line=line, people=[f.owner_slack_id for f in found])
-            self._feed.record(session, ticket, cancelled, now)
+            self.feed.record(session, ticket, cancelled, now)
         return len(found)
 
     def listing(self, *, start: int = 0) -> Page[FollowUpView]:
         """A page of the open follow-ups, soonest first, from `start`."""
-        now = self._clock()
-        with session_scope(self._engine, readonly=True) as session:
+        now = self.clock()
+        with session_scope(self.engine, readonly=True) as session:
             found = open_followups(session, start=start, size=PAGE_SIZE)
             return Page(
                 [

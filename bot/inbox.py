@@ -36,6 +36,10 @@ CHUNK = 100
 FAIL_TAG = "fail"
 
 
+def _always_open(_at: datetime) -> bool:
+    return True
+
+
 @dataclass
 class IngestResult:
     """What one poll did."""
@@ -95,37 +99,27 @@ class _Match:
     previous: Ticket | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
 class Inbox:
     """Stores what customers write, as tickets and messages, and queues what Slack shows."""
 
-    def __init__(
-        self,
-        *,
-        engine: Engine,
-        brand: XUser,
-        feed: TicketFeed,
-        support_channel: str,
-        is_open: Callable[[datetime], bool] = lambda _at: True,
-        pii: PiiDetector | None = None,
-        clock: Clock = system_clock,
-    ) -> None:
-        self._engine = engine
-        self._brand = brand
-        self._feed = feed
-        self._channel = support_channel
-        self._is_open = is_open
-        self._pii = pii or PiiDetector()
-        self._clock = clock
+    engine: Engine
+    brand: XUser
+    feed: TicketFeed
+    support_channel: str
+    is_open: Callable[[datetime], bool] = _always_open
+    pii: PiiDetector = field(default_factory=PiiDetector)
+    clock: Clock = system_clock
 
     def store_dms(self, messages: Sequence[DirectMessage]) -> IngestResult:
         """Store DMs from customers (oldest first) in their open ticket, or open a `dm` ticket."""
         result = IngestResult(fetched=len(messages))
-        with session_scope(self._engine) as session:
+        with session_scope(self.engine) as session:
             stored = queries.stored_external_ids(
                 session=session, channel=Channel.DM, external_ids=[m.id for m in messages]
             )
             for dm in messages:
-                if dm.sender.id == self._brand.id:
+                if dm.sender.id == self.brand.id:
                     result.skipped += 1  # our own DMs are stored when they are sent
                 elif dm.id in stored:
                     result.duplicates += 1
@@ -135,7 +129,7 @@ class Inbox:
         return result
 
     def _store_dm(self, session: Session, dm: DirectMessage, result: IngestResult) -> None:
-        now = self._clock()
+        now = self.clock()
         customer = _customer(session, dm.sender, now)
         assert customer.id is not None
         ticket = queries.open_ticket_of_customer(session=session, customer_id=customer.id)
@@ -144,8 +138,8 @@ class Inbox:
             ticket = Ticket(
                 customer_id=customer.id,
                 source=TicketSource.DM,
-                channel_id=self._channel,
-                out_of_hours=not self._is_open(now),
+                channel_id=self.support_channel,
+                out_of_hours=not self.is_open(now),
                 previous_ticket_id=(
                     latest.id
                     if (
@@ -174,10 +168,10 @@ class Inbox:
         session.add(message)
         session.flush()
         if new:
-            self._feed.opened(session, ticket, customer=customer, opening=message, now=now)
+            self.feed.opened(session, ticket, customer=customer, opening=message, now=now)
             result.new_tickets.append(ticket.id)
             return
-        self._feed.customer_wrote(session, message, customer=customer, now=now)
+        self.feed.customer_wrote(session, message, customer=customer, now=now)
         result.joined += 1
 
     def store(
@@ -191,7 +185,7 @@ class Inbox:
         result = IngestResult(fetched=len(tweets))
         for start in range(0, len(tweets), CHUNK):
             chunk = tweets[start : start + CHUNK]
-            with session_scope(self._engine) as session:
+            with session_scope(self.engine) as session:
                 batch = _Batch(
                     stored=queries.stored_external_ids(
                         session=session, channel=Channel.TWEET, external_ids=[t.id for t in chunk]
@@ -213,18 +207,18 @@ class Inbox:
         result: IngestResult,
         batch: _Batch,
     ) -> None:
-        if tweet.author.id == self._brand.id:
+        if tweet.author.id == self.brand.id:
             result.skipped += 1  # our own replies come back in searches and conversations
             return
         if tweet.id in batch.stored:
             result.duplicates += 1
             return
         batch.stored.add(tweet.id)
-        now = self._clock()
+        now = self.clock()
         mentioned = (
             source == TicketSource.MENTION
-            or tweet.mentions(self._brand)
-            or tweet.in_reply_to_user_id == self._brand.id
+            or tweet.mentions(self.brand)
+            or tweet.in_reply_to_user_id == self.brand.id
         )
         known = batch.customers.get(tweet.author.id)
         customer = _customer(session, tweet.author, now, known=known)
@@ -233,7 +227,7 @@ class Inbox:
             batch.customers[tweet.author.id] = customer
             batch.first_timers.add(customer.id)
         match = self._find_ticket(session, tweet, customer, batch)
-        has_pii = self._pii.contains(tweet.text)
+        has_pii = self.pii.contains(tweet.text)
         if match.ticket is not None:
             message = self._add_message(session, match.ticket, tweet, mentioned, need_id=True)
             if match.reopen:
@@ -244,8 +238,8 @@ class Inbox:
                 if has_pii and not match.ticket.has_pii:
                     match.ticket.has_pii = True  # the card offers to move to DM
                     session.add(match.ticket)
-                    self._feed.record(session, match.ticket, Change(), now)
-            self._feed.customer_wrote(
+                    self.feed.record(session, match.ticket, Change(), now)
+            self.feed.customer_wrote(
                 session, message, customer=customer, now=now, reopened=match.reopen
             )
             return
@@ -254,10 +248,10 @@ class Inbox:
             source=TicketSource.MENTION if mentioned else source,
             keyword_query=None if mentioned else query,
             conversation_id=tweet.conversation_id or tweet.id,
-            channel_id=self._channel,
+            channel_id=self.support_channel,
             is_fail=is_fail_tweet(tweet),
             has_pii=has_pii,
-            out_of_hours=not self._is_open(now),
+            out_of_hours=not self.is_open(now),
             previous_ticket_id=match.previous.id if match.previous else None,
             created_at=now,
             updated_at=now,
@@ -267,7 +261,7 @@ class Inbox:
         assert ticket.id is not None
         batch.open_tickets[customer.id] = ticket
         opening = self._add_message(session, ticket, tweet, mentioned, need_id=False)
-        self._feed.opened(
+        self.feed.opened(
             session,
             ticket,
             customer=customer,
@@ -343,7 +337,7 @@ class Inbox:
             mentions_brand=mentioned,
             is_fail=is_fail_tweet(tweet),
             created_at=tweet.created_at,
-            stored_at=self._clock(),
+            stored_at=self.clock(),
         )
         session.add(message)
         if need_id:
@@ -356,4 +350,4 @@ class Inbox:
         ticket.resolved_by = None
         ticket.updated_at = now
         session.add(ticket)
-        self._feed.record(session, ticket, Change(EventKind.REOPENED), now)
+        self.feed.record(session, ticket, Change(EventKind.REOPENED), now)

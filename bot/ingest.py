@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
@@ -37,38 +38,28 @@ def search_stream(query: str) -> str:
     return f"search:{query}"
 
 
+@dataclass(kw_only=True)
 class Ingest:
     """Polls X and hands what it finds to the inbox."""
 
-    def __init__(
-        self,
-        *,
-        engine: Engine,
-        x: XClient,
-        brand: XUser,
-        inbox: Inbox,
-        keyword_queries: Sequence[str] = (),
-        backfill: timedelta = timedelta(hours=24),
-        clock: Clock = system_clock,
-    ) -> None:
-        self._engine = engine
-        self._x = x
-        self._brand = brand
-        self._inbox = inbox
-        self._queries = list(keyword_queries)
-        self._backfill = backfill
-        self._clock = clock
-        self._dm_requests: list[datetime] = []
-        self._blocked_until: dict[str, datetime] = {}
-        self._failures: dict[str, int] = {}
-        self._unreadable: dict[str, int] = {}  # X id -> polls that could not read it
-        self.last_success: datetime | None = None
+    engine: Engine
+    x: XClient
+    brand: XUser
+    inbox: Inbox
+    keyword_queries: Sequence[str] = ()
+    backfill: timedelta = timedelta(hours=24)
+    clock: Clock = system_clock
+    last_success: datetime | None = field(default=None, init=False)
+    _dm_requests: list[datetime] = field(default_factory=list, init=False)
+    _blocked_until: dict[str, datetime] = field(default_factory=dict, init=False)
+    _failures: dict[str, int] = field(default_factory=dict, init=False)
+    _unreadable: dict[str, int] = field(default_factory=dict, init=False)  # X id -> polls
 
     # -- polling -------------------------------------------------------------------------
 
     def poll_dms(self) -> IngestResult:
         """Read new direct messages to the brand account, within X's 15 reads per 15 minutes."""
-        now = self._clock()
+        now = self.clock()
         blocked = self._blocked_until.get(DM_STREAM)
         if blocked is not None and blocked > now:
             return IngestResult()
@@ -76,10 +67,10 @@ class Ingest:
         budget = DM_REQUESTS_PER_WINDOW - len(self._dm_requests)
         if budget <= 0:
             return IngestResult()
-        with session_scope(self._engine) as session:
+        with session_scope(self.engine) as session:
             since = cursors.since_id(session=session, name=DM_STREAM)
         try:
-            batch = self._x.dm_events(after_id=since, max_requests=budget)
+            batch = self.x.dm_events(after_id=since, max_requests=budget)
         except XError as exc:
             self._dm_requests.append(now)
             self._back_off(DM_STREAM, exc, now)
@@ -88,13 +79,13 @@ class Ingest:
         self._failures.pop(DM_STREAM, None)
         messages = batch.messages
         if since is None:  # the very first poll imports only the backfill window
-            messages = [m for m in messages if m.created_at >= now - self._backfill]
-        result = self._inbox.store_dms(messages)
+            messages = [m for m in messages if m.created_at >= now - self.backfill]
+        result = self.inbox.store_dms(messages)
         newest = self._readable_up_to(
             DM_STREAM, [m.id for m in batch.messages], batch.newest_id, batch.unreadable_ids
         )
         if batch.complete and newest is not None:
-            with session_scope(self._engine) as session:
+            with session_scope(self.engine) as session:
                 cursors.advance(session=session, name=DM_STREAM, newest_id=newest, now=now)
         return result
 
@@ -108,18 +99,18 @@ class Ingest:
         """Read new mentions of the brand account and store them."""
         return self._poll(
             MENTIONS_STREAM,
-            lambda since, start: self._x.mentions(self._brand.id, since_id=since, start_time=start),
+            lambda since, start: self.x.mentions(self.brand.id, since_id=since, start_time=start),
             TicketSource.MENTION,
         )
 
     def poll_keywords(self) -> IngestResult:
         """Run every keyword query and store what it finds."""
         result = IngestResult()
-        for query in self._queries:
+        for query in self.keyword_queries:
             result.add(
                 self._poll(
                     search_stream(query),
-                    lambda since, start, q=query: self._x.search(  # type: ignore[misc]
+                    lambda since, start, q=query: self.x.search(  # type: ignore[misc]
                         q, since_id=since, start_time=start
                     ),
                     TicketSource.KEYWORD,
@@ -136,27 +127,27 @@ class Ingest:
         *,
         query: str | None = None,
     ) -> IngestResult:
-        now = self._clock()
+        now = self.clock()
         blocked = self._blocked_until.get(stream)
         if blocked is not None and blocked > now:
             return IngestResult()
-        with session_scope(self._engine) as session:
+        with session_scope(self.engine) as session:
             since = cursors.since_id(session=session, name=stream)
-        start = now - self._backfill if since is None else None
+        start = now - self.backfill if since is None else None
         try:
             batch = fetch(since, start)
         except XError as exc:
             self._back_off(stream, exc, now)
             return IngestResult()
         self._failures.pop(stream, None)
-        result = self._inbox.store(batch.tweets, source=source, query=query)
+        result = self.inbox.store(batch.tweets, source=source, query=query)
         newest = self._readable_up_to(
             stream, [t.id for t in batch.tweets], batch.newest_id, batch.unreadable_ids
         )
         if newest is not None:
-            with session_scope(self._engine) as session:
+            with session_scope(self.engine) as session:
                 cursors.advance(session=session, name=stream, newest_id=newest, now=now)
-        self.last_success = self._clock()
+        self.last_success = self.clock()
         return result
 
     def _readable_up_to(

@@ -64,64 +64,53 @@ def _accepted() -> None:
     return None
 
 
+@dataclass(frozen=True, kw_only=True)
 class Replies:
     """Answers to customers: public replies and DMs."""
 
-    def __init__(
-        self,
-        *,
-        engine: Engine,
-        rules: ReplyRules,
-        delivery: Delivery,
-        approvals: Approvals,
-        canned: CannedAnswers,
-        followups: FollowUps,
-        feed: TicketFeed,
-        clock: Clock = system_clock,
-    ) -> None:
-        self._engine = engine
-        self._rules = rules
-        self._delivery = delivery
-        self._approvals = approvals
-        self._canned = canned
-        self._followups = followups
-        self._feed = feed
-        self._clock = clock
+    engine: Engine
+    rules: ReplyRules
+    delivery: Delivery
+    approvals: Approvals
+    canned: CannedAnswers
+    followups: FollowUps
+    feed: TicketFeed
+    clock: Clock = system_clock
 
     # -- checks --------------------------------------------------------------------------
 
     def context(self, *, ticket_id: int, member: Member) -> ReplyContext:
         """What the reply modal shows: the customer's newest tweet, canned answers, signature."""
-        with session_scope(self._engine, readonly=True) as session:
+        with session_scope(self.engine, readonly=True) as session:
             ticket = Tickets.get(session, ticket_id)
             customer = session.get(Customer, ticket.customer_id)
             assert customer is not None
             newest = queries.newest_customer_tweet(session=session, ticket_id=ticket_id)
             tweet = newest.text if newest else ""
-        canned = self._canned.all()
+        canned = self.canned.all()
         return ReplyContext(
             ticket_id=ticket_id,
             handle=customer.username,
             tweet=tweet,
-            signature=self._rules.signature(member),
+            signature=self.rules.signature(member),
             canned=canned,
             suggested=suggest(tweet, canned),
         )
 
     def check(self, *, ticket_id: int, body: str, member: Member) -> Checked:
         """Every check a public reply must pass; refuses with the reason, or lists warnings."""
-        with session_scope(self._engine, readonly=True) as session:
+        with session_scope(self.engine, readonly=True) as session:
             ticket = Tickets.get(session, ticket_id)
             newest = queries.newest_customer_tweet(session=session, ticket_id=ticket_id)
-            return self._rules.public(ticket=ticket, newest=newest, body=body, member=member)
+            return self.rules.public(ticket=ticket, newest=newest, body=body, member=member)
 
     def check_dm(self, *, ticket_id: int, body: str, member: Member) -> Checked:
         """The checks of a DM: personal data is allowed there, the length is X's DM limit."""
-        with session_scope(self._engine, readonly=True) as session:
+        with session_scope(self.engine, readonly=True) as session:
             ticket = Tickets.get(session, ticket_id)
             customer = session.get(Customer, ticket.customer_id)
             assert customer is not None
-            return self._rules.direct(ticket=ticket, customer=customer, body=body, member=member)
+            return self.rules.direct(ticket=ticket, customer=customer, body=body, member=member)
 
     # -- sending -------------------------------------------------------------------------
 
@@ -180,8 +169,8 @@ class Replies:
         if result.status != ReplyStatus.SENT or follow_up is None:
             return result
         try:
-            due, _ = self._followups.parse(follow_up)
-            self._followups.promise(ticket_id=ticket_id, member=member, due=due, note="")
+            due, _ = self.followups.parse(follow_up)
+            self.followups.promise(ticket_id=ticket_id, member=member, due=due, note="")
         except Refused as exc:  # sent, but the promise could not be made as chosen
             return replace(result, promise=None, message=exc.user_message)
         return replace(result, promise=None)  # made as chosen: nothing left to offer
@@ -198,28 +187,28 @@ class Replies:
 
     def send_automatic(self, *, ticket_id: int, body: str) -> ReplyResult:
         """The out-of-hours answer: same checks, signed by the bot, not a first response."""
-        automaton = self._rules.automaton
+        automaton = self.rules.automaton
         try:
             checked = self.check(ticket_id=ticket_id, body=body, member=automaton)
         except Refused as exc:
             log.warning("automatic answer to #%s not sent: %s", ticket_id, exc.user_message)
             return ReplyResult(ReplyStatus.FAILED, ticket_id, body, message=exc.user_message)
-        with session_scope(self._engine) as session:
-            reply_id = self._delivery.queue(
+        with session_scope(self.engine) as session:
+            reply_id = self.delivery.queue(
                 session, checked, author=automaton.user_id, automatic=True
             )
-        return self._delivery.attempt(reply_id)
+        return self.delivery.attempt(reply_id)
 
     def ask_to_move_to_dm(
         self, *, ticket_id: int, member: Member, request_key: str | None = None
     ) -> ReplyResult:
         """The one-click public answer to a tweet with personal data: delete it, DMs follow."""
         try:
-            body = self._canned.filled(
+            body = self.canned.filled(
                 ticket_id=ticket_id, name=MOVE_TO_DM_CANNED, member=member
             ).text
         except Refused:
-            body = self._canned.fill(ticket_id=ticket_id, text=MOVE_TO_DM_TEXT, member=member)
+            body = self.canned.fill(ticket_id=ticket_id, text=MOVE_TO_DM_TEXT, member=member)
         return self.send(
             ticket_id=ticket_id,
             body=body,
@@ -245,7 +234,7 @@ class Replies:
         `REPEAT_WINDOW`, finds the answer recorded first and sends nothing.
         """
         trainee = member.role == Role.TRAINEE
-        with session_scope(self._engine) as session:
+        with session_scope(self.engine) as session:
             ticket = self._take(session, checked.ticket_id, member)
             earlier = repeated_reply(
                 session=session,
@@ -256,11 +245,11 @@ class Replies:
                 in_reply_to=checked.in_reply_to,
                 recipient=checked.recipient,
                 request_key=request_key,
-                since=self._clock() - REPEAT_WINDOW,
+                since=self.clock() - REPEAT_WINDOW,
             )
             if earlier is not None:
                 return self._repeated(earlier)
-            reply_id = self._delivery.queue(
+            reply_id = self.delivery.queue(
                 session,
                 checked,
                 author=member.user_id,
@@ -269,7 +258,7 @@ class Replies:
                 request_key=request_key,
             )
             if trainee:
-                self._approvals.request(
+                self.approvals.request(
                     session, ticket, reply_id=reply_id, checked=checked, trainee=member.user_id
                 )
         if trainee:
@@ -280,16 +269,16 @@ class Replies:
                 checked.text,
                 message=f"Your {what} waits in the thread for a lead's approval.",
             )
-        result = self._delivery.attempt(reply_id)
+        result = self.delivery.attempt(reply_id)
         if result.status != ReplyStatus.SENT:
             return result
-        return replace(result, promise=self._followups.promised_in(checked.body))
+        return replace(result, promise=self.followups.promised_in(checked.body))
 
     def _repeated(self, reply: Reply) -> ReplyResult:
         """What became of the answer that a repeated request asked for once already."""
         url = None
         if reply.kind == ReplyKind.TWEET:
-            url = self._delivery.posted_url(reply.external_id)
+            url = self.delivery.posted_url(reply.external_id)
         became = {
             ReplyState.SENT: f"it went out once{f' ({url})' if url else ''}.",
             ReplyState.AWAITING_APPROVAL: "it waits once for a lead's approval.",
@@ -312,7 +301,7 @@ class Replies:
         ticket = may_answer(Tickets.locked(session, ticket_id), member)
         if ticket.owner_slack_id is not None:
             return ticket
-        now = self._clock()
+        now = self.clock()
         ticket.owner_slack_id = member.user_id
         ticket.claimed_at = ticket.claimed_at or now
         if ticket.state == TicketState.NEW:
@@ -322,5 +311,5 @@ class Replies:
         # The card shows the new owner now, also when the answer then waits (a trainee's)
         # or fails; a later refresh of the same card is folded into this one.
         claimed = Change(EventKind.CLAIMED, member.user_id, people=[member.user_id])
-        self._feed.record(session, ticket, claimed, now)
+        self.feed.record(session, ticket, claimed, now)
         return ticket

@@ -57,15 +57,13 @@ class Counts(NamedTuple):
     baseline: int
 
 
+@dataclass(frozen=True, kw_only=True)
 class SpikeWatch:
     """Counts incoming tweets per window and pages on-call for spikes."""
 
-    def __init__(
-        self, *, engine: Engine, escalations: Escalations, clock: Clock = system_clock
-    ) -> None:
-        self._engine = engine
-        self._escalations = escalations
-        self._clock = clock
+    engine: Engine
+    escalations: Escalations
+    clock: Clock = system_clock
 
     def _counts(self, session: Session, start: datetime, now: datetime) -> dict[bool, Counts]:
         """Customer tweets in the window and in the baseline before it, all and #fail ones.
@@ -107,11 +105,11 @@ class SpikeWatch:
 
     def find(self) -> list[Spike]:
         """The spikes right now (without paging)."""
-        now = self._clock()
+        now = self.clock()
         start = now - WINDOW
         windows = BASELINE / WINDOW
         spikes = []
-        with session_scope(self._engine, readonly=True) as session:
+        with session_scope(self.engine, readonly=True) as session:
             counts = self._counts(session, start, now)
             for kind, fail_only, minimum, factor in (
                 ("mentions", False, MIN_MENTIONS, MENTION_FACTOR),
@@ -125,11 +123,11 @@ class SpikeWatch:
 
     def check(self) -> list[Spike]:
         """Page on-call for each spike, once per kind and hour; the spikes that paged."""
-        now = self._clock()
+        now = self.clock()
         paged = []
         for spike in self.find():
             what = "mentions" if spike.kind == "mentions" else "#fail tweets"
-            if self._escalations.escalate(
+            if self.escalations.escalate(
                 cause=f"spike:{spike.kind}:{now:%Y-%m-%dT%H}",
                 kind=EscalationKind.SPIKE,
                 reason=(

@@ -104,27 +104,17 @@ class SweepRules:
         )
 
 
+@dataclass(frozen=True, kw_only=True)
 class Sweeper:
     """Follow-up reminders, unclaimed and SLA alerts, VIP pages, out-of-hours answers."""
 
-    def __init__(
-        self,
-        *,
-        engine: Engine,
-        calendar: ServiceCalendar,
-        feed: TicketFeed,
-        escalations: Escalations,
-        replies: Replies,
-        rules: SweepRules,
-        clock: Clock = system_clock,
-    ) -> None:
-        self._engine = engine
-        self._calendar = calendar
-        self._feed = feed
-        self._escalations = escalations
-        self._replies = replies
-        self._rules = rules
-        self._clock = clock
+    engine: Engine
+    calendar: ServiceCalendar
+    feed: TicketFeed
+    escalations: Escalations
+    replies: Replies
+    rules: SweepRules
+    clock: Clock = system_clock
 
     def run(self) -> SweepReport:
         """One sweep over everything that may be due."""
@@ -141,17 +131,17 @@ class Sweeper:
     def _tell(
         self, session: Session, ticket: Ticket, line: ActivityView, now: datetime, *, card: bool
     ) -> None:
-        self._feed.record(session, ticket, Change(line=line, card=card), now)
+        self.feed.record(session, ticket, Change(line=line, card=card), now)
 
     # -- promises ------------------------------------------------------------------------
 
     def _followups(self, report: SweepReport) -> None:
-        now = self._clock()
-        with session_scope(self._engine) as session:
+        now = self.clock()
+        with session_scope(self.engine) as session:
             due_soon = session.exec(
                 select(FollowUp)
                 .where(FollowUp.state == FollowUpState.OPEN)
-                .where(col(FollowUp.due_at) <= now + self._rules.warn_before)
+                .where(col(FollowUp.due_at) <= now + self.rules.warn_before)
                 .where(
                     or_(
                         col(FollowUp.warned_at).is_(None),
@@ -194,13 +184,13 @@ class Sweeper:
             self._tell(session, ticket, due, now, card=True)
             report.count("followup_due")
         if (
-            followup.due_at + self._rules.escalate_after <= now
+            followup.due_at + self.rules.escalate_after <= now
             and followup.escalated_at is None
             and claim_stage(session, FollowUp, "escalated_at", followup.id, now)
         ):
             late = int((now - followup.due_at).total_seconds() // 60)
             customer = self._customer_of(session, followup.ticket_id)
-            self._escalations.escalate_in(
+            self.escalations.escalate_in(
                 session,
                 cause=f"followup:{followup.id}",
                 kind=EscalationKind.FOLLOWUP,
@@ -222,10 +212,10 @@ class Sweeper:
     # -- waiting customers ---------------------------------------------------------------
 
     def _unclaimed(self, report: SweepReport) -> None:
-        now = self._clock()
+        now = self.clock()
         # Business minutes never exceed wall-clock minutes, so the SQL filter is safe.
-        oldest = now - timedelta(minutes=self._rules.unclaimed_minutes)
-        with session_scope(self._engine) as session:
+        oldest = now - timedelta(minutes=self.rules.unclaimed_minutes)
+        with session_scope(self.engine) as session:
             waiting = session.exec(
                 select(Ticket)
                 .where(Ticket.state == TicketState.NEW)
@@ -238,8 +228,8 @@ class Sweeper:
             ).all()
             for ticket in waiting:
                 assert ticket.id is not None
-                waited = self._calendar.business_minutes_between(ticket.created_at, now)
-                if waited < self._rules.unclaimed_minutes:
+                waited = self.calendar.business_minutes_between(ticket.created_at, now)
+                if waited < self.rules.unclaimed_minutes:
                     continue
                 if claim_stage(session, Ticket, "unclaimed_alerted_at", ticket.id, now):
                     line = ActivityView(
@@ -253,10 +243,10 @@ class Sweeper:
                     report.count("unclaimed")
 
     def _sla(self, report: SweepReport) -> None:
-        now = self._clock()
-        warn_at = self._rules.sla_minutes * SLA_WARN_FRACTION
+        now = self.clock()
+        warn_at = self.rules.sla_minutes * SLA_WARN_FRACTION
         oldest = now - timedelta(minutes=warn_at)
-        with session_scope(self._engine) as session:
+        with session_scope(self.engine) as session:
             open_tickets = session.exec(
                 select(Ticket)
                 .where(col(Ticket.first_response_at).is_(None))
@@ -269,17 +259,17 @@ class Sweeper:
             ).all()
             for ticket in open_tickets:
                 assert ticket.id is not None
-                waited = self._calendar.business_minutes_between(ticket.created_at, now)
-                if waited >= self._rules.sla_minutes:
+                waited = self.calendar.business_minutes_between(ticket.created_at, now)
+                if waited >= self.rules.sla_minutes:
                     if claim_stage(session, Ticket, "sla_missed_at", ticket.id, now):
-                        self._escalations.escalate_in(
+                        self.escalations.escalate_in(
                             session,
                             cause=f"sla:{ticket.id}",
                             kind=EscalationKind.SLA,
                             ticket_id=ticket.id,
                             reason=(
                                 f"#{ticket.id} has had no answer for {int(waited)} business "
-                                f"minutes (first-response SLA: {self._rules.sla_minutes})."
+                                f"minutes (first-response SLA: {self.rules.sla_minutes})."
                             ),
                         )
                         report.count("sla_missed")
@@ -288,7 +278,7 @@ class Sweeper:
                     and ticket.sla_warned_at is None
                     and claim_stage(session, Ticket, "sla_warned_at", ticket.id, now)
                 ):
-                    left = int(self._rules.sla_minutes - waited)
+                    left = int(self.rules.sla_minutes - waited)
                     line = ActivityView(
                         ticket.id,
                         ActivityKind.SLA_WARNING,
@@ -301,9 +291,9 @@ class Sweeper:
                     report.count("sla_warning")
 
     def _vip(self, report: SweepReport) -> None:
-        now = self._clock()
-        vip_followers = self._rules.vip_followers
-        with session_scope(self._engine) as session:
+        now = self.clock()
+        vip_followers = self.rules.vip_followers
+        with session_scope(self.engine) as session:
             paged = select(Escalation.ticket_id).where(Escalation.kind == EscalationKind.VIP)
             vips = session.exec(
                 select(Ticket, Customer)
@@ -317,7 +307,7 @@ class Sweeper:
             for ticket, customer in vips:
                 assert ticket.id is not None
                 badge = "verified" if customer.verified else f"{customer.followers:,} followers"
-                if self._escalations.escalate_in(
+                if self.escalations.escalate_in(
                     session,
                     cause=f"vip:{ticket.id}",
                     kind=EscalationKind.VIP,
@@ -330,13 +320,13 @@ class Sweeper:
 
     def _out_of_hours(self, report: SweepReport) -> None:
         """One automatic answer per customer and closed period, through the checked reply path."""
-        if not self._rules.out_of_hours_reply:
+        if not self.rules.out_of_hours_reply:
             return
-        now = self._clock()
-        if self._calendar.is_open(now):
+        now = self.clock()
+        if self.calendar.is_open(now):
             return  # the team is back; people answer now
         claimed: list[int] = []
-        with session_scope(self._engine) as session:
+        with session_scope(self.engine) as session:
             answered = select(AutoAnswer.ticket_id)
             candidates = session.exec(
                 select(Ticket)
@@ -351,7 +341,7 @@ class Sweeper:
             ).all()
             for ticket in candidates:
                 assert ticket.id is not None
-                period = self._calendar.closed_period_start(ticket.created_at) or ticket.created_at
+                period = self.calendar.closed_period_start(ticket.created_at) or ticket.created_at
                 already = session.exec(
                     select(AutoAnswer.id)
                     .where(AutoAnswer.customer_id == ticket.customer_id)
@@ -368,7 +358,7 @@ class Sweeper:
                 )
                 if already is None:
                     claimed.append(ticket.id)
-        text = self._rules.out_of_hours_reply.format(opens=self._calendar.describe_opening(now))
+        text = self.rules.out_of_hours_reply.format(opens=self.calendar.describe_opening(now))
         for ticket_id in claimed:
-            result = self._replies.send_automatic(ticket_id=ticket_id, body=text)
+            result = self.replies.send_automatic(ticket_id=ticket_id, body=text)
             report.count(f"out_of_hours_{result.status}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
@@ -25,16 +26,14 @@ from store.models import Channel, Customer, Direction, EventKind, Message, Ticke
 REPEAT_WINDOW = timedelta(minutes=2)
 
 
+@dataclass(frozen=True, kw_only=True)
 class Tickets:
     """The ticket operations agents use all day."""
 
-    def __init__(
-        self, *, engine: Engine, roster: Roster, feed: TicketFeed, clock: Clock = system_clock
-    ) -> None:
-        self._engine = engine
-        self._roster = roster
-        self._feed = feed
-        self._clock = clock
+    engine: Engine
+    roster: Roster
+    feed: TicketFeed
+    clock: Clock = system_clock
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -56,7 +55,7 @@ class Tickets:
 
     def existing(self, ticket_id: int) -> int:
         """`ticket_id`, if there is such a ticket (before a modal asks about it)."""
-        with session_scope(self._engine, readonly=True) as session:
+        with session_scope(self.engine, readonly=True) as session:
             self.get(session, ticket_id)
         return ticket_id
 
@@ -78,14 +77,14 @@ class Tickets:
         session.add(ticket)
         detail = line.target if line.kind == ActivityKind.HANDOVER else None
         change = Change(EventKind(line.kind), line.actor, detail, line, people=people)
-        self._feed.record(session, ticket, change, now)
+        self.feed.record(session, ticket, change, now)
 
     # -- operations ----------------------------------------------------------------------
 
     def claim(self, *, ticket_id: int, member: Member) -> Ticket:
         """Make `member` the owner; refused, naming the owner, when someone else holds it."""
-        now = self._clock()
-        with session_scope(self._engine) as session:
+        now = self.clock()
+        with session_scope(self.engine) as session:
             ticket = self.get(session, ticket_id)
             if ticket.state == TicketState.RESOLVED:
                 raise Refused(f"#{ticket_id} is resolved. Reopen it from its card first.")
@@ -100,13 +99,13 @@ class Tickets:
                 raise Refused(f"#{ticket_id} is already claimed by <@{ticket.owner_slack_id}>.")
             ticket = self.get(session, ticket_id)
             claimed = Change(EventKind.CLAIMED, member.user_id, people=[member.user_id])
-            self._feed.record(session, ticket, claimed, now)
+            self.feed.record(session, ticket, claimed, now)
         return ticket
 
     def release(self, *, ticket_id: int, member: Member) -> Ticket:
         """Give the ticket back to the queue."""
-        now = self._clock()
-        with session_scope(self._engine) as session:
+        now = self.clock()
+        with session_scope(self.engine) as session:
             ticket = self.get(session, ticket_id)
             if ticket.owner_slack_id is None:
                 raise Refused(f"#{ticket_id} has no owner to release.")
@@ -122,10 +121,10 @@ class Tickets:
 
     def handover(self, *, ticket_id: int, member: Member, to: str, note: str) -> Ticket:
         """Give the ticket to a colleague; the note goes into the thread."""
-        if self._roster.member(to) is None:
+        if self.roster.member(to) is None:
             raise Refused(f"<@{to}> is not on the team; a lead can add them with `/team add`.")
-        now = self._clock()
-        with session_scope(self._engine) as session:
+        now = self.clock()
+        with session_scope(self.engine) as session:
             ticket = self.get(session, ticket_id)
             if ticket.state == TicketState.RESOLVED:
                 raise Refused(f"#{ticket_id} is resolved; there is nothing to hand over.")
@@ -154,8 +153,8 @@ class Tickets:
         text = clean_text(text).strip()
         if not text:
             raise Refused("The note is empty.")
-        now = self._clock()
-        with session_scope(self._engine) as session:
+        now = self.clock()
+        with session_scope(self.engine) as session:
             ticket = self.locked(session, ticket_id)
             assert ticket.id is not None
             if queries.repeated_note(
@@ -180,14 +179,14 @@ class Tickets:
             session.add(message)
             session.flush()
             line = NoteView(ticket.id, member.user_id, text, message_id=message.id)
-            self._feed.record(session, ticket, Change(line=line, card=False), now)
+            self.feed.record(session, ticket, Change(line=line, card=False), now)
 
     def note_from_thread(
         self, *, channel: str, thread_ts: str, ts: str, user: str, text: str
     ) -> bool:
         """Store what someone wrote in a card's thread as a note; False if it is no ticket's."""
-        now = self._clock()
-        with session_scope(self._engine) as session:
+        now = self.clock()
+        with session_scope(self.engine) as session:
             ticket = queries.ticket_by_card(session=session, channel=channel, ts=thread_ts)
             if ticket is None or ticket.id is None:
                 return False
@@ -212,33 +211,33 @@ class Tickets:
 
     def edit_note(self, *, ts: str, text: str) -> bool:
         """Someone edited their thread message: the note follows."""
-        with session_scope(self._engine) as session:
+        with session_scope(self.engine) as session:
             note = queries.message_by_external_id(
                 session=session, channel=Channel.SLACK, external_id=ts
             )
             if note is None:
                 return False
             note.text = clean_text(text)
-            note.edited_at = self._clock()
+            note.edited_at = self.clock()
             session.add(note)
         return True
 
     def delete_note(self, *, ts: str) -> bool:
         """Someone deleted their thread message: the note is marked deleted, not erased."""
-        with session_scope(self._engine) as session:
+        with session_scope(self.engine) as session:
             note = queries.message_by_external_id(
                 session=session, channel=Channel.SLACK, external_id=ts
             )
             if note is None:
                 return False
-            note.deleted_at = self._clock()
+            note.deleted_at = self.clock()
             session.add(note)
         return True
 
     def resolve(self, *, ticket_id: int, member: Member) -> Ticket:
         """Close the ticket."""
-        now = self._clock()
-        with session_scope(self._engine) as session:
+        now = self.clock()
+        with session_scope(self.engine) as session:
             ticket = self.get(session, ticket_id)
             if ticket.state == TicketState.RESOLVED:
                 raise Refused(f"#{ticket_id} is already resolved.")
@@ -254,8 +253,8 @@ class Tickets:
 
     def reopen(self, *, ticket_id: int, member: Member) -> Ticket:
         """Open a resolved ticket again (its owner keeps it)."""
-        now = self._clock()
-        with session_scope(self._engine) as session:
+        now = self.clock()
+        with session_scope(self.engine) as session:
             ticket = self.get(session, ticket_id)
             if ticket.state != TicketState.RESOLVED:
                 raise Refused(f"#{ticket_id} is not resolved.")
@@ -268,8 +267,8 @@ class Tickets:
 
     def reveal(self, *, message_id: int, member: Member) -> str:
         """The unmasked text of a DM, for one agent; who revealed what and when is recorded."""
-        now = self._clock()
-        with session_scope(self._engine) as session:
+        now = self.clock()
+        with session_scope(self.engine) as session:
             message = session.get(Message, message_id)
             if message is None:
                 raise Refused("That message no longer exists.")
@@ -277,12 +276,12 @@ class Tickets:
             revealed = Change(
                 EventKind.REVEALED, member.user_id, f"message {message_id}", card=False
             )
-            self._feed.record(session, ticket, revealed, now)
+            self.feed.record(session, ticket, revealed, now)
             return message.text
 
     def ticket_for_thread(self, *, channel: str, ts: str) -> int | None:
         """The ticket whose card (or thread) a message belongs to."""
-        with session_scope(self._engine, readonly=True) as session:
+        with session_scope(self.engine, readonly=True) as session:
             ticket = queries.ticket_by_card(session=session, channel=channel, ts=ts)
             return ticket.id if ticket else None
 
@@ -296,7 +295,7 @@ class Tickets:
         messages_from: int = 0,
     ) -> History:
         """A customer's tickets and messages, by @handle, one of their tickets, or their id."""
-        with session_scope(self._engine, readonly=True) as session:
+        with session_scope(self.engine, readonly=True) as session:
             customer: Customer | None
             if ticket_id is not None:
                 ticket = self.get(session, ticket_id)
@@ -314,7 +313,7 @@ class Tickets:
             return history_of(
                 session,
                 customer,
-                mask=self._feed.mask,
+                mask=self.feed.mask,
                 tickets_from=tickets_from,
                 messages_from=messages_from,
             )
