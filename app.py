@@ -202,52 +202,33 @@ class Bot:
 
     def start_background(self, *, poll: bool = True) -> None:
         """Start the posting worker and the scheduler (X polling, housekeeping)."""
-        worker = threading.Thread(
-            target=self.poster.run, args=(self._stop,), name="slack-poster", daemon=True
-        )
-        worker.start()
-        self._threads.append(worker)
-        homes = threading.Thread(
-            target=self.homes.run, args=(self._stop,), name="app-home", daemon=True
-        )
-        homes.start()
-        self._threads.append(homes)
+        for name, work in (("slack-poster", self.poster.run), ("app-home", self.homes.run)):
+            thread = threading.Thread(target=work, args=(self._stop,), name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
         scheduler = BackgroundScheduler(timezone="UTC")
-        if poll:
-            scheduler.add_job(
-                self.poll_x,
-                "interval",
-                seconds=self.settings.poll_interval_seconds,
-                id="poll_x",
-                max_instances=1,
-                coalesce=True,
-                next_run_time=self.services.clock(),
-            )
-            scheduler.add_job(
-                self.poll_dms,
-                "interval",
-                seconds=self.settings.dm_poll_interval_seconds,
-                id="poll_dms",
-                max_instances=1,
-                coalesce=True,
-                next_run_time=self.services.clock(),
-            )
         sweep_every = self.settings.sweep_interval_seconds
-        for job_id, job in (
-            ("settle_replies", self.services.delivery.settle),
-            ("sweep", self.services.sweeper.run),
-        ):
+        jobs: list[tuple[str, Callable[[], object], int]] = [
+            ("settle_replies", self.services.delivery.settle, sweep_every),
+            ("sweep", self.services.sweeper.run, sweep_every),
+            ("spikes", self.services.spikes.check, 60),
+        ]
+        if poll:  # the polls also run right at the start
+            jobs += [
+                ("poll_x", self.poll_x, self.settings.poll_interval_seconds),
+                ("poll_dms", self.poll_dms, self.settings.dm_poll_interval_seconds),
+            ]
+        for job_id, job, seconds in jobs:
+            at_once = {"next_run_time": self.services.clock()} if job_id.startswith("poll") else {}
             scheduler.add_job(
-                job, "interval", seconds=sweep_every, id=job_id, max_instances=1, coalesce=True
+                job,
+                "interval",
+                seconds=seconds,
+                id=job_id,
+                max_instances=1,
+                coalesce=True,
+                **at_once,
             )
-        scheduler.add_job(
-            self.services.spikes.check,
-            "interval",
-            seconds=60,
-            id="spikes",
-            max_instances=1,
-            coalesce=True,
-        )
         scheduler.add_job(
             self.services.events.prune, "interval", hours=1, id="prune_events", coalesce=True
         )

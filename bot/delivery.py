@@ -111,9 +111,8 @@ class Delivery:
         """Where one of the brand's posts is on X."""
         return tweet_url(self.brand.username, tweet_id)
 
-    def queue(
+    def draft(
         self,
-        session: Session,
         checked: Checked,
         *,
         author: str,
@@ -121,9 +120,9 @@ class Delivery:
         automatic: bool = False,
         held: bool = False,
         request_key: str | None = None,
-    ) -> int:
-        """Write the reply row before X is called, so no outcome can go unrecorded."""
-        reply = Reply(
+    ) -> Reply:
+        """The reply row of a checked answer, not stored yet (`held`: for a lead to decide)."""
+        return Reply(
             ticket_id=checked.ticket_id,
             kind=checked.kind,
             author_slack_id=author,
@@ -138,6 +137,10 @@ class Delivery:
             request_key=request_key,
             created_at=self.clock(),
         )
+
+    @staticmethod
+    def queue(session: Session, reply: Reply) -> int:
+        """Store the reply row before X is called, so no outcome can go unrecorded."""
         session.add(reply)
         session.flush()
         assert reply.id is not None

@@ -63,6 +63,18 @@ class OnCall:
             session.add(OnCallShift(slack_user_id=user_id, set_by=by.user_id, set_at=self.clock()))
 
 
+@dataclass(frozen=True)
+class Alarm:
+    """Something that burns: what on-call is paged about, once per `cause`."""
+
+    cause: str  # the same cause pages once (`manual:12:…`, `sla:12`, `spike:fail:2026-11-23T09`)
+    kind: EscalationKind
+    reason: str
+    ticket_id: int | None = None
+    actor: str | None = None  # who raised it; None: the bot did
+    examples: Sequence[str] = ()
+
+
 def manual_cause(ticket_id: int, reason: str) -> str:
     """The cause key of a manual escalation: the same reason twice pages once."""
     digest = hashlib.sha256(reason.strip().lower().encode()).hexdigest()[:16]
@@ -79,40 +91,14 @@ class Escalations:
     channel: str
     clock: Clock = system_clock
 
-    def escalate(
-        self,
-        *,
-        cause: str,
-        kind: EscalationKind,
-        reason: str,
-        ticket_id: int | None = None,
-        actor: str | None = None,
-        examples: Sequence[str] = (),
-    ) -> bool:
-        """Page for `cause` unless it was paged before; True when this call paged."""
+    def escalate(self, alarm: Alarm) -> bool:
+        """Page for the alarm's cause unless it was paged before; True when this call paged."""
         with session_scope(self.engine) as session:
-            return self.escalate_in(
-                session,
-                cause=cause,
-                kind=kind,
-                reason=reason,
-                ticket_id=ticket_id,
-                actor=actor,
-                examples=examples,
-            )
+            return self.escalate_in(session, alarm)
 
-    def escalate_in(
-        self,
-        session: Session,
-        *,
-        cause: str,
-        kind: EscalationKind,
-        reason: str,
-        ticket_id: int | None = None,
-        actor: str | None = None,
-        examples: Sequence[str] = (),
-    ) -> bool:
+    def escalate_in(self, session: Session, alarm: Alarm) -> bool:
         """`escalate` inside the caller's transaction, so the page and its cause commit together."""
+        cause, kind, ticket_id, actor = alarm.cause, alarm.kind, alarm.ticket_id, alarm.actor
         now = self.clock()
         oncall = self.oncall.current(session)
         # Before the cause is recorded: a missing ticket is "no such ticket", not a
@@ -125,7 +111,7 @@ class Escalations:
                         cause=cause[:200],
                         kind=kind,
                         ticket_id=ticket_id,
-                        reason=reason[:1000],
+                        reason=alarm.reason[:1000],
                         actor=actor,
                         oncall_slack_id=oncall,
                         created_at=now,
@@ -144,11 +130,11 @@ class Escalations:
         view = EscalationView(
             kind=kind,
             ticket_id=ticket_id,
-            reason=reason,
+            reason=alarm.reason,
             actor=actor,
             oncall_slack_id=oncall,
             customer_handle=handle,
-            examples=list(examples),
+            examples=list(alarm.examples),
             at=now,
         )
         self.feed.page(session, view, cause=cause, channel=self.channel, oncall=oncall, now=now)
@@ -159,11 +145,13 @@ class Escalations:
         if not reason.strip():
             raise Refused("Say why, so the on-call person knows what burns.")
         paged = self.escalate(
-            cause=manual_cause(ticket_id, reason),
-            kind=EscalationKind.MANUAL,
-            reason=reason.strip(),
-            ticket_id=ticket_id,
-            actor=member.user_id,
+            Alarm(
+                manual_cause(ticket_id, reason),
+                EscalationKind.MANUAL,
+                reason.strip(),
+                ticket_id=ticket_id,
+                actor=member.user_id,
+            )
         )
         if not paged:
             raise Refused(f"#{ticket_id} was escalated for that reason already.")

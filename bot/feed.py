@@ -27,7 +27,7 @@ from bot.present import (
 )
 from store import tickets as queries
 from store.db import after_commit
-from store.models import Customer, EventKind, Message, Ticket
+from store.models import Customer, EventKind, Message, OutboxKind, Ticket
 
 ThreadLine = ActivityView | NoteView | ReplySentView | ApprovalView
 
@@ -104,21 +104,9 @@ class TicketFeed:
     ) -> None:
         """Queue the card of a ticket just opened, in the ticket's channel."""
         assert ticket.id is not None
-        view = card_view(
-            session=session,
-            ticket=ticket,
-            vip_followers=self.vip_followers,
-            customer=customer,
-            opening=opening,
-            earlier_tickets=earlier_tickets,
-            mask=self.mask,
-        )
+        card = self._card(session, ticket, customer, opening, earlier_tickets)
         outbox.post_card(
-            session=session,
-            ticket_id=ticket.id,
-            channel=ticket.channel_id,
-            message=self.presenter.ticket_card(view),
-            now=now,
+            session=session, ticket_id=ticket.id, channel=ticket.channel_id, message=card, now=now
         )
         after_commit(session, self.wake)
 
@@ -180,12 +168,13 @@ class TicketFeed:
             ticket_id=escalation.ticket_id,
         )
         if oncall is not None:
-            outbox.post_dm(
+            outbox.post_to_channel(
                 session=session,
-                user_id=oncall,
+                channel=oncall,
                 message=message,
                 now=now,
                 dedup_key=f"escalation-dm:{cause}"[:128],
+                kind=OutboxKind.DM,
             )
         after_commit(session, self.wake)
 
@@ -216,12 +205,28 @@ class TicketFeed:
 
     def _refresh(self, session: Session, ticket: Ticket, now: datetime) -> None:
         assert ticket.id is not None
+        card = self._card(session, ticket)
+        outbox.refresh_card(session=session, ticket_id=ticket.id, message=card, now=now)
+
+    def _card(
+        self,
+        session: Session,
+        ticket: Ticket,
+        customer: Customer | None = None,
+        opening: Message | None = None,
+        earlier_tickets: int | None = None,
+    ) -> SlackMessage:
+        """The ticket's card as it is now; what the caller already holds is not read again."""
         view = card_view(
-            session=session, ticket=ticket, vip_followers=self.vip_followers, mask=self.mask
+            session=session,
+            ticket=ticket,
+            vip_followers=self.vip_followers,
+            customer=customer,
+            opening=opening,
+            earlier_tickets=earlier_tickets,
+            mask=self.mask,
         )
-        outbox.refresh_card(
-            session=session, ticket_id=ticket.id, message=self.presenter.ticket_card(view), now=now
-        )
+        return self.presenter.ticket_card(view)
 
 
 def _approval_key(reply_id: int) -> str:

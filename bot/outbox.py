@@ -115,33 +115,16 @@ def post_to_channel(
     now: datetime,
     dedup_key: str | None = None,
     ticket_id: int | None = None,
+    kind: OutboxKind = OutboxKind.POST,
 ) -> SlackOutbox:
-    """Queue a stand-alone message (escalation channel, a DM channel)."""
+    """Queue a stand-alone message: into a channel, or (`kind` DM, `channel` a user id) to a
+    person, in the conversation `conversations.open` finds when it is sent."""
     return outbox.enqueue(
         session=session,
         channel=channel,
-        kind=OutboxKind.POST,
+        kind=kind,
         payload=dict(message),
         now=now,
         ticket_id=ticket_id,
-        dedup_key=dedup_key,
-    )
-
-
-def post_dm(
-    *,
-    session: Session,
-    user_id: str,
-    message: SlackMessage,
-    now: datetime,
-    dedup_key: str | None = None,
-) -> SlackOutbox:
-    """Queue a direct message to a person (opened with `conversations.open` when sent)."""
-    return outbox.enqueue(
-        session=session,
-        channel=user_id,
-        kind=OutboxKind.DM,
-        payload=dict(message),
-        now=now,
         dedup_key=dedup_key,
     )

@@ -194,9 +194,8 @@ class Replies:
             log.warning("automatic answer to #%s not sent: %s", ticket_id, exc.user_message)
             return ReplyResult(ReplyStatus.FAILED, ticket_id, body, message=exc.user_message)
         with session_scope(self.engine) as session:
-            reply_id = self.delivery.queue(
-                session, checked, author=automaton.user_id, automatic=True
-            )
+            reply = self.delivery.draft(checked, author=automaton.user_id, automatic=True)
+            reply_id = self.delivery.queue(session, reply)
         return self.delivery.attempt(reply_id)
 
     def ask_to_move_to_dm(
@@ -236,27 +235,19 @@ class Replies:
         trainee = member.role == Role.TRAINEE
         with session_scope(self.engine) as session:
             ticket = self._take(session, checked.ticket_id, member)
-            earlier = repeated_reply(
-                session=session,
-                ticket_id=checked.ticket_id,
-                author=member.user_id,
-                kind=checked.kind,
-                text=checked.text,
-                in_reply_to=checked.in_reply_to,
-                recipient=checked.recipient,
-                request_key=request_key,
-                since=self.clock() - REPEAT_WINDOW,
-            )
-            if earlier is not None:
-                return self._repeated(earlier)
-            reply_id = self.delivery.queue(
-                session,
+            reply = self.delivery.draft(
                 checked,
                 author=member.user_id,
                 canned_name=canned_name,
                 held=trainee,
                 request_key=request_key,
             )
+            earlier = repeated_reply(
+                session=session, reply=reply, since=self.clock() - REPEAT_WINDOW
+            )
+            if earlier is not None:
+                return self._repeated(earlier)
+            reply_id = self.delivery.queue(session, reply)
             if trainee:
                 self.approvals.request(
                     session, ticket, reply_id=reply_id, checked=checked, trainee=member.user_id

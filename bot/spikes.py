@@ -16,13 +16,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import NamedTuple
 
 from sqlalchemy import Engine, and_, case, func
 from sqlmodel import Session, col, select
 
 from bot.clock import Clock, system_clock
-from bot.escalation import Escalations
+from bot.escalation import Alarm, Escalations
 from store.db import session_scope
 from store.models import Channel, Customer, Direction, EscalationKind, Message
 
@@ -35,11 +36,18 @@ FAIL_FACTOR = 3.0
 EXAMPLES = 3
 
 
+class SpikeKind(StrEnum):
+    """What piled up."""
+
+    MENTIONS = "mentions"
+    FAIL = "fail"  # tweets with a #…fail… hashtag
+
+
 @dataclass(frozen=True)
 class Spike:
     """A spike found: how many against how many usually, and some examples."""
 
-    kind: str  # "mentions" or "fail"
+    kind: SpikeKind
     count: int
     baseline: float
     examples: list[str]
@@ -112,8 +120,8 @@ class SpikeWatch:
         with session_scope(self.engine, readonly=True) as session:
             counts = self._counts(session, start, now)
             for kind, fail_only, minimum, factor in (
-                ("mentions", False, MIN_MENTIONS, MENTION_FACTOR),
-                ("fail", True, MIN_FAILS, FAIL_FACTOR),
+                (SpikeKind.MENTIONS, False, MIN_MENTIONS, MENTION_FACTOR),
+                (SpikeKind.FAIL, True, MIN_FAILS, FAIL_FACTOR),
             ):
                 count, usual = counts[fail_only].window, counts[fail_only].baseline / windows
                 if is_spike(count, usual, minimum=minimum, factor=factor):
@@ -126,15 +134,13 @@ class SpikeWatch:
         now = self.clock()
         paged = []
         for spike in self.find():
-            what = "mentions" if spike.kind == "mentions" else "#fail tweets"
-            if self.escalations.escalate(
-                cause=f"spike:{spike.kind}:{now:%Y-%m-%dT%H}",
-                kind=EscalationKind.SPIKE,
-                reason=(
-                    f"{spike.count} {what} in the last 10 minutes; usually "
-                    f"{spike.baseline:.1f} per 10 minutes."
-                ),
-                examples=spike.examples,
-            ):
+            what = "mentions" if spike.kind == SpikeKind.MENTIONS else "#fail tweets"
+            reason = (
+                f"{spike.count} {what} in the last 10 minutes; usually "
+                f"{spike.baseline:.1f} per 10 minutes."
+            )
+            cause = f"spike:{spike.kind}:{now:%Y-%m-%dT%H}"
+            alarm = Alarm(cause, EscalationKind.SPIKE, reason, examples=spike.examples)
+            if self.escalations.escalate(alarm):
                 paged.append(spike)
         return paged

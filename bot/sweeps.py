@@ -18,7 +18,7 @@ from sqlmodel import Session, SQLModel, col, or_, select
 
 from bot.clock import Clock, system_clock
 from bot.config import Settings
-from bot.escalation import Escalations
+from bot.escalation import Alarm, Escalations
 from bot.feed import Change, TicketFeed
 from bot.hours import ServiceCalendar
 from bot.present import ActivityKind, ActivityView
@@ -190,17 +190,14 @@ class Sweeper:
         ):
             late = int((now - followup.due_at).total_seconds() // 60)
             customer = self._customer_of(session, followup.ticket_id)
-            self.escalations.escalate_in(
-                session,
-                cause=f"followup:{followup.id}",
-                kind=EscalationKind.FOLLOWUP,
-                ticket_id=followup.ticket_id,
-                reason=(
-                    f"The follow-up promised to @{customer} is {late} minutes overdue "
-                    f"(owner <@{followup.owner_slack_id}>)."
-                    + (f" Note: {followup.note}" if followup.note else "")
-                ),
+            reason = (
+                f"The follow-up promised to @{customer} is {late} minutes overdue "
+                f"(owner <@{followup.owner_slack_id}>)."
+                + (f" Note: {followup.note}" if followup.note else "")
             )
+            cause = f"followup:{followup.id}"
+            alarm = Alarm(cause, EscalationKind.FOLLOWUP, reason, followup.ticket_id)
+            self.escalations.escalate_in(session, alarm)
             report.count("followup_escalated")
 
     @staticmethod
@@ -262,16 +259,12 @@ class Sweeper:
                 waited = self.calendar.business_minutes_between(ticket.created_at, now)
                 if waited >= self.rules.sla_minutes:
                     if claim_stage(session, Ticket, "sla_missed_at", ticket.id, now):
-                        self.escalations.escalate_in(
-                            session,
-                            cause=f"sla:{ticket.id}",
-                            kind=EscalationKind.SLA,
-                            ticket_id=ticket.id,
-                            reason=(
-                                f"#{ticket.id} has had no answer for {int(waited)} business "
-                                f"minutes (first-response SLA: {self.rules.sla_minutes})."
-                            ),
+                        reason = (
+                            f"#{ticket.id} has had no answer for {int(waited)} business "
+                            f"minutes (first-response SLA: {self.rules.sla_minutes})."
                         )
+                        alarm = Alarm(f"sla:{ticket.id}", EscalationKind.SLA, reason, ticket.id)
+                        self.escalations.escalate_in(session, alarm)
                         report.count("sla_missed")
                 elif (
                     waited >= warn_at
@@ -307,13 +300,9 @@ class Sweeper:
             for ticket, customer in vips:
                 assert ticket.id is not None
                 badge = "verified" if customer.verified else f"{customer.followers:,} followers"
-                if self.escalations.escalate_in(
-                    session,
-                    cause=f"vip:{ticket.id}",
-                    kind=EscalationKind.VIP,
-                    ticket_id=ticket.id,
-                    reason=f"A VIP customer wrote: @{customer.username} ({badge}).",
-                ):
+                reason = f"A VIP customer wrote: @{customer.username} ({badge})."
+                alarm = Alarm(f"vip:{ticket.id}", EscalationKind.VIP, reason, ticket.id)
+                if self.escalations.escalate_in(session, alarm):
                     report.count("vip")
 
     # -- closed hours --------------------------------------------------------------------

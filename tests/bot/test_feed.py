@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from bot.errors import Refused
 from bot.feed import Change, TicketFeed
@@ -35,31 +37,43 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-def a_feed(engine: Engine, homes: RecordingHomes) -> tuple[TicketFeed, Wakes]:
-    wakes = Wakes(engine)
+@dataclass
+class Setting:
+    """A ticket on its card, and a feed whose wake-ups are watched."""
+
+    ticket_id: int
+    feed: TicketFeed
+    wakes: Wakes
+    homes: RecordingHomes
+
+    def ticket(self, session: Session) -> Ticket:
+        ticket = session.get(Ticket, self.ticket_id)
+        assert ticket is not None
+        return ticket
+
+
+@pytest.fixture
+def setting(engine: Engine, clock: FakeClock) -> Setting:
+    wakes, homes = Wakes(engine), RecordingHomes()
     feed = TicketFeed(
         presenter=RecordingPresenter(), vip_followers=1, wake=wakes, homes=homes.changed
     )
-    return feed, wakes
+    return Setting(a_ticket(engine, clock), feed, wakes, homes)
 
 
 def test_a_change_leaves_event_line_and_card_in_that_order_then_wakes_once(
-    engine: Engine, clock: FakeClock
+    setting: Setting, engine: Engine, clock: FakeClock
 ) -> None:
-    ticket_id = a_ticket(engine, clock)
-    homes = RecordingHomes()
-    feed, wakes = a_feed(engine, homes)
+    line = ActivityView(setting.ticket_id, ActivityKind.RESOLVED, ANNA.user_id)
     with session_scope(engine) as session:
-        ticket = session.get(Ticket, ticket_id)
-        assert ticket is not None
-        line = ActivityView(ticket_id, ActivityKind.RESOLVED, ANNA.user_id)
+        ticket = setting.ticket(session)
         change = Change(EventKind.RESOLVED, ANNA.user_id, line=line, people=[ANNA.user_id, None])
-        feed.record(session, ticket, change, clock())
-        feed.record(session, ticket, Change(line=line, card=False), clock())
-        assert wakes.rows_seen == [] and homes.changed_for == []  # nothing before the commit
+        setting.feed.record(session, ticket, change, clock())
+        setting.feed.record(session, ticket, Change(line=line, card=False), clock())
+        assert setting.wakes.rows_seen == [] and setting.homes.changed_for == []
     # Woken once, after the commit: by then the card and both lines were there.
-    assert wakes.rows_seen == [3]
-    assert homes.changed_for == [{"U0ANNA"}]
+    assert setting.wakes.rows_seen == [3]
+    assert setting.homes.changed_for == [{"U0ANNA"}]
     with session_scope(engine) as session:
         rows = session.exec(select(SlackOutbox).order_by(col(SlackOutbox.id))).all()
         assert [row.kind for row in rows] == [
@@ -71,51 +85,41 @@ def test_a_change_leaves_event_line_and_card_in_that_order_then_wakes_once(
 
 
 def test_a_change_that_rolls_back_wakes_nobody_and_refreshes_no_home(
-    engine: Engine, clock: FakeClock
+    setting: Setting, engine: Engine, clock: FakeClock
 ) -> None:
-    ticket_id = a_ticket(engine, clock)
-    homes = RecordingHomes()
-    feed, wakes = a_feed(engine, homes)
+    claimed = Change(EventKind.CLAIMED, ANNA.user_id, people=[ANNA.user_id])
 
     def failing_change() -> None:
         with session_scope(engine) as session:
-            ticket = session.get(Ticket, ticket_id)
-            assert ticket is not None
-            feed.record(
-                session, ticket, Change(EventKind.CLAIMED, "U0ANNA", people=["U0ANNA"]), clock()
-            )
+            setting.feed.record(session, setting.ticket(session), claimed, clock())
             raise RuntimeError("the rest of the change fails")
 
     with pytest.raises(RuntimeError):
         failing_change()
-    assert wakes.rows_seen == [] and homes.changed_for == []
+    assert setting.wakes.rows_seen == [] and setting.homes.changed_for == []
     with session_scope(engine) as session:
         assert session.exec(select(TicketEvent)).all() == []
 
 
 def test_an_audit_event_alone_queues_nothing_and_wakes_nobody(
-    engine: Engine, clock: FakeClock
+    setting: Setting, engine: Engine, clock: FakeClock
 ) -> None:
-    ticket_id = a_ticket(engine, clock)
-    homes = RecordingHomes()
-    feed, wakes = a_feed(engine, homes)
+    revealed = Change(EventKind.REVEALED, ANNA.user_id, card=False)
     with session_scope(engine) as session:
-        ticket = session.get(Ticket, ticket_id)
-        assert ticket is not None
-        feed.record(session, ticket, Change(EventKind.REVEALED, "U0ANNA", card=False), clock())
-    assert wakes.rows_seen == [] and homes.changed_for == []
+        setting.feed.record(session, setting.ticket(session), revealed, clock())
+    assert setting.wakes.rows_seen == [] and setting.homes.changed_for == []
 
 
 def test_the_services_refresh_home_tabs_only_for_changes_that_happened(
-    engine: Engine, clock: FakeClock
+    setting: Setting, engine: Engine, clock: FakeClock
 ) -> None:
-    ticket_id = a_ticket(engine, clock)
     homes = RecordingHomes()
     tickets = domain(engine, clock=clock, presenter=RecordingPresenter(), homes=homes).tickets
-    tickets.claim(ticket_id=ticket_id, member=ANNA)
+    tickets.claim(ticket_id=setting.ticket_id, member=ANNA)
     with pytest.raises(Refused):
-        tickets.claim(ticket_id=ticket_id, member=ANNA)  # "You already have #1."
+        tickets.claim(ticket_id=setting.ticket_id, member=ANNA)  # "You already have #1."
+    ben = Member("U0BEN", Role.AGENT, "BM", "Ben")
     with pytest.raises(Refused):
-        tickets.release(ticket_id=ticket_id, member=Member("U0BEN", Role.AGENT, "BM", "Ben"))
-    tickets.release(ticket_id=ticket_id, member=ANNA)
+        tickets.release(ticket_id=setting.ticket_id, member=ben)
+    tickets.release(ticket_id=setting.ticket_id, member=ANNA)
     assert homes.changed_for == [{"U0ANNA"}, {"U0ANNA"}]
