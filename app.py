@@ -41,7 +41,7 @@ from bot.config import Settings, describe_settings_error
 from bot.errors import Refused
 from bot.health import Health
 from bot.leader import Leadership, leadership_for
-from bot.services import Services, SlackSide, personal_data_detector
+from bot.services import Services, SlackSide, XSide, personal_data_detector
 from bot.slack import HomePublisher, SlackDirectory, SlackPoster
 from bot.x import XClient
 from bot.x_models import XAuthFailed, XError, XUser
@@ -446,13 +446,11 @@ def build(
     homes = HomePublisher(
         client=slack_client, render=lambda user, **place: render_home(services, user, **place)
     )
-    slack = SlackSide(team_id, bot_user_id, SlackDirectory(slack_client), homes, poster.wake)
     services = Services(
         settings,
         engine=engine,
-        x=x,
-        brand=brand,
-        slack=slack,
+        x=XSide(x, brand),
+        slack=SlackSide(team_id, bot_user_id, SlackDirectory(slack_client), homes, poster.wake),
         presenter=BlockKitPresenter(),
         clock=clock,
     )

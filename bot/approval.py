@@ -68,7 +68,7 @@ class Approvals:
 
     def _shown(self, kind: str, text: str) -> str:
         """An answer as Slack may show it: a DM's personal data masked, as in threads."""
-        return self.feed.mask(text) if kind == ReplyKind.DM else text
+        return self.feed.looks.mask(text) if kind == ReplyKind.DM else text
 
     def _decide(
         self, reply_id: int, lead: Member, state: ReplyState, *, comment: str | None = None

@@ -18,7 +18,7 @@ from enum import StrEnum
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
-from bot.cards import shown_text, tweet_url
+from bot.cards import tweet_url
 from bot.checks import Checked
 from bot.clock import Clock, system_clock
 from bot.feed import Change, TicketFeed
@@ -266,7 +266,7 @@ class Delivery:
                 ticket.updated_at = now
                 session.add(ticket)
                 fulfil_promises(session, ticket_id=reply.ticket_id, now=now)
-            shown, reveal_id = shown_text(message, self.feed.mask)
+            shown, reveal_id = self.feed.looks.shown(message)
             line = ReplySentView(
                 ticket_id=reply.ticket_id,
                 agent_slack_id=reply.author_slack_id,

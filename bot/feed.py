@@ -15,7 +15,7 @@ from functools import partial
 from sqlmodel import Session
 
 from bot import outbox
-from bot.cards import card_view, customer_message_view
+from bot.cards import Looks
 from bot.present import (
     ActivityView,
     ApprovalView,
@@ -59,14 +59,13 @@ class Change:
 class TicketFeed:
     """Records ticket changes and renders what Slack shows of tickets into the posting queue.
 
-    It holds what every rendering needs (the presenter, the VIP threshold, how DMs are
-    masked), so a card looks the same whoever posts or refreshes it. `wake` tells the
+    It holds what every rendering needs (the presenter, how customers and DMs look), so a
+    card looks the same whoever posts or refreshes it. `wake` tells the
     posting worker that rows were queued; `homes` whose App Home tabs are due a refresh.
     """
 
     presenter: Presenter
-    vip_followers: int
-    mask: Callable[[str], str] = str
+    looks: Looks
     wake: Callable[[], None] = _nothing
     homes: Callable[[set[str]], None] = _nobody
 
@@ -104,7 +103,10 @@ class TicketFeed:
     ) -> None:
         """Queue the card of a ticket just opened, in the ticket's channel."""
         assert ticket.id is not None
-        card = self._card(session, ticket, customer, opening, earlier_tickets)
+        view = self.looks.card(
+            session, ticket, customer=customer, opening=opening, earlier_tickets=earlier_tickets
+        )
+        card = self.presenter.ticket_card(view)
         outbox.post_card(
             session=session, ticket_id=ticket.id, channel=ticket.channel_id, message=card, now=now
         )
@@ -121,13 +123,7 @@ class TicketFeed:
     ) -> None:
         """Queue a later customer message into its ticket's thread."""
         assert message.id is not None
-        view = customer_message_view(
-            message=message,
-            customer=customer,
-            vip_followers=self.vip_followers,
-            reopened=reopened,
-            mask=self.mask,
-        )
+        view = self.looks.customer_message(message, customer, reopened=reopened)
         outbox.post_in_thread(
             session=session,
             ticket_id=message.ticket_id,
@@ -159,22 +155,18 @@ class TicketFeed:
     ) -> None:
         """Queue a page: into the escalation channel, and to the on-call person by DM."""
         message = self.presenter.escalation(escalation)
-        outbox.post_to_channel(
-            session=session,
-            channel=channel,
-            message=message,
-            now=now,
-            dedup_key=f"escalation:{cause}"[:128],
-            ticket_id=escalation.ticket_id,
-        )
+        posts = [(channel, OutboxKind.POST, "escalation", escalation.ticket_id)]
         if oncall is not None:
+            posts.append((oncall, OutboxKind.DM, "escalation-dm", None))
+        for where, kind, key, ticket_id in posts:
             outbox.post_to_channel(
                 session=session,
-                channel=oncall,
+                channel=where,
                 message=message,
                 now=now,
-                dedup_key=f"escalation-dm:{cause}"[:128],
-                kind=OutboxKind.DM,
+                dedup_key=f"{key}:{cause}"[:128],
+                ticket_id=ticket_id,
+                kind=kind,
             )
         after_commit(session, self.wake)
 
@@ -205,28 +197,8 @@ class TicketFeed:
 
     def _refresh(self, session: Session, ticket: Ticket, now: datetime) -> None:
         assert ticket.id is not None
-        card = self._card(session, ticket)
+        card = self.presenter.ticket_card(self.looks.card(session, ticket))
         outbox.refresh_card(session=session, ticket_id=ticket.id, message=card, now=now)
-
-    def _card(
-        self,
-        session: Session,
-        ticket: Ticket,
-        customer: Customer | None = None,
-        opening: Message | None = None,
-        earlier_tickets: int | None = None,
-    ) -> SlackMessage:
-        """The ticket's card as it is now; what the caller already holds is not read again."""
-        view = card_view(
-            session=session,
-            ticket=ticket,
-            vip_followers=self.vip_followers,
-            customer=customer,
-            opening=opening,
-            earlier_tickets=earlier_tickets,
-            mask=self.mask,
-        )
-        return self.presenter.ticket_card(view)
 
 
 def _approval_key(reply_id: int) -> str:

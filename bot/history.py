@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.cards import shown_text
+from bot.cards import Looks
 from bot.present import PAGE_SIZE, Page
 from store import tickets as queries
 from store.models import Customer
@@ -58,7 +57,7 @@ def history_of(
     session: Session,
     customer: Customer,
     *,
-    mask: Callable[[str], str],
+    looks: Looks,
     tickets_from: int = 0,
     messages_from: int = 0,
 ) -> History:
@@ -70,7 +69,7 @@ def history_of(
     ):
         assert ticket.id is not None
         first = queries.first_message(session=session, ticket_id=ticket.id)
-        text, reveal_id = shown_text(first, mask) if first else ("", None)
+        text, reveal_id = looks.shown(first) if first else ("", None)
         summaries.append(
             TicketSummary(
                 id=ticket.id,
@@ -86,7 +85,7 @@ def history_of(
     for message in queries.messages_of_customer(
         session=session, customer_id=customer.id, start=messages_from, size=HISTORY_MESSAGES
     ):
-        text, reveal_id = shown_text(message, mask)
+        text, reveal_id = looks.shown(message)
         entries.append(
             HistoryEntry(
                 ticket_id=message.ticket_id,

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from bot.approval import Approvals
 from bot.canned import CannedAnswers
+from bot.cards import Looks
 from bot.checks import ReplyRules
 from bot.clock import Clock, system_clock
 from bot.config import Settings
@@ -68,6 +69,14 @@ class SlackSide:
     wake: Callable[[], None] = _nothing
 
 
+@dataclass(frozen=True)
+class XSide:
+    """What the domain needs of X: the client, and the brand account it speaks for."""
+
+    client: XClient
+    brand: XUser
+
+
 def personal_data_detector(settings: Settings) -> PiiDetector:
     """The detector of personal data, with PHONE_REGION and CONTRACT_NUMBER_PATTERNS."""
     return PiiDetector(
@@ -85,8 +94,7 @@ class Services:
         settings: Settings,
         *,
         engine: Engine,
-        x: XClient,
-        brand: XUser,
+        x: XSide,
         slack: SlackSide,
         presenter: Presenter,
         clock: Clock = system_clock,
@@ -100,8 +108,7 @@ class Services:
         pii = personal_data_detector(settings)
         self.feed = TicketFeed(
             presenter=presenter,
-            vip_followers=settings.vip_followers,
-            mask=pii.mask,
+            looks=Looks(settings.vip_followers, pii.mask),
             wake=slack.wake,
             homes=slack.homes.changed,
         )
@@ -114,8 +121,8 @@ class Services:
         self.followups = FollowUps(engine=engine, feed=self.feed, zone=zone, clock=clock)
         self.delivery = Delivery(
             engine=engine,
-            x=x,
-            brand=brand,
+            x=x.client,
+            brand=x.brand,
             feed=self.feed,
             business_minutes=calendar.business_minutes_between,
             clock=clock,
@@ -162,7 +169,7 @@ class Services:
         self.spikes = SpikeWatch(engine=engine, escalations=self.escalations, clock=clock)
         self.inbox = Inbox(
             engine=engine,
-            brand=brand,
+            brand=x.brand,
             feed=self.feed,
             support_channel=settings.support_channel_id,
             is_open=calendar.is_open,
@@ -171,8 +178,8 @@ class Services:
         )
         self.ingest = Ingest(
             engine=engine,
-            x=x,
-            brand=brand,
+            x=x.client,
+            brand=x.brand,
             inbox=self.inbox,
             keyword_queries=settings.x_keyword_queries,
             backfill=timedelta(hours=settings.backfill_hours),

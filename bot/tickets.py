@@ -313,7 +313,7 @@ class Tickets:
             return history_of(
                 session,
                 customer,
-                mask=self.feed.mask,
+                looks=self.feed.looks,
                 tickets_from=tickets_from,
                 messages_from=messages_from,
             )

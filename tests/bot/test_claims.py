@@ -9,7 +9,8 @@ from sqlalchemy import Engine
 from bot.errors import Refused
 from bot.roster import Member
 from store.db import session_scope
-from store.models import Customer, Role, Ticket
+from store.models import Role, Ticket
+from tests.bot.test_slack_queue import queue_tickets
 from tests.fakes.domain import FakeClock, RecordingPresenter, domain
 
 
@@ -19,30 +20,9 @@ class Names:
 
 
 def a_ticket(engine: Engine, clock: FakeClock) -> int:
-    from bot import outbox
-
-    with session_scope(engine) as session:
-        customer = Customer(x_user_id="42", username="karl", created_at=clock(), updated_at=clock())
-        session.add(customer)
-        session.flush()
-        ticket = Ticket(
-            customer_id=customer.id or 0,
-            source="mention",
-            channel_id="C1",
-            created_at=clock(),
-            updated_at=clock(),
-        )
-        session.add(ticket)
-        session.flush()
-        assert ticket.id is not None
-        outbox.post_card(
-            session=session,
-            ticket_id=ticket.id,
-            channel="C1",
-            message={"text": "card"},
-            now=clock(),
-        )
-        return ticket.id
+    """Ticket #1, its card queued as ingest queues it."""
+    queue_tickets(engine, 1, channel="C1", clock=clock)
+    return 1
 
 
 def test_of_eight_simultaneous_claims_exactly_one_wins(any_engine: Engine) -> None:

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from bot.cards import Looks
 from bot.errors import Refused
 from bot.feed import Change, TicketFeed
 from bot.present import ActivityKind, ActivityView
@@ -56,7 +57,7 @@ class Setting:
 def setting(engine: Engine, clock: FakeClock) -> Setting:
     wakes, homes = Wakes(engine), RecordingHomes()
     feed = TicketFeed(
-        presenter=RecordingPresenter(), vip_followers=1, wake=wakes, homes=homes.changed
+        presenter=RecordingPresenter(), looks=Looks(1), wake=wakes, homes=homes.changed
     )
     return Setting(a_ticket(engine, clock), feed, wakes, homes)
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
-from bot.inbox import Inbox
+from bot.inbox import Inbox, IngestResult
 from store.db import session_scope
 from store.models import Message, SlackOutbox, Ticket, TicketSource, TicketState
 from tests.fakes.domain import BRAND, FakeClock, RecordingPresenter, TweetFactory, domain
@@ -103,19 +104,27 @@ def test_a_new_tweet_of_a_customer_with_an_open_ticket_joins_it(
     assert len(tickets(engine)) == 1
 
 
-def test_a_tweet_within_a_week_of_resolution_reopens_the_ticket_in_its_thread(
-    inbox: Inbox,
-    tweets: TweetFactory,
-    engine: Engine,
-    clock: FakeClock,
-    presenter: RecordingPresenter,
-) -> None:
+@pytest.fixture
+def anna_again(
+    inbox: Inbox, tweets: TweetFactory, engine: Engine, clock: FakeClock
+) -> Callable[..., IngestResult]:
+    """Anna's ticket #1 is resolved; `days` later she answers her first tweet."""
     anna = tweets.user("anna")
     first = tweets.mention(anna, "Kein Netz")
     inbox.store([first])
     resolve(engine, 1, clock)
-    clock.advance(days=2)
-    result = inbox.store([tweets.mention(anna, "wieder weg", reply_to=first)])
+
+    def answer(*, days: int, text: str) -> IngestResult:
+        clock.advance(days=days)
+        return inbox.store([tweets.mention(anna, text, reply_to=first)])
+
+    return answer
+
+
+def test_a_tweet_within_a_week_of_resolution_reopens_the_ticket_in_its_thread(
+    anna_again: Callable[..., IngestResult], engine: Engine, presenter: RecordingPresenter
+) -> None:
+    result = anna_again(days=2, text="wieder weg")
     assert result.reopened == 1
     [ticket] = tickets(engine)
     assert ticket.state == "new" and ticket.resolved_at is None
@@ -124,18 +133,9 @@ def test_a_tweet_within_a_week_of_resolution_reopens_the_ticket_in_its_thread(
 
 
 def test_a_tweet_more_than_a_week_later_opens_a_new_ticket_linking_the_old(
-    inbox: Inbox,
-    tweets: TweetFactory,
-    engine: Engine,
-    clock: FakeClock,
-    presenter: RecordingPresenter,
+    anna_again: Callable[..., IngestResult], engine: Engine, presenter: RecordingPresenter
 ) -> None:
-    anna = tweets.user("anna")
-    first = tweets.mention(anna, "Kein Netz")
-    inbox.store([first])
-    resolve(engine, 1, clock)
-    clock.advance(days=8)
-    result = inbox.store([tweets.mention(anna, "schon wieder", reply_to=first)])
+    result = anna_again(days=8, text="schon wieder")
     assert result.new_tickets == [2]
     assert tickets(engine)[1].previous_ticket_id == 1
     assert presenter.cards[-1].earlier_tickets == 1

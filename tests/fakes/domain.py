@@ -21,7 +21,7 @@ from bot.present import (
     SlackMessage,
 )
 from bot.roster import Directory
-from bot.services import Services, SlackSide
+from bot.services import Services, SlackSide, XSide
 from bot.x import XClient
 from bot.x_models import Tweet, XUser
 from standins import slack_api, x_api
@@ -206,8 +206,7 @@ def domain(
     return Services(
         make_settings(str(engine.url), Nowhere(), Nowhere(x_url), **settings),
         engine=engine,
-        x=x,
-        brand=brand,
+        x=XSide(x, brand),
         slack=slack,
         presenter=presenter,
         clock=clock,
