@@ -41,9 +41,9 @@ from bot.config import Settings, describe_settings_error
 from bot.errors import Refused
 from bot.health import Health
 from bot.leader import Leadership, leadership_for
-from bot.services import Services, SlackSide, XSide, personal_data_detector
+from bot.services import Services, SlackSide, personal_data_detector
 from bot.slack import HomePublisher, SlackDirectory, SlackPoster
-from bot.x import XClient
+from bot.x import XClient, XSide
 from bot.x_models import XAuthFailed, XError, XUser
 from handlers.blocks.cards import BlockKitPresenter
 from handlers.home import render_home

@@ -24,8 +24,8 @@ from bot.clock import Clock, system_clock
 from bot.feed import Change, TicketFeed
 from bot.followups import Promise
 from bot.present import ActivityKind, ActivityView, ReplySentView, SentKind
-from bot.x import XClient
-from bot.x_models import XError, XRateLimited, XRefused, XUnavailable, XUser
+from bot.x import XSide
+from bot.x_models import XError, XRateLimited, XRefused, XUnavailable
 from store.db import session_scope
 from store.followups import fulfil_promises
 from store.models import (
@@ -101,15 +101,14 @@ class Delivery:
     """Sends recorded answers to X, at most once each, and records what became of them."""
 
     engine: Engine
-    x: XClient
-    brand: XUser
+    x: XSide
     feed: TicketFeed
     business_minutes: Callable[[datetime, datetime], float] = wall_minutes
     clock: Clock = system_clock
 
     def posted_url(self, tweet_id: str | None) -> str | None:
         """Where one of the brand's posts is on X."""
-        return tweet_url(self.brand.username, tweet_id)
+        return tweet_url(self.x.brand.username, tweet_id)
 
     def draft(
         self,
@@ -154,10 +153,10 @@ class Delivery:
         try:
             if reply.kind == ReplyKind.DM:
                 assert reply.recipient_x_id is not None
-                external_id = self.x.send_dm(reply.recipient_x_id, reply.text)
+                external_id = self.x.client.send_dm(reply.recipient_x_id, reply.text)
             else:
                 assert reply.in_reply_to_id is not None
-                external_id = self.x.post_reply(reply.text, in_reply_to=reply.in_reply_to_id)
+                external_id = self.x.client.post_reply(reply.text, in_reply_to=reply.in_reply_to_id)
         except XRefused as exc:
             if DUPLICATE in exc.detail and reply.attempts > 1:
                 # A resend of a reply whose first answer was lost: X says it is there.
@@ -177,11 +176,13 @@ class Delivery:
         """The id of the reply on X, if it got there after all."""
         if reply.kind == ReplyKind.DM:
             assert reply.recipient_x_id is not None
-            for message in self.x.dms_with(reply.recipient_x_id):
-                if message.sender.id == self.brand.id and same_text(reply.text, message.text):
+            for message in self.x.client.dms_with(reply.recipient_x_id):
+                if message.sender.id == self.x.brand.id and same_text(reply.text, message.text):
                     return message.id
             return None
-        own = self.x.own_replies(self.brand.id, since=reply.created_at - timedelta(minutes=2))
+        own = self.x.client.own_replies(
+            self.x.brand.id, since=reply.created_at - timedelta(minutes=2)
+        )
         for tweet in own:
             if tweet.replied_to_id == reply.in_reply_to_id and same_text(reply.text, tweet.text):
                 return tweet.id
@@ -227,7 +228,7 @@ class Delivery:
         """The answer is on X: store it, move the ticket on, show it in the thread."""
         now = self.clock()
         dm = reply.kind == ReplyKind.DM
-        url = None if dm else tweet_url(self.brand.username, external_id)
+        url = None if dm else tweet_url(self.x.brand.username, external_id)
         with session_scope(self.engine) as session:
             stored = session.get(Reply, reply.id)
             assert stored is not None

@@ -17,8 +17,8 @@ from sqlalchemy import Engine
 
 from bot.clock import Clock, system_clock
 from bot.inbox import Inbox, IngestResult
-from bot.x import XClient
-from bot.x_models import TweetBatch, XError, XRateLimited, XRefused, XUser
+from bot.x import XSide
+from bot.x_models import TweetBatch, XError, XRateLimited, XRefused
 from store import cursors
 from store.db import session_scope
 from store.models import TicketSource
@@ -43,8 +43,7 @@ class Ingest:
     """Polls X and hands what it finds to the inbox."""
 
     engine: Engine
-    x: XClient
-    brand: XUser
+    x: XSide
     inbox: Inbox
     keyword_queries: Sequence[str] = ()
     backfill: timedelta = timedelta(hours=24)
@@ -70,7 +69,7 @@ class Ingest:
         with session_scope(self.engine) as session:
             since = cursors.since_id(session=session, name=DM_STREAM)
         try:
-            batch = self.x.dm_events(after_id=since, max_requests=budget)
+            batch = self.x.client.dm_events(after_id=since, max_requests=budget)
         except XError as exc:
             self._dm_requests.append(now)
             self._back_off(DM_STREAM, exc, now)
@@ -99,7 +98,9 @@ class Ingest:
         """Read new mentions of the brand account and store them."""
         return self._poll(
             MENTIONS_STREAM,
-            lambda since, start: self.x.mentions(self.brand.id, since_id=since, start_time=start),
+            lambda since, start: self.x.client.mentions(
+                self.x.brand.id, since_id=since, start_time=start
+            ),
             TicketSource.MENTION,
         )
 
@@ -110,7 +111,7 @@ class Ingest:
             result.add(
                 self._poll(
                     search_stream(query),
-                    lambda since, start, q=query: self.x.search(  # type: ignore[misc]
+                    lambda since, start, q=query: self.x.client.search(  # type: ignore[misc]
                         q, since_id=since, start_time=start
                     ),
                     TicketSource.KEYWORD,

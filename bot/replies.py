@@ -289,7 +289,7 @@ class Replies:
 
     def _take(self, session: Session, ticket_id: int, member: Member) -> Ticket:
         """Lock the ticket for this answer; claim it for `member` when nobody holds it."""
-        ticket = may_answer(Tickets.locked(session, ticket_id), member)
+        ticket = may_answer(Tickets.get(session, ticket_id, lock=True), member)
         if ticket.owner_slack_id is not None:
             return ticket
         now = self.clock()

@@ -32,8 +32,7 @@ from bot.spikes import SpikeWatch
 from bot.stats import Stats
 from bot.sweeps import Sweeper, SweepRules
 from bot.tickets import Tickets
-from bot.x import XClient
-from bot.x_models import XUser
+from bot.x import XSide
 from store.models import Role
 
 AUTOMATIC_INITIALS = "Bot"  # the signature of the out-of-hours answer
@@ -67,14 +66,6 @@ class SlackSide:
     directory: Directory
     homes: HomeTabs
     wake: Callable[[], None] = _nothing
-
-
-@dataclass(frozen=True)
-class XSide:
-    """What the domain needs of X: the client, and the brand account it speaks for."""
-
-    client: XClient
-    brand: XUser
 
 
 def personal_data_detector(settings: Settings) -> PiiDetector:
@@ -121,8 +112,7 @@ class Services:
         self.followups = FollowUps(engine=engine, feed=self.feed, zone=zone, clock=clock)
         self.delivery = Delivery(
             engine=engine,
-            x=x.client,
-            brand=x.brand,
+            x=x,
             feed=self.feed,
             business_minutes=calendar.business_minutes_between,
             clock=clock,
@@ -178,8 +168,7 @@ class Services:
         )
         self.ingest = Ingest(
             engine=engine,
-            x=x.client,
-            brand=x.brand,
+            x=x,
             inbox=self.inbox,
             keyword_queries=settings.x_keyword_queries,
             backfill=timedelta(hours=settings.backfill_hours),

@@ -38,17 +38,14 @@ class Tickets:
     # -- helpers -------------------------------------------------------------------------
 
     @staticmethod
-    def get(session: Session, ticket_id: int) -> Ticket:
-        """The ticket, or a refusal saying there is no such ticket."""
-        ticket = queries.ticket(session=session, ticket_id=ticket_id)
-        if ticket is None:
-            raise Refused(f"There is no ticket #{ticket_id}.")
-        return ticket
+    def get(session: Session, ticket_id: int, *, lock: bool = False) -> Ticket:
+        """The ticket, or a refusal saying there is no such ticket.
 
-    @staticmethod
-    def locked(session: Session, ticket_id: int) -> Ticket:
-        """The ticket, locked until the transaction ends, so changes to it go one at a time."""
-        ticket = queries.ticket_for_update(session=session, ticket_id=ticket_id)
+        `lock`: locked until the transaction ends and read as it is now, so changes to it
+        go one at a time.
+        """
+        found = queries.ticket_for_update if lock else queries.ticket
+        ticket = found(session=session, ticket_id=ticket_id)
         if ticket is None:
             raise Refused(f"There is no ticket #{ticket_id}.")
         return ticket
@@ -155,7 +152,7 @@ class Tickets:
             raise Refused("The note is empty.")
         now = self.clock()
         with session_scope(self.engine) as session:
-            ticket = self.locked(session, ticket_id)
+            ticket = self.get(session, ticket_id, lock=True)
             assert ticket.id is not None
             if queries.repeated_note(
                 session=session,

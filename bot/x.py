@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import takewhile
 from typing import Any
@@ -296,6 +297,14 @@ class XClient:
             newest_id=ordered[-1].id if ordered else None,
             unreadable_ids=sorted(unreadable, key=int),
         )
+
+
+@dataclass(frozen=True)
+class XSide:
+    """The brand's side of X: the client, and the account it speaks for (`me()` at start)."""
+
+    client: XClient
+    brand: XUser
 
 
 def _never_sent(exc: requests.ConnectionError) -> bool:

@@ -21,8 +21,8 @@ from bot.present import (
     SlackMessage,
 )
 from bot.roster import Directory
-from bot.services import Services, SlackSide, XSide
-from bot.x import XClient
+from bot.services import Services, SlackSide
+from bot.x import XClient, XSide
 from bot.x_models import Tweet, XUser
 from standins import slack_api, x_api
 from tests.harness import make_settings
