@@ -208,14 +208,9 @@ class Replies:
             ).text
         except Refused:
             body = self.canned.fill(ticket_id=ticket_id, text=MOVE_TO_DM_TEXT, member=member)
-        return self.send(
-            ticket_id=ticket_id,
-            body=body,
-            member=member,
-            confirmed=True,
-            canned_name=MOVE_TO_DM_CANNED,
-            request_key=request_key,
-        )
+        # The click was the confirmation: warnings (a link, say) do not hold it back.
+        checked = self.check(ticket_id=ticket_id, body=body, member=member)
+        return self._submit(checked, member, request_key=request_key, canned_name=MOVE_TO_DM_CANNED)
 
     def _submit(
         self,
