@@ -60,8 +60,8 @@ class TicketFeed:
     """Records ticket changes and renders what Slack shows of tickets into the posting queue.
 
     It holds what every rendering needs (the presenter, how customers and DMs look), so a
-    card looks the same whoever posts or refreshes it. `wake` tells the
-    posting worker that rows were queued; `homes` whose App Home tabs are due a refresh.
+    card looks the same whoever posts or refreshes it. `wake` tells the posting worker that
+    rows were queued; `homes` whose App Home tabs are due a refresh.
     """
 
     presenter: Presenter

@@ -76,8 +76,9 @@ def personal_data_detector(settings: Settings) -> PiiDetector:
 
 
 class Services:
-    """The domain, built from the settings and the adapters: everything listeners, background
-    jobs, tests and benchmarks call. Nothing runs until something is called.
+    """The domain, wired from the settings and the adapters; nothing runs until it is called.
+
+    Everything listeners, background jobs, tests and benchmarks call is an attribute here.
     """
 
     def __init__(
