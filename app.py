@@ -20,7 +20,6 @@ from datetime import timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from pydantic import ValidationError
@@ -37,32 +36,18 @@ from waitress.server import create_server
 
 import handlers
 from bot import logs
-from bot.canned import CannedAnswers
-from bot.cards import CardRefresher
 from bot.clock import Clock, system_clock
 from bot.config import Settings, describe_settings_error
 from bot.errors import Refused
-from bot.escalation import Escalations, OnCall
-from bot.events import EventLog
-from bot.followups import FollowUps
 from bot.health import Health
-from bot.hours import ServiceCalendar
-from bot.ingest import Ingest
 from bot.leader import Leadership, leadership_for
-from bot.pii import PiiDetector
-from bot.replies import Replies
-from bot.roster import Member, Roster
-from bot.services import Services
+from bot.services import Services, SlackSide, personal_data_detector
 from bot.slack import HomePublisher, SlackDirectory, SlackPoster
-from bot.spikes import SpikeWatch
-from bot.stats import Stats
-from bot.sweeps import Sweeper
-from bot.tickets import Tickets
-from bot.x import XAuthFailed, XClient, XError, XUser
+from bot.x import XClient, XSide
+from bot.x_models import XAuthFailed, XError, XUser
 from handlers.blocks.cards import BlockKitPresenter
 from handlers.home import render_home
 from store.db import make_engine, migrate
-from store.models import Role
 
 log = logging.getLogger("servicekanal")
 
@@ -92,7 +77,6 @@ Slack connection modes:
 STARTUP_ATTEMPTS = 6
 SANDBOX_PORT = 8080
 SANDBOX_SAVE_SECONDS = 5.0  # how often `sandbox --keep` material is written
-AUTOMATIC_INITIALS = "Bot"  # the signature of the out-of-hours answer
 LISTENER_THREADS = 16  # waitress threads and Bolt listener threads each
 
 
@@ -210,59 +194,44 @@ class Bot:
     services: Services
     app: App
     poster: SlackPoster
+    homes: HomePublisher
     health: Health
-    sweeper: Sweeper
-    spikes: SpikeWatch
     leadership: Leadership
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _threads: list[threading.Thread] = field(default_factory=list)
-    _scheduler: BackgroundScheduler | None = None
+    _stop: threading.Event = field(default_factory=threading.Event, init=False)
+    _threads: list[threading.Thread] = field(default_factory=list, init=False)
+    _scheduler: BackgroundScheduler | None = field(default=None, init=False)
 
     # -- background work -----------------------------------------------------------------
 
     def start_background(self, *, poll: bool = True) -> None:
         """Start the posting worker and the scheduler (X polling, housekeeping)."""
-        worker = threading.Thread(
-            target=self.poster.run, args=(self._stop,), name="slack-poster", daemon=True
-        )
-        worker.start()
-        self._threads.append(worker)
-        homes = threading.Thread(
-            target=self.services.home.run, args=(self._stop,), name="app-home", daemon=True
-        )
-        homes.start()
-        self._threads.append(homes)
+        for name, work in (("slack-poster", self.poster.run), ("app-home", self.homes.run)):
+            thread = threading.Thread(target=work, args=(self._stop,), name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
         scheduler = BackgroundScheduler(timezone="UTC")
-        if poll:
-            scheduler.add_job(
-                self.poll_x,
-                "interval",
-                seconds=self.settings.poll_interval_seconds,
-                id="poll_x",
-                max_instances=1,
-                coalesce=True,
-                next_run_time=self.services.clock(),
-            )
-            scheduler.add_job(
-                self.poll_dms,
-                "interval",
-                seconds=self.settings.dm_poll_interval_seconds,
-                id="poll_dms",
-                max_instances=1,
-                coalesce=True,
-                next_run_time=self.services.clock(),
-            )
         sweep_every = self.settings.sweep_interval_seconds
-        for job_id, job in (
-            ("settle_replies", self.services.replies.settle),
-            ("sweep", self.sweeper.run),
-        ):
+        jobs: list[tuple[str, Callable[[], object], int]] = [
+            ("settle_replies", self.services.delivery.settle, sweep_every),
+            ("sweep", self.services.sweeper.run, sweep_every),
+            ("spikes", self.services.spikes.check, 60),
+        ]
+        if poll:  # the polls also run right at the start
+            jobs += [
+                ("poll_x", self.poll_x, self.settings.poll_interval_seconds),
+                ("poll_dms", self.poll_dms, self.settings.dm_poll_interval_seconds),
+            ]
+        for job_id, job, seconds in jobs:
+            at_once = {"next_run_time": self.services.clock()} if job_id.startswith("poll") else {}
             scheduler.add_job(
-                job, "interval", seconds=sweep_every, id=job_id, max_instances=1, coalesce=True
+                job,
+                "interval",
+                seconds=seconds,
+                id=job_id,
+                max_instances=1,
+                coalesce=True,
+                **at_once,
             )
-        scheduler.add_job(
-            self.spikes.check, "interval", seconds=60, id="spikes", max_instances=1, coalesce=True
-        )
         scheduler.add_job(
             self.services.events.prune, "interval", hours=1, id="prune_events", coalesce=True
         )
@@ -446,13 +415,6 @@ def _raise_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
-def personal_data_detector(settings: Settings) -> PiiDetector:
-    """The detector of personal data, with PHONE_REGION and CONTRACT_NUMBER_PATTERNS."""
-    return PiiDetector(
-        region=settings.phone_region, contract_patterns=settings.contract_number_patterns
-    )
-
-
 def build(
     settings: Settings,
     *,
@@ -483,124 +445,22 @@ def build(
         if post_interval is None
         else post_interval,
     )
-    presenter = BlockKitPresenter()
     # The Home tab renders from the services built below; the closure reads them late.
-    home = HomePublisher(
+    homes = HomePublisher(
         client=slack_client, render=lambda user, **place: render_home(services, user, **place)
     )
-    zone = ZoneInfo(settings.timezone)
-    calendar = ServiceCalendar.from_settings(
-        settings.service_hours, settings.timezone, settings.holidays
-    )
-    pii = personal_data_detector(settings)
-    cards = CardRefresher(presenter=presenter, vip_followers=settings.vip_followers, mask=pii.mask)
-    roster = Roster(
+    services = Services(
+        settings,
         engine=engine,
-        directory=SlackDirectory(slack_client),
-        admins=settings.admin_user_ids,
+        x=XSide(x, brand),
+        slack=SlackSide(team_id, bot_user_id, SlackDirectory(slack_client), homes, poster.wake),
+        presenter=BlockKitPresenter(),
         clock=clock,
     )
     try:
-        roster.ensure_admins()
+        services.roster.ensure_admins()
     except Refused as exc:
         raise StartupError(f"ADMIN_USER_IDS: {exc.user_message}") from None
-    canned = CannedAnswers(engine=engine, clock=clock)
-    tickets = Tickets(
-        engine=engine,
-        roster=roster,
-        presenter=presenter,
-        cards=cards,
-        clock=clock,
-        notify=poster.wake,
-        changed=home.changed,
-    )
-    replies = Replies(
-        engine=engine,
-        x=x,
-        brand=brand,
-        canned=canned,
-        presenter=presenter,
-        cards=cards,
-        signature_format=settings.signature_format,
-        allow_unsummoned=settings.x_allow_unsummoned_replies,
-        automaton=Member(bot_user_id, Role.LEAD, AUTOMATIC_INITIALS, "Servicekanal"),
-        zone=zone,
-        pii=pii,
-        public_contacts=settings.public_contact_data,
-        business_minutes=calendar.business_minutes_between,
-        clock=clock,
-        notify=poster.wake,
-        changed=home.changed,
-    )
-    followups = FollowUps(
-        engine=engine,
-        presenter=presenter,
-        cards=cards,
-        zone=zone,
-        clock=clock,
-        notify=poster.wake,
-        changed=home.changed,
-    )
-    oncall = OnCall(engine=engine, roster=roster, rota=settings.oncall_rota, clock=clock)
-    escalations = Escalations(
-        engine=engine,
-        oncall=oncall,
-        presenter=presenter,
-        cards=cards,
-        channel=settings.escalation_channel,
-        clock=clock,
-        notify=poster.wake,
-    )
-    sweeper = Sweeper(
-        engine=engine,
-        calendar=calendar,
-        presenter=presenter,
-        cards=cards,
-        escalations=escalations,
-        replies=replies,
-        warn_before=timedelta(minutes=settings.followup_warn_minutes),
-        escalate_after=timedelta(minutes=settings.followup_escalate_minutes),
-        unclaimed_minutes=settings.unclaimed_alert_minutes,
-        sla_minutes=settings.first_response_sla_minutes,
-        vip_followers=settings.vip_followers,
-        out_of_hours_reply=settings.out_of_hours_reply,
-        clock=clock,
-        notify=poster.wake,
-    )
-    spikes = SpikeWatch(engine=engine, escalations=escalations, clock=clock)
-    ingest = Ingest(
-        engine=engine,
-        x=x,
-        brand=brand,
-        cards=cards,
-        support_channel=settings.support_channel_id,
-        keyword_queries=settings.x_keyword_queries,
-        backfill=timedelta(hours=settings.backfill_hours),
-        is_open=calendar.is_open,
-        pii=pii,
-        clock=clock,
-        notify=poster.wake,
-    )
-    services = Services(
-        settings=settings,
-        engine=engine,
-        clock=clock,
-        events=EventLog(engine=engine, clock=clock),
-        ingest=ingest,
-        roster=roster,
-        tickets=tickets,
-        replies=replies,
-        canned=canned,
-        followups=followups,
-        escalations=escalations,
-        oncall=oncall,
-        stats=Stats(
-            engine=engine, zone=zone, sla_minutes=settings.first_response_sla_minutes, clock=clock
-        ),
-        home=home,
-        team_id=team_id,
-        bot_user_id=bot_user_id,
-    )
     signing_secret = settings.slack_signing_secret
     app = App(
         # Bolt's default of five listener threads lets a handful of slow handlers hold back
@@ -617,27 +477,15 @@ def build(
     health = Health(
         engine=engine,
         mode="socket" if settings.socket_mode else "http",
-        last_poll=lambda: ingest.last_success,
+        last_poll=lambda: services.ingest.last_success,
         last_post=lambda: poster.last_success,
     )
     log.info(
         "ready: brand account @%s, support channel %s", brand.username, settings.support_channel_id
     )
-    return Bot(
-        settings=settings,
-        engine=engine,
-        services=services,
-        app=app,
-        poster=poster,
-        health=health,
-        sweeper=sweeper,
-        spikes=spikes,
-        leadership=leadership_for(
-            engine,
-            lease=timedelta(seconds=max(30, 3 * settings.poll_interval_seconds)),
-            clock=clock,
-        ),
-    )
+    lease = timedelta(seconds=max(30, 3 * settings.poll_interval_seconds))
+    leadership = leadership_for(engine, lease=lease, clock=clock)
+    return Bot(settings, engine, services, app, poster, homes, health, leadership)
 
 
 def run_sandbox(*, host: str, port: int, keep: bool, directory: Path) -> int:

@@ -16,7 +16,6 @@ and cards posted during the measurement, and whether every command got its answe
 
 from __future__ import annotations
 
-import argparse
 import logging
 import statistics
 import tempfile
@@ -29,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.common import (
+    arguments,
     percentile,
     print_table,
     quiet_logs,
@@ -265,11 +265,7 @@ def _seconds(value: float | None) -> str:
 
 def main(argv: list[str] | None = None) -> AckFigures:
     """Run the benchmark and print its figures."""
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.ack",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = arguments("ack", __doc__)
     parser.add_argument("--tweets", type=int, default=2000, help="size of the burst (2000)")
     parser.add_argument("--requests", type=int, default=200, help="slash commands (200)")
     parser.add_argument(

@@ -14,7 +14,6 @@ exactly one card per tweet, in the tweets' order (the cards' metadata tweet ids)
 
 from __future__ import annotations
 
-import argparse
 import logging
 import math
 import sys
@@ -27,6 +26,7 @@ from app import build
 from bench.cards import CardCheck
 from bench.common import (
     SUPPORT_CHANNEL,
+    arguments,
     check_cards,
     print_table,
     quiet_logs,
@@ -164,11 +164,7 @@ def report(figures: BurstFigures, *, limit: int, window: float, retry_after: int
 
 def main(argv: list[str] | None = None) -> BurstFigures:
     """Run the benchmark and print its figures."""
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.burst",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = arguments("burst", __doc__)
     parser.add_argument("--tweets", type=int, default=60, help="size of the burst (60)")
     parser.add_argument("--limit", type=int, default=3, help="posts allowed per window (3)")
     parser.add_argument("--window", type=float, default=3.0, help="the window, seconds (3.0)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
 import math
 from collections.abc import Iterator, Sequence
@@ -109,6 +110,15 @@ def percentile(values: Sequence[float], share: float) -> float:
     ordered = sorted(values)
     rank = max(1, math.ceil(share * len(ordered)))
     return ordered[rank - 1]
+
+
+def arguments(module: str, doc: str | None) -> argparse.ArgumentParser:
+    """The command line of `python -m bench.<module>`, its module docstring as the help."""
+    return argparse.ArgumentParser(
+        prog=f"python -m bench.{module}",
+        description=doc,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
 
 
 def print_table(title: str, rows: Sequence[tuple[str, str]]) -> None:

@@ -17,7 +17,6 @@ every kind is counted in every timed run and must be the same on both sides.
 
 from __future__ import annotations
 
-import argparse
 import gc
 import statistics
 import sys
@@ -35,7 +34,7 @@ from slack_sdk import WebClient
 
 from app import build
 from bench.cards import CardCheck
-from bench.common import check_cards, reset_calls, seed_mentions, stand_ins
+from bench.common import arguments, check_cards, reset_calls, seed_mentions, stand_ins
 from bot.x import EXPANSIONS, PAGE_SIZE, TWEET_FIELDS, USER_FIELDS, RewritingAdapter
 from standins import slack_api, x_api
 from standins.slack_api import SlackStandIn
@@ -213,11 +212,7 @@ def report(figures: IngestFigures) -> None:
 
 def main(argv: list[str] | None = None) -> IngestFigures:
     """Run the benchmark and print its figures."""
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.ingest",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = arguments("ingest", __doc__)
     parser.add_argument("--tweets", type=int, default=2000, help="mentions to ingest (2000)")
     parser.add_argument("--runs", type=int, default=3, help="timed runs per side (3)")
     args = parser.parse_args(argv)

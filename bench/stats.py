@@ -11,7 +11,6 @@ kept), claim/reply/resolve events for 13 agents, and canned answers in a third o
 
 from __future__ import annotations
 
-import argparse
 import os
 import random
 import statistics
@@ -26,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, insert, text
 
+from bench.common import arguments
 from bot.stats import Stats
 from handlers.blocks.stats import home_view, stats_message
 from store.db import make_engine, migrate
@@ -292,9 +292,7 @@ def measure(label: str, engine: Engine, tickets: int, runs: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = arguments("stats", __doc__)
     parser.add_argument("--tickets", type=int, default=150_000)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument(

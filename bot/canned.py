@@ -13,9 +13,11 @@ from twitter_text import parse_tweet
 from bot.clock import Clock, system_clock
 from bot.errors import Refused
 from bot.present import PAGE_SIZE, Page
+from bot.roster import Member
 from bot.text import MAX_WEIGHTED_LENGTH, clean_text, excerpt
+from bot.tickets import Tickets
 from store.db import session_scope
-from store.models import Canned
+from store.models import Canned, Customer
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _WORD = re.compile(r"[a-zäöüß0-9]{3,}")
@@ -74,22 +76,22 @@ def _words(text: str) -> set[str]:
     return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
 
 
+@dataclass(frozen=True, kw_only=True)
 class CannedAnswers:
     """The team's canned answers."""
 
-    def __init__(self, *, engine: Engine, clock: Clock = system_clock) -> None:
-        self._engine = engine
-        self._clock = clock
+    engine: Engine
+    clock: Clock = system_clock
 
     def all(self) -> list[CannedAnswer]:
         """Every canned answer, by name."""
-        with session_scope(self._engine, readonly=True) as session:
+        with session_scope(self.engine, readonly=True) as session:
             rows = session.exec(select(Canned).order_by(col(Canned.name)))
             return [CannedAnswer(row.name, row.text) for row in rows]
 
     def page(self, *, start: int = 0) -> Page[CannedAnswer]:
         """A page of the canned answers, by name, from `start`."""
-        with session_scope(self._engine, readonly=True) as session:
+        with session_scope(self.engine, readonly=True) as session:
             rows = session.exec(
                 select(Canned).order_by(col(Canned.name)).offset(start).limit(PAGE_SIZE)
             )
@@ -98,13 +100,31 @@ class CannedAnswers:
 
     def get(self, name: str) -> CannedAnswer:
         """One canned answer; refused, with a hint, when there is none by that name."""
-        with session_scope(self._engine, readonly=True) as session:
+        with session_scope(self.engine, readonly=True) as session:
             row = session.get(Canned, name.lower().lstrip(":"))
             if row is None:
                 raise Refused(
                     f"There is no canned answer `:{excerpt(name, 64)}`. `/canned list` shows them."
                 )
             return CannedAnswer(row.name, row.text)
+
+    def filled(self, *, ticket_id: int, name: str, member: Member) -> CannedAnswer:
+        """A canned answer (by its stored name) filled in for this customer and this agent."""
+        answer = self.get(name)
+        return CannedAnswer(
+            answer.name, self.fill(ticket_id=ticket_id, text=answer.text, member=member)
+        )
+
+    def fill(self, *, ticket_id: int, text: str, member: Member) -> str:
+        """`{name}` and `{agent}` filled in for this ticket's customer and this agent."""
+        with session_scope(self.engine, readonly=True) as session:
+            ticket = Tickets.get(session, ticket_id)
+            customer = session.get(Customer, ticket.customer_id)
+            assert customer is not None
+            customer_name = customer.name or f"@{customer.username}"
+        return expand(
+            text, customer=customer_name, agent=member.name.split()[0] if member.name else ""
+        )
 
     def add(self, *, name: str, text: str, author: str) -> CannedAnswer:
         """Add or replace a canned answer."""
@@ -122,8 +142,8 @@ class CannedAnswers:
                 f"`:{name}` is {length} characters as X counts them; a reply holds "
                 f"{MAX_WEIGHTED_LENGTH}, with the signature."
             )
-        now = self._clock()
-        with session_scope(self._engine) as session:
+        now = self.clock()
+        with session_scope(self.engine) as session:
             row = session.get(Canned, name) or Canned(
                 name=name, text="", created_by=author, created_at=now
             )
@@ -134,7 +154,7 @@ class CannedAnswers:
 
     def remove(self, *, name: str) -> None:
         """Delete a canned answer."""
-        with session_scope(self._engine) as session:
+        with session_scope(self.engine) as session:
             row = session.get(Canned, name.lower().lstrip(":"))
             if row is None:
                 raise Refused(f"There is no canned answer `:{excerpt(name, 64)}`.")

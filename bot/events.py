@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import Engine
@@ -14,19 +15,19 @@ from store.db import session_scope
 KEEP = timedelta(hours=2)
 
 
+@dataclass(frozen=True, kw_only=True)
 class EventLog:
     """The ids of Slack events already handled."""
 
-    def __init__(self, *, engine: Engine, clock: Clock = system_clock) -> None:
-        self._engine = engine
-        self._clock = clock
+    engine: Engine
+    clock: Clock = system_clock
 
     def first_time(self, event_id: str) -> bool:
         """True the first time an event id is seen, False for every retry of it."""
-        with session_scope(self._engine) as session:
-            return events.first_time(session=session, event_id=event_id, now=self._clock())
+        with session_scope(self.engine) as session:
+            return events.first_time(session=session, event_id=event_id, now=self.clock())
 
     def prune(self) -> int:
         """Forget ids older than Slack's retry window."""
-        with session_scope(self._engine) as session:
-            return events.forget_before(session=session, before=self._clock() - KEEP)
+        with session_scope(self.engine) as session:
+            return events.forget_before(session=session, before=self.clock() - KEEP)

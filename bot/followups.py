@@ -11,18 +11,16 @@ from zoneinfo import ZoneInfo
 import dateparser
 from sqlalchemy import Engine
 
-from bot import slack
-from bot.cards import CardRefresher
 from bot.clock import Clock, system_clock
 from bot.errors import Refused
-from bot.present import PAGE_SIZE, ActivityView, Page, Presenter
+from bot.feed import Change, TicketFeed
+from bot.present import PAGE_SIZE, ActivityKind, ActivityView, Page
 from bot.roster import Member
 from bot.text import excerpt
 from bot.tickets import Tickets
-from store import tickets as ticket_queries
 from store.db import session_scope
 from store.followups import count_open_followups, open_followups
-from store.models import FollowUp, FollowUpState, TicketState
+from store.models import EventKind, FollowUp, FollowUpState, TicketState
 
 MAX_AHEAD = timedelta(days=60)
 _DURATION = re.compile(
@@ -178,40 +176,31 @@ class FollowUpView:
     overdue: bool
 
 
+@dataclass(frozen=True, kw_only=True)
 class FollowUps:
     """Recording, listing and cancelling promises."""
 
-    def __init__(
-        self,
-        *,
-        engine: Engine,
-        presenter: Presenter,
-        cards: CardRefresher,
-        zone: ZoneInfo,
-        clock: Clock = system_clock,
-        notify: Callable[[], None] = lambda: None,
-        changed: Callable[[set[str]], None] = lambda _people: None,
-    ) -> None:
-        self._engine = engine
-        self._changed = changed
-        self._presenter = presenter
-        self._cards = cards
-        self._zone = zone
-        self._clock = clock
-        self._notify = notify
+    engine: Engine
+    feed: TicketFeed
+    zone: ZoneInfo
+    clock: Clock = system_clock
 
     def parse(self, text: str) -> tuple[datetime, str]:
         """`parse_when` at the current time."""
-        return parse_when(text, now=self._clock(), zone=self._zone)
+        return parse_when(text, now=self.clock(), zone=self.zone)
+
+    def promised_in(self, text: str) -> Promise | None:
+        """The promise of a time an answer's text makes, if any (`detect_promise`, now)."""
+        return detect_promise(text, now=self.clock(), zone=self.zone)
 
     def promise(self, *, ticket_id: int, member: Member, due: datetime, note: str) -> FollowUp:
         """Record a promise; its owner is the ticket's owner (or whoever made it).
 
         The limits of `/followup` hold for every way a promise is made (`check_due`).
         """
-        now = self._clock()
-        check_due(due, now=now, zone=self._zone)
-        with session_scope(self._engine) as session:
+        now = self.clock()
+        check_due(due, now=now, zone=self.zone)
+        with session_scope(self.engine) as session:
             ticket = Tickets.get(session, ticket_id)
             if ticket.state == TicketState.RESOLVED:
                 raise Refused(f"#{ticket_id} is resolved; reopen it before promising anything.")
@@ -229,23 +218,12 @@ class FollowUps:
             ticket.owner_slack_id = owner
             ticket.updated_at = now
             session.add(ticket)
-            ticket_queries.add_event(
-                session=session, ticket_id=ticket_id, kind="followup", actor=member.user_id, now=now
-            )
             session.flush()
-            slack.post_in_thread(
-                session=session,
-                ticket_id=ticket_id,
-                message=self._presenter.activity(
-                    ActivityView(
-                        ticket_id, "followup", member.user_id, owner, note.strip() or None, due
-                    )
-                ),
-                now=now,
+            line = ActivityView(
+                ticket_id, ActivityKind.FOLLOWUP, member.user_id, owner, note.strip() or None, due
             )
-            self._cards.refresh(session=session, ticket=ticket, now=now)
-        self._notify()
-        self._changed({owner})
+            promised = Change(EventKind.FOLLOWUP, member.user_id, line=line, people=[owner])
+            self.feed.record(session, ticket, promised, now)
         return followup
 
     def cancel(self, *, ticket_id: int, member: Member) -> int:
@@ -254,8 +232,8 @@ class FollowUps:
         A promise is cancelled by its owner or a lead; when someone else owns one of the
         ticket's promises, the caller is told whose, and nothing is cancelled.
         """
-        now = self._clock()
-        with session_scope(self._engine) as session:
+        now = self.clock()
+        with session_scope(self.engine) as session:
             ticket = Tickets.get(session, ticket_id)
             found = open_followups(session, ticket_id=ticket_id)
             if not found:
@@ -275,23 +253,15 @@ class FollowUps:
                 ticket.state = TicketState.CLAIMED if ticket.owner_slack_id else TicketState.NEW
                 ticket.updated_at = now
                 session.add(ticket)
-            slack.post_in_thread(
-                session=session,
-                ticket_id=ticket_id,
-                message=self._presenter.activity(
-                    ActivityView(ticket_id, "followup_cancelled", member.user_id)
-                ),
-                now=now,
-            )
-            self._cards.refresh(session=session, ticket=ticket, now=now)
-        self._notify()
-        self._changed({f.owner_slack_id for f in found})
+            line = ActivityView(ticket_id, ActivityKind.FOLLOWUP_CANCELLED, member.user_id)
+            cancelled = Change(line=line, people=[f.owner_slack_id for f in found])
+            self.feed.record(session, ticket, cancelled, now)
         return len(found)
 
     def listing(self, *, start: int = 0) -> Page[FollowUpView]:
         """A page of the open follow-ups, soonest first, from `start`."""
-        now = self._clock()
-        with session_scope(self._engine, readonly=True) as session:
+        now = self.clock()
+        with session_scope(self.engine, readonly=True) as session:
             found = open_followups(session, start=start, size=PAGE_SIZE)
             return Page(
                 [

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Generic, Protocol, TypedDict, TypeVar
+
+from store.models import EscalationKind, ReplyKind, ReplyState
 
 TICKET_EVENT_TYPE = "servicekanal_ticket"
 POST_EVENT_TYPE = "servicekanal_post"
@@ -100,6 +103,14 @@ class CustomerMessageView:
     reveal_id: int | None = None  # the text is masked; this message can be revealed
 
 
+class SentKind(StrEnum):
+    """How an answer reached the customer."""
+
+    TWEET = "tweet"
+    DM = "dm"
+    AUTO = "auto"  # the out-of-hours answer, signed by the bot
+
+
 @dataclass(frozen=True)
 class ReplySentView:
     """A public reply (or DM) that went out to the customer."""
@@ -108,9 +119,10 @@ class ReplySentView:
     agent_slack_id: str
     text: str
     url: str | None
-    kind: str = "tweet"
+    kind: SentKind = SentKind.TWEET
     approved_by: str | None = None
     reveal_id: int | None = None  # the text is masked; this message can be revealed
+    reply_id: int | None = None  # the answer's row: its thread line is posted once
 
 
 @dataclass(frozen=True)
@@ -121,10 +133,10 @@ class ApprovalView:
     ticket_id: int
     trainee_slack_id: str
     text: str
-    state: str  # awaiting_approval, sent, rejected, failed
+    state: ReplyState  # awaiting approval, sent, rejected, failed
     lead_slack_id: str | None = None
     note: str | None = None
-    kind: str = "tweet"  # or "dm": then `text` is masked
+    kind: ReplyKind = ReplyKind.TWEET  # a DM's `text` is masked
 
 
 @dataclass(frozen=True)
@@ -134,30 +146,45 @@ class NoteView:
     ticket_id: int
     author_slack_id: str
     text: str
+    message_id: int | None = None  # the stored note, which learns its Slack `ts`
+
+
+class ActivityKind(StrEnum):
+    """What a line in a ticket's thread says happened."""
+
+    HANDOVER = "handover"
+    RELEASED = "released"
+    RESOLVED = "resolved"
+    REOPENED = "reopened"
+    REPLY_FAILED = "reply_failed"
+    REPLY_REJECTED = "reply_rejected"
+    FOLLOWUP = "followup"
+    FOLLOWUP_CANCELLED = "followup_cancelled"
+    FOLLOWUP_WARNING = "followup_warning"
+    FOLLOWUP_DUE = "followup_due"
+    UNCLAIMED = "unclaimed"
+    SLA_WARNING = "sla_warning"
 
 
 @dataclass(frozen=True)
 class ActivityView:
-    """Something that happened to a ticket that the thread should show.
-
-    `kind` is one of `handover`, `resolved`, `reopened`, `released`, `reply_failed`,
-    `followup`, `followup_cancelled`, `followup_warning`, `followup_due`, `unclaimed`,
-    `sla_warning`, `escalated`, `promise_offer`.
-    """
+    """Something that happened to a ticket that the thread should show."""
 
     ticket_id: int
-    kind: str
+    kind: ActivityKind
     actor: str | None
     target: str | None = None
     note: str | None = None
     due: datetime | None = None
+    minutes: int | None = None  # business minutes waited (unclaimed) or left (SLA warning)
+    broadcast: bool = False  # shown in the channel too, not only in the thread
 
 
 @dataclass(frozen=True)
 class EscalationView:
     """A page: what burns, about which ticket, for whom."""
 
-    kind: str  # manual, followup, sla, vip, spike
+    kind: EscalationKind
     reason: str
     at: datetime
     ticket_id: int | None = None

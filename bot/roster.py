@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -83,46 +83,39 @@ def refusal_for(needed: Role) -> str:
     return "Only team leads can do that." if needed == Role.LEAD else NOT_ON_TEAM
 
 
+@dataclass(frozen=True, kw_only=True)
 class Roster:
     """Agents, trainees and leads, with their initials."""
 
-    def __init__(
-        self,
-        *,
-        engine: Engine,
-        directory: Directory,
-        admins: Sequence[str] = (),
-        clock: Clock = system_clock,
-    ) -> None:
-        self._engine = engine
-        self._directory = directory
-        self._admins = frozenset(admins)
-        self._clock = clock
+    engine: Engine
+    directory: Directory
+    admins: Collection[str] = ()  # ADMIN_USER_IDS
+    clock: Clock = system_clock
 
     def member(self, user_id: str) -> Member | None:
         """The person as a team member, or None when they are not on the roster."""
         # Read-only: this runs before every acknowledgement and must never wait for a writer.
-        with session_scope(self._engine, readonly=True) as session:
+        with session_scope(self.engine, readonly=True) as session:
             agent = session.get(Agent, user_id)
         return None if agent is None else self._as_member(agent)
 
     def members(self) -> list[Member]:
         """Everybody on the roster, leads first, then by name."""
-        with session_scope(self._engine, readonly=True) as session:
+        with session_scope(self.engine, readonly=True) as session:
             agents = list(session.exec(select(Agent).order_by(col(Agent.name))))
         return sorted((self._as_member(a) for a in agents), key=lambda m: -RANK[m.role])
 
     def _as_member(self, agent: Agent) -> Member:
         """A roster row as a member; ADMIN_USER_IDS are leads whatever the row says."""
-        role = Role.LEAD if agent.slack_user_id in self._admins else Role(agent.role)
+        role = Role.LEAD if agent.slack_user_id in self.admins else Role(agent.role)
         return Member(
             user_id=agent.slack_user_id, role=role, initials=agent.initials, name=agent.name
         )
 
     def ensure_admins(self) -> None:
         """Put ADMIN_USER_IDS on the roster as leads, so someone can add the others."""
-        for user_id in self._admins:
-            with session_scope(self._engine) as session:
+        for user_id in self.admins:
+            with session_scope(self.engine) as session:
                 if session.get(Agent, user_id) is not None:
                     continue
             self._save(user_id, Role.LEAD, None)
@@ -137,16 +130,16 @@ class Roster:
         if initials is not None and not _INITIALS.match(initials):
             shown = excerpt(initials, 10)
             raise Refused(f"“{shown}” are not initials: use one to four letters, like AS.")
-        if user_id in self._admins and parsed != Role.LEAD:
+        if user_id in self.admins and parsed != Role.LEAD:
             raise Refused(f"<@{user_id}> is a lead by ADMIN_USER_IDS; change that setting first.")
         return self._save(user_id, parsed, initials.upper() if initials else None)
 
     def _save(self, user_id: str, role: Role, initials: str | None) -> Member:
-        name = self._directory.real_name(user_id)
+        name = self.directory.real_name(user_id)
         if name is None:
             raise Refused(f"Slack does not know <@{user_id}>.")
-        now = self._clock()
-        with session_scope(self._engine) as session:
+        now = self.clock()
+        with session_scope(self.engine) as session:
             agent = session.get(Agent, user_id) or Agent(
                 slack_user_id=user_id, role=role, initials="", created_at=now
             )
@@ -159,9 +152,9 @@ class Roster:
 
     def remove(self, *, user_id: str) -> None:
         """Take someone off the roster (their tickets stay theirs until handed over)."""
-        if user_id in self._admins:
+        if user_id in self.admins:
             raise Refused(f"<@{user_id}> is a lead by ADMIN_USER_IDS; change that setting first.")
-        with session_scope(self._engine) as session:
+        with session_scope(self.engine) as session:
             agent = session.get(Agent, user_id)
             if agent is None:
                 raise Refused(f"<@{user_id}> is not on the team.")

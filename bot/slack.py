@@ -1,8 +1,8 @@
-"""The Slack posting queue: every post and update goes through the `slackoutbox` table.
+"""The Slack adapter: the worker that drains the posting queue, App Home tabs, names.
 
-Services add rows inside their own transaction (so a ticket and its card are stored
-together or not at all); one worker thread per replica sends them, in id order per
-channel, paced to Slack's one message per second per channel. The pace is a row per
+Services add rows to the `slackoutbox` table inside their own transaction
+(`bot/outbox.py`); one worker thread per replica sends them, in id order per channel,
+paced to Slack's one message per second per channel. The pace is a row per
 channel in the database (`slackpace`), taken by a conditional UPDATE before each post,
 so that all replicas together keep to it, and a 429's `Retry-After` holds them all.
 A row is `pending` until it is claimed (`sending`, with a lease), then `sent` with the
@@ -17,7 +17,6 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -28,183 +27,22 @@ from urllib.error import URLError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
-from sqlmodel import Session
 
 from bot.clock import Clock, system_clock
-from bot.present import POST_EVENT_TYPE, TICKET_EVENT_TYPE, SlackMessage
+from bot.present import POST_EVENT_TYPE, TICKET_EVENT_TYPE
+from bot.slack_answers import PAUSE_ON_CONFIG_ERROR, SlackAnswer, meaning, retry_after
 from store import outbox
 from store.db import session_scope
-from store.models import OutboxKind, OutboxState, SlackOutbox
+from store.models import OutboxKind, OutboxState
 from store.outbox import QueuedRow
 
 log = logging.getLogger(__name__)
 
-# Errors after which the token itself is unusable: stop everything, keep the queue.
-AUTH_ERRORS = frozenset(
-    {
-        "invalid_auth",
-        "not_authed",
-        "account_inactive",
-        "token_revoked",
-        "token_expired",
-        "team_access_not_granted",
-        "missing_scope",
-        "not_allowed_token_type",
-    }
-)
-# Errors about the channel: that channel waits (the bot may be invited later).
-CHANNEL_ERRORS = frozenset(
-    {
-        "channel_not_found",
-        "not_in_channel",
-        "is_archived",
-        "restricted_action",
-        "cannot_dm_bot",
-        "user_not_found",
-    }
-)
-# Errors that say nothing about whether the message was posted.
-UNCLEAR_ERRORS = frozenset(
-    {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
-)
-BLOCK_ERRORS = frozenset({"invalid_blocks", "invalid_blocks_format"})
-PAUSE_ON_CONFIG_ERROR = timedelta(seconds=60)
 MAX_BACKOFF_SECONDS = 300
 # Slack's clock and ours may differ a little; search a bit before the row was queued.
 RECONCILE_MARGIN = timedelta(minutes=5)
 RECONCILE_PAGES = 10
-_SLACK_ERROR_CODE = re.compile(r"^[a-z0-9_]+$")
 CHANNELS_TTL = 1.0
-
-
-def post_card(
-    *, session: Session, ticket_id: int, channel: str, message: SlackMessage, now: datetime
-) -> SlackOutbox:
-    """Queue a ticket's card; its `ts` becomes the ticket's thread."""
-    return outbox.enqueue(
-        session=session,
-        channel=channel,
-        kind=OutboxKind.CARD,
-        payload=dict(message),
-        now=now,
-        ticket_id=ticket_id,
-        dedup_key=f"card:{ticket_id}",
-    )
-
-
-def card_row(*, session: Session, ticket_id: int) -> SlackOutbox:
-    """The queue row of a ticket's card (every ticket has exactly one)."""
-    row = outbox.find_by_key(session=session, dedup_key=f"card:{ticket_id}")
-    if row is None:
-        raise LookupError(f"ticket {ticket_id} has no card")
-    return row
-
-
-def post_in_thread(
-    *,
-    session: Session,
-    ticket_id: int,
-    message: SlackMessage,
-    now: datetime,
-    message_id: int | None = None,
-    dedup_key: str | None = None,
-) -> SlackOutbox:
-    """Queue a message in the ticket's thread; it waits for the card's `ts`."""
-    card = card_row(session=session, ticket_id=ticket_id)
-    return outbox.enqueue(
-        session=session,
-        channel=card.channel,
-        kind=OutboxKind.THREAD,
-        payload=dict(message),
-        now=now,
-        ticket_id=ticket_id,
-        message_id=message_id,
-        parent_id=card.id,
-        dedup_key=dedup_key,
-    )
-
-
-def refresh_card(*, session: Session, ticket_id: int, message: SlackMessage, now: datetime) -> None:
-    """Show the ticket's current state on its card."""
-    _show(session, card_row(session=session, ticket_id=ticket_id), message, now)
-
-
-def update_posted(
-    *, session: Session, dedup_key: str, message: SlackMessage, now: datetime
-) -> None:
-    """Change a message posted earlier (found by its queue key) with `chat.update`."""
-    posted = outbox.find_by_key(session=session, dedup_key=dedup_key)
-    if posted is None:
-        raise LookupError(f"nothing was posted as {dedup_key}")
-    _show(session, posted, message, now)
-
-
-def _show(session: Session, posted: SlackOutbox, message: SlackMessage, now: datetime) -> None:
-    """Make a queued message show `message`.
-
-    An unsent message is simply rewritten; otherwise one pending update per message is
-    kept, always with the newest content, so a busy ticket costs one `chat.update`.
-    """
-    payload = json.dumps(dict(message), ensure_ascii=False)
-    if posted.state == OutboxState.PENDING:
-        posted.payload = payload
-        session.add(posted)
-        return
-    assert posted.id is not None
-    waiting = outbox.pending_update(session=session, parent_id=posted.id)
-    if waiting is not None:
-        waiting.payload = payload
-        session.add(waiting)
-        return
-    outbox.enqueue(
-        session=session,
-        channel=posted.channel,
-        kind=OutboxKind.UPDATE,
-        payload=dict(message),
-        now=now,
-        ticket_id=posted.ticket_id,
-        parent_id=posted.id,
-    )
-
-
-def post_to_channel(
-    *,
-    session: Session,
-    channel: str,
-    message: SlackMessage,
-    now: datetime,
-    dedup_key: str | None = None,
-    ticket_id: int | None = None,
-) -> SlackOutbox:
-    """Queue a stand-alone message (escalation channel, a DM channel)."""
-    return outbox.enqueue(
-        session=session,
-        channel=channel,
-        kind=OutboxKind.POST,
-        payload=dict(message),
-        now=now,
-        ticket_id=ticket_id,
-        dedup_key=dedup_key,
-    )
-
-
-def post_dm(
-    *,
-    session: Session,
-    user_id: str,
-    message: SlackMessage,
-    now: datetime,
-    dedup_key: str | None = None,
-) -> SlackOutbox:
-    """Queue a direct message to a person (opened with `conversations.open` when sent)."""
-    return outbox.enqueue(
-        session=session,
-        channel=user_id,
-        kind=OutboxKind.DM,
-        payload=dict(message),
-        now=now,
-        dedup_key=dedup_key,
-    )
 
 
 class SlackDirectory:
@@ -510,47 +348,47 @@ class SlackPoster:
     def _on_slack_error(self, row: QueuedRow, exc: SlackApiError, now: datetime) -> None:
         status = exc.response.status_code
         error = str(exc.response.get("error") or "")
-        if not _SLACK_ERROR_CODE.match(error):
-            # Not one of Slack's error codes (slack_sdk's words for a proxy's error page, say):
-            # nothing says the message was not posted.
-            self._on_unclear(row, f"unreadable answer (HTTP {status})", now, certainly_unsent=False)
-            return
-        if status == 429 or error == "ratelimited":
-            retry_after = _retry_after(exc.response.headers)
-            until = now + timedelta(seconds=retry_after)
-            log.info(
-                "posting queue: Slack rate limit, channel %s waits %ss", row.channel, retry_after
-            )
-            self._next_ok[row.channel] = until
-            self._release(row, until, error, pace=True)
-        elif error in AUTH_ERRORS:
-            self._paused_until = now + PAUSE_ON_CONFIG_ERROR
-            log.error(
-                "posting queue: Slack refuses the bot token (%s); posting paused, nothing is "
-                "lost. Check SLACK_BOT_TOKEN and the app's scopes.",
-                error,
-            )
-            self._release(row, now + PAUSE_ON_CONFIG_ERROR, error)
-        elif error in CHANNEL_ERRORS:
-            self._next_ok[row.channel] = now + PAUSE_ON_CONFIG_ERROR
-            log.error(
-                "posting queue: cannot post in channel %s (%s); it waits, nothing is lost. "
-                "Invite the bot to the channel or check the channel id.",
-                row.channel,
-                error,
-            )
-            self._release(row, now + PAUSE_ON_CONFIG_ERROR, error)
-        elif error in BLOCK_ERRORS and "blocks" in (payload := json.loads(row.payload)):
-            log.error("posting queue: Slack rejected row %s's blocks; sending it as text", row.id)
-            del payload["blocks"]
-            with session_scope(self._engine) as session:
-                outbox.replace_payload(session=session, row_id=row.id, payload=payload)
-            self._release(row, now, error)
-        elif error in UNCLEAR_ERRORS or status >= 500:
-            self._on_unclear(row, error, now, certainly_unsent=False)
-        else:
-            log.error("posting queue: Slack refused row %s for good (%s)", row.id, error)
-            self._finish_failed(row, error)
+        payload = json.loads(row.payload)
+        match meaning(status, error, has_blocks="blocks" in payload):
+            case SlackAnswer.UNREADABLE:
+                # Not one of Slack's error codes (slack_sdk's words for a proxy's error page,
+                # say): nothing says the message was not posted.
+                problem = f"unreadable answer (HTTP {status})"
+                self._on_unclear(row, problem, now, certainly_unsent=False)
+            case SlackAnswer.RATE_LIMITED:
+                wait = retry_after(exc.response.headers)
+                until = now + timedelta(seconds=wait)
+                log.info("posting queue: Slack rate limit, channel %s waits %ss", row.channel, wait)
+                self._next_ok[row.channel] = until
+                self._release(row, until, error, pace=True)
+            case SlackAnswer.AUTH_REFUSED:
+                self._paused_until = now + PAUSE_ON_CONFIG_ERROR
+                log.error(
+                    "posting queue: Slack refuses the bot token (%s); posting paused, nothing "
+                    "is lost. Check SLACK_BOT_TOKEN and the app's scopes.",
+                    error,
+                )
+                self._release(row, now + PAUSE_ON_CONFIG_ERROR, error)
+            case SlackAnswer.CHANNEL_REFUSED:
+                self._next_ok[row.channel] = now + PAUSE_ON_CONFIG_ERROR
+                log.error(
+                    "posting queue: cannot post in channel %s (%s); it waits, nothing is lost. "
+                    "Invite the bot to the channel or check the channel id.",
+                    row.channel,
+                    error,
+                )
+                self._release(row, now + PAUSE_ON_CONFIG_ERROR, error)
+            case SlackAnswer.BLOCKS_REFUSED:
+                log.error("posting queue: Slack rejected row %s's blocks; sending as text", row.id)
+                del payload["blocks"]
+                with session_scope(self._engine) as session:
+                    outbox.replace_payload(session=session, row_id=row.id, payload=payload)
+                self._release(row, now, error)
+            case SlackAnswer.UNCLEAR:
+                self._on_unclear(row, error, now, certainly_unsent=False)
+            case SlackAnswer.REFUSED:
+                log.error("posting queue: Slack refused row %s for good (%s)", row.id, error)
+                self._finish_failed(row, error)
 
     def _on_unclear(
         self, row: QueuedRow, error: str, now: datetime, *, certainly_unsent: bool
@@ -581,14 +419,3 @@ class SlackPoster:
     def _finish_failed(self, row: QueuedRow, error: str) -> None:
         with session_scope(self._engine) as session:
             outbox.mark_failed(session=session, row_id=row.id, error=error)
-
-
-def _retry_after(headers: Any) -> int:
-    for key, value in dict(headers or {}).items():
-        if key.lower() == "retry-after":
-            raw = value[0] if isinstance(value, list) else value
-            try:
-                return max(1, int(raw))
-            except (TypeError, ValueError):
-                break
-    return 1

@@ -16,15 +16,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import NamedTuple
 
 from sqlalchemy import Engine, and_, case, func
 from sqlmodel import Session, col, select
 
 from bot.clock import Clock, system_clock
-from bot.escalation import Escalations
+from bot.escalation import Alarm, Escalations
 from store.db import session_scope
-from store.models import Channel, Customer, Direction, Message
+from store.models import Channel, Customer, Direction, EscalationKind, Message
 
 WINDOW = timedelta(minutes=10)
 BASELINE = timedelta(hours=24)
@@ -35,11 +36,18 @@ FAIL_FACTOR = 3.0
 EXAMPLES = 3
 
 
+class SpikeKind(StrEnum):
+    """What piled up."""
+
+    MENTIONS = "mentions"
+    FAIL = "fail"  # tweets with a #…fail… hashtag
+
+
 @dataclass(frozen=True)
 class Spike:
     """A spike found: how many against how many usually, and some examples."""
 
-    kind: str  # "mentions" or "fail"
+    kind: SpikeKind
     count: int
     baseline: float
     examples: list[str]
@@ -57,15 +65,13 @@ class Counts(NamedTuple):
     baseline: int
 
 
+@dataclass(frozen=True, kw_only=True)
 class SpikeWatch:
     """Counts incoming tweets per window and pages on-call for spikes."""
 
-    def __init__(
-        self, *, engine: Engine, escalations: Escalations, clock: Clock = system_clock
-    ) -> None:
-        self._engine = engine
-        self._escalations = escalations
-        self._clock = clock
+    engine: Engine
+    escalations: Escalations
+    clock: Clock = system_clock
 
     def _counts(self, session: Session, start: datetime, now: datetime) -> dict[bool, Counts]:
         """Customer tweets in the window and in the baseline before it, all and #fail ones.
@@ -107,15 +113,15 @@ class SpikeWatch:
 
     def find(self) -> list[Spike]:
         """The spikes right now (without paging)."""
-        now = self._clock()
+        now = self.clock()
         start = now - WINDOW
         windows = BASELINE / WINDOW
         spikes = []
-        with session_scope(self._engine, readonly=True) as session:
+        with session_scope(self.engine, readonly=True) as session:
             counts = self._counts(session, start, now)
             for kind, fail_only, minimum, factor in (
-                ("mentions", False, MIN_MENTIONS, MENTION_FACTOR),
-                ("fail", True, MIN_FAILS, FAIL_FACTOR),
+                (SpikeKind.MENTIONS, False, MIN_MENTIONS, MENTION_FACTOR),
+                (SpikeKind.FAIL, True, MIN_FAILS, FAIL_FACTOR),
             ):
                 count, usual = counts[fail_only].window, counts[fail_only].baseline / windows
                 if is_spike(count, usual, minimum=minimum, factor=factor):
@@ -125,18 +131,16 @@ class SpikeWatch:
 
     def check(self) -> list[Spike]:
         """Page on-call for each spike, once per kind and hour; the spikes that paged."""
-        now = self._clock()
+        now = self.clock()
         paged = []
         for spike in self.find():
-            what = "mentions" if spike.kind == "mentions" else "#fail tweets"
-            if self._escalations.escalate(
-                cause=f"spike:{spike.kind}:{now:%Y-%m-%dT%H}",
-                kind="spike",
-                reason=(
-                    f"{spike.count} {what} in the last 10 minutes; usually "
-                    f"{spike.baseline:.1f} per 10 minutes."
-                ),
-                examples=spike.examples,
-            ):
+            what = "mentions" if spike.kind == SpikeKind.MENTIONS else "#fail tweets"
+            reason = (
+                f"{spike.count} {what} in the last 10 minutes; usually "
+                f"{spike.baseline:.1f} per 10 minutes."
+            )
+            cause = f"spike:{spike.kind}:{now:%Y-%m-%dT%H}"
+            alarm = Alarm(cause, EscalationKind.SPIKE, reason, examples=spike.examples)
+            if self.escalations.escalate(alarm):
                 paged.append(spike)
         return paged

@@ -35,6 +35,7 @@ from bot.text import excerpt
 from store import stats as queries
 from store.db import session_scope
 from store.followups import count_open_followups, open_followups
+from store.models import EventKind
 from store.stats import Backlog
 
 PERIODS = {"today": "today", "7d": "the last 7 days", "30d": "the last 30 days"}
@@ -126,22 +127,20 @@ class HomeData:
     team: StatsReport | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
 class Stats:
     """Computes the figures; every aggregation runs in the database."""
 
-    def __init__(
-        self, *, engine: Engine, zone: ZoneInfo, sla_minutes: int, clock: Clock = system_clock
-    ) -> None:
-        self._engine = engine
-        self._zone = zone
-        self._sla_minutes = sla_minutes
-        self._clock = clock
+    engine: Engine
+    zone: ZoneInfo
+    sla_minutes: int
+    clock: Clock = system_clock
 
     def window(self, period: str) -> tuple[datetime, datetime]:
         """The period's [start, end]: today since local midnight, or the last 7/30 days."""
-        now = self._clock()
+        now = self.clock()
         if period == "today":
-            local = now.astimezone(self._zone)
+            local = now.astimezone(self.zone)
             midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
             return midnight.astimezone(now.tzinfo), now
         if period in ("7d", "30d"):
@@ -152,13 +151,13 @@ class Stats:
         """The team's numbers for `today`, `7d` or `30d`."""
         start, end = self.window(period)
         now = end  # periods end now
-        with session_scope(self._engine, readonly=True) as session:
+        with session_scope(self.engine, readonly=True) as session:
             answers = queries.answers_out(session, start, end)
             p50, p90, answered = queries.first_response_percentiles(session, start, end)
-            sla_kept, sla_missed = queries.sla_counts(session, start, end, self._sla_minutes)
+            sla_kept, sla_missed = queries.sla_counts(session, start, end, self.sla_minutes)
             promises_kept, promises_broken = queries.promise_counts(session, start, end, now)
-            claimed = queries.events_by_actor(session, "claimed", start, end)
-            resolved = queries.events_by_actor(session, "resolved", start, end)
+            claimed = queries.events_by_actor(session, EventKind.CLAIMED, start, end)
+            resolved = queries.events_by_actor(session, EventKind.RESOLVED, start, end)
             replied = queries.replies_by_author(session, start, end)
             medians = queries.median_first_response_by_agent(session, start, end)
             hours = queries.hour_buckets(session, start, end)
@@ -188,7 +187,7 @@ class Stats:
         """The three local hours of the day with the most tickets."""
         per_hour: Counter[int] = Counter()
         for moment, count, _ in hours:
-            per_hour[moment.astimezone(self._zone).hour] += count
+            per_hour[moment.astimezone(self.zone).hour] += count
         return sorted(per_hour.items(), key=lambda item: (-item[1], item[0]))[:3]
 
     def _series(
@@ -202,7 +201,7 @@ class Stats:
         counts: dict[datetime, int] = defaultdict(int)
         medians: dict[datetime, list[float]] = defaultdict(list)
         for moment, count, hour_median in hours:
-            local = moment.astimezone(self._zone)
+            local = moment.astimezone(self.zone)
             key = local if period == "today" else local.replace(hour=0)
             counts[key] += count
             if hour_median is not None:
@@ -219,8 +218,8 @@ class Stats:
         self, *, slack_user_id: str, lead: bool, tickets_from: int = 0, followups_from: int = 0
     ) -> HomeData:
         """A person's open tickets and promises, a page of each; for leads, today's numbers."""
-        now = self._clock()
-        with session_scope(self._engine, readonly=True) as session:
+        now = self.clock()
+        with session_scope(self.engine, readonly=True) as session:
             tickets = Page(
                 [
                     HomeTicket(t.id or 0, t.state, t.created_at)

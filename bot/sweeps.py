@@ -10,25 +10,25 @@ A crash before the commit leaves nothing behind; the next sweep does it again.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, update
 from sqlmodel import Session, SQLModel, col, or_, select
 
-from bot import slack
-from bot.cards import CardRefresher
 from bot.clock import Clock, system_clock
-from bot.escalation import Escalations
+from bot.config import Settings
+from bot.escalation import Alarm, Escalations
+from bot.feed import Change, TicketFeed
 from bot.hours import ServiceCalendar
-from bot.present import ActivityView, Presenter
+from bot.present import ActivityKind, ActivityView
 from bot.replies import Replies
 from store.db import session_scope
 from store.models import (
     AutoAnswer,
     Customer,
     Escalation,
+    EscalationKind,
     FollowUp,
     FollowUpState,
     Ticket,
@@ -68,7 +68,7 @@ def claim_stage(
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def _reminder(followup: FollowUp, kind: str) -> ActivityView:
+def _reminder(followup: FollowUp, kind: ActivityKind) -> ActivityView:
     """The owner's reminder of a promise, before it is due or when it is."""
     return ActivityView(
         followup.ticket_id,
@@ -80,41 +80,41 @@ def _reminder(followup: FollowUp, kind: str) -> ActivityView:
     )
 
 
+@dataclass(frozen=True)
+class SweepRules:
+    """When the sweep speaks up, from the settings."""
+
+    warn_before: timedelta  # a promise's reminder, before it is due
+    escalate_after: timedelta  # a promise overdue this long pages on-call
+    unclaimed_minutes: int  # business minutes before an unclaimed ticket is announced again
+    sla_minutes: int  # the first-response SLA, in business minutes
+    vip_followers: int
+    out_of_hours_reply: str  # "" for none
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SweepRules:
+        """The rules as FOLLOWUP_*, UNCLAIMED_*, FIRST_RESPONSE_SLA_* and the rest set them."""
+        return cls(
+            warn_before=timedelta(minutes=settings.followup_warn_minutes),
+            escalate_after=timedelta(minutes=settings.followup_escalate_minutes),
+            unclaimed_minutes=settings.unclaimed_alert_minutes,
+            sla_minutes=settings.first_response_sla_minutes,
+            vip_followers=settings.vip_followers,
+            out_of_hours_reply=settings.out_of_hours_reply,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
 class Sweeper:
     """Follow-up reminders, unclaimed and SLA alerts, VIP pages, out-of-hours answers."""
 
-    def __init__(
-        self,
-        *,
-        engine: Engine,
-        calendar: ServiceCalendar,
-        presenter: Presenter,
-        cards: CardRefresher,
-        escalations: Escalations,
-        replies: Replies,
-        warn_before: timedelta,
-        escalate_after: timedelta,
-        unclaimed_minutes: int,
-        sla_minutes: int,
-        vip_followers: int,
-        out_of_hours_reply: str,
-        clock: Clock = system_clock,
-        notify: Callable[[], None] = lambda: None,
-    ) -> None:
-        self._engine = engine
-        self._calendar = calendar
-        self._presenter = presenter
-        self._cards = cards
-        self._escalations = escalations
-        self._replies = replies
-        self._warn_before = warn_before
-        self._escalate_after = escalate_after
-        self._unclaimed_minutes = unclaimed_minutes
-        self._sla_minutes = sla_minutes
-        self._vip_followers = vip_followers
-        self._out_of_hours_reply = out_of_hours_reply
-        self._clock = clock
-        self._notify = notify
+    engine: Engine
+    calendar: ServiceCalendar
+    feed: TicketFeed
+    escalations: Escalations
+    replies: Replies
+    rules: SweepRules
+    clock: Clock = system_clock
 
     def run(self) -> SweepReport:
         """One sweep over everything that may be due."""
@@ -126,28 +126,22 @@ class Sweeper:
         self._out_of_hours(report)
         if report.fired:
             log.info("sweep: %s", report.fired)
-            self._notify()
         return report
 
-    def _post(
-        self, session: Session, ticket_id: int, view: ActivityView, *, broadcast: bool = False
+    def _tell(
+        self, session: Session, ticket: Ticket, line: ActivityView, now: datetime, *, card: bool
     ) -> None:
-        message = self._presenter.activity(view)
-        if broadcast:
-            message["reply_broadcast"] = True  # shown in the channel too, not only the thread
-        slack.post_in_thread(
-            session=session, ticket_id=ticket_id, message=message, now=self._clock()
-        )
+        self.feed.record(session, ticket, Change(line=line, card=card), now)
 
     # -- promises ------------------------------------------------------------------------
 
     def _followups(self, report: SweepReport) -> None:
-        now = self._clock()
-        with session_scope(self._engine) as session:
+        now = self.clock()
+        with session_scope(self.engine) as session:
             due_soon = session.exec(
                 select(FollowUp)
                 .where(FollowUp.state == FollowUpState.OPEN)
-                .where(col(FollowUp.due_at) <= now + self._warn_before)
+                .where(col(FollowUp.due_at) <= now + self.rules.warn_before)
                 .where(
                     or_(
                         col(FollowUp.warned_at).is_(None),
@@ -173,37 +167,37 @@ class Sweeper:
             and claim_stage(session, FollowUp, "warned_at", followup.id, now)
             and not overdue
         ):
-            self._post(session, followup.ticket_id, _reminder(followup, "followup_warning"))
+            ticket = session.get(Ticket, followup.ticket_id)
+            assert ticket is not None
+            warning = _reminder(followup, ActivityKind.FOLLOWUP_WARNING)
+            self._tell(session, ticket, warning, now, card=False)
             report.count("followup_warning")
         if (
             overdue
             and followup.due_fired_at is None
             and claim_stage(session, FollowUp, "due_fired_at", followup.id, now)
         ):
-            self._post(session, followup.ticket_id, _reminder(followup, "followup_due"))
             session.refresh(followup)  # the card reads the stage just claimed
             ticket = session.get(Ticket, followup.ticket_id)
             assert ticket is not None
-            self._cards.refresh(session=session, ticket=ticket, now=now)
+            due = _reminder(followup, ActivityKind.FOLLOWUP_DUE)
+            self._tell(session, ticket, due, now, card=True)
             report.count("followup_due")
         if (
-            followup.due_at + self._escalate_after <= now
+            followup.due_at + self.rules.escalate_after <= now
             and followup.escalated_at is None
             and claim_stage(session, FollowUp, "escalated_at", followup.id, now)
         ):
             late = int((now - followup.due_at).total_seconds() // 60)
             customer = self._customer_of(session, followup.ticket_id)
-            self._escalations.escalate_in(
-                session,
-                cause=f"followup:{followup.id}",
-                kind="followup",
-                ticket_id=followup.ticket_id,
-                reason=(
-                    f"The follow-up promised to @{customer} is {late} minutes overdue "
-                    f"(owner <@{followup.owner_slack_id}>)."
-                    + (f" Note: {followup.note}" if followup.note else "")
-                ),
+            reason = (
+                f"The follow-up promised to @{customer} is {late} minutes overdue "
+                f"(owner <@{followup.owner_slack_id}>)."
+                + (f" Note: {followup.note}" if followup.note else "")
             )
+            cause = f"followup:{followup.id}"
+            alarm = Alarm(cause, EscalationKind.FOLLOWUP, reason, followup.ticket_id)
+            self.escalations.escalate_in(session, alarm)
             report.count("followup_escalated")
 
     @staticmethod
@@ -215,10 +209,10 @@ class Sweeper:
     # -- waiting customers ---------------------------------------------------------------
 
     def _unclaimed(self, report: SweepReport) -> None:
-        now = self._clock()
+        now = self.clock()
         # Business minutes never exceed wall-clock minutes, so the SQL filter is safe.
-        oldest = now - timedelta(minutes=self._unclaimed_minutes)
-        with session_scope(self._engine) as session:
+        oldest = now - timedelta(minutes=self.rules.unclaimed_minutes)
+        with session_scope(self.engine) as session:
             waiting = session.exec(
                 select(Ticket)
                 .where(Ticket.state == TicketState.NEW)
@@ -231,23 +225,25 @@ class Sweeper:
             ).all()
             for ticket in waiting:
                 assert ticket.id is not None
-                waited = self._calendar.business_minutes_between(ticket.created_at, now)
-                if waited < self._unclaimed_minutes:
+                waited = self.calendar.business_minutes_between(ticket.created_at, now)
+                if waited < self.rules.unclaimed_minutes:
                     continue
                 if claim_stage(session, Ticket, "unclaimed_alerted_at", ticket.id, now):
-                    self._post(
-                        session,
+                    line = ActivityView(
                         ticket.id,
-                        ActivityView(ticket.id, "unclaimed", None, note=f"{int(waited)}"),
+                        ActivityKind.UNCLAIMED,
+                        None,
+                        minutes=int(waited),
                         broadcast=True,
                     )
+                    self._tell(session, ticket, line, now, card=False)
                     report.count("unclaimed")
 
     def _sla(self, report: SweepReport) -> None:
-        now = self._clock()
-        warn_at = self._sla_minutes * SLA_WARN_FRACTION
+        now = self.clock()
+        warn_at = self.rules.sla_minutes * SLA_WARN_FRACTION
         oldest = now - timedelta(minutes=warn_at)
-        with session_scope(self._engine) as session:
+        with session_scope(self.engine) as session:
             open_tickets = session.exec(
                 select(Ticket)
                 .where(col(Ticket.first_response_at).is_(None))
@@ -260,72 +256,66 @@ class Sweeper:
             ).all()
             for ticket in open_tickets:
                 assert ticket.id is not None
-                waited = self._calendar.business_minutes_between(ticket.created_at, now)
-                if waited >= self._sla_minutes:
+                waited = self.calendar.business_minutes_between(ticket.created_at, now)
+                if waited >= self.rules.sla_minutes:
                     if claim_stage(session, Ticket, "sla_missed_at", ticket.id, now):
-                        self._escalations.escalate_in(
-                            session,
-                            cause=f"sla:{ticket.id}",
-                            kind="sla",
-                            ticket_id=ticket.id,
-                            reason=(
-                                f"#{ticket.id} has had no answer for {int(waited)} business "
-                                f"minutes (first-response SLA: {self._sla_minutes})."
-                            ),
+                        reason = (
+                            f"#{ticket.id} has had no answer for {int(waited)} business "
+                            f"minutes (first-response SLA: {self.rules.sla_minutes})."
                         )
+                        alarm = Alarm(f"sla:{ticket.id}", EscalationKind.SLA, reason, ticket.id)
+                        self.escalations.escalate_in(session, alarm)
                         report.count("sla_missed")
                 elif (
                     waited >= warn_at
                     and ticket.sla_warned_at is None
                     and claim_stage(session, Ticket, "sla_warned_at", ticket.id, now)
                 ):
-                    left = int(self._sla_minutes - waited)
-                    self._post(
-                        session,
+                    left = int(self.rules.sla_minutes - waited)
+                    line = ActivityView(
                         ticket.id,
-                        ActivityView(
-                            ticket.id, "sla_warning", None, ticket.owner_slack_id, note=f"{left}"
-                        ),
+                        ActivityKind.SLA_WARNING,
+                        None,
+                        ticket.owner_slack_id,
+                        minutes=left,
                         broadcast=ticket.owner_slack_id is None,
                     )
+                    self._tell(session, ticket, line, now, card=False)
                     report.count("sla_warning")
 
     def _vip(self, report: SweepReport) -> None:
-        now = self._clock()
-        with session_scope(self._engine) as session:
-            paged = select(Escalation.ticket_id).where(Escalation.kind == "vip")
+        now = self.clock()
+        vip_followers = self.rules.vip_followers
+        with session_scope(self.engine) as session:
+            paged = select(Escalation.ticket_id).where(Escalation.kind == EscalationKind.VIP)
             vips = session.exec(
                 select(Ticket, Customer)
                 .join(Customer, col(Customer.id) == col(Ticket.customer_id))
                 .where(col(Ticket.created_at) >= now - RECENT)
                 .where(Ticket.state != TicketState.RESOLVED)
-                .where(or_(col(Customer.verified), col(Customer.followers) >= self._vip_followers))
+                .where(or_(col(Customer.verified), col(Customer.followers) >= vip_followers))
                 .where(col(Ticket.id).not_in(paged.where(col(Escalation.ticket_id).is_not(None))))
                 .limit(BATCH)
             ).all()
             for ticket, customer in vips:
                 assert ticket.id is not None
                 badge = "verified" if customer.verified else f"{customer.followers:,} followers"
-                if self._escalations.escalate_in(
-                    session,
-                    cause=f"vip:{ticket.id}",
-                    kind="vip",
-                    ticket_id=ticket.id,
-                    reason=f"A VIP customer wrote: @{customer.username} ({badge}).",
-                ):
+                reason = f"A VIP customer wrote: @{customer.username} ({badge})."
+                alarm = Alarm(f"vip:{ticket.id}", EscalationKind.VIP, reason, ticket.id)
+                if self.escalations.escalate_in(session, alarm):
                     report.count("vip")
 
     # -- closed hours --------------------------------------------------------------------
 
     def _out_of_hours(self, report: SweepReport) -> None:
         """One automatic answer per customer and closed period, through the checked reply path."""
-        if not self._out_of_hours_reply:
+        if not self.rules.out_of_hours_reply:
             return
-        now = self._clock()
-        if self._calendar.is_open(now):
+        now = self.clock()
+        if self.calendar.is_open(now):
             return  # the team is back; people answer now
         claimed: list[int] = []
-        with session_scope(self._engine) as session:
+        with session_scope(self.engine) as session:
             answered = select(AutoAnswer.ticket_id)
             candidates = session.exec(
                 select(Ticket)
@@ -340,7 +330,7 @@ class Sweeper:
             ).all()
             for ticket in candidates:
                 assert ticket.id is not None
-                period = self._calendar.closed_period_start(ticket.created_at) or ticket.created_at
+                period = self.calendar.closed_period_start(ticket.created_at) or ticket.created_at
                 already = session.exec(
                     select(AutoAnswer.id)
                     .where(AutoAnswer.customer_id == ticket.customer_id)
@@ -357,7 +347,7 @@ class Sweeper:
                 )
                 if already is None:
                     claimed.append(ticket.id)
-        text = self._out_of_hours_reply.format(opens=self._calendar.describe_opening(now))
+        text = self.rules.out_of_hours_reply.format(opens=self.calendar.describe_opening(now))
         for ticket_id in claimed:
-            result = self._replies.send_automatic(ticket_id=ticket_id, body=text)
+            result = self.replies.send_automatic(ticket_id=ticket_id, body=text)
             report.count(f"out_of_hours_{result.status}")

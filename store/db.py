@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -11,6 +11,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.orm import SessionTransaction
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
 
@@ -152,3 +153,49 @@ def session_scope(engine: Engine, *, readonly: bool = False) -> Iterator[Session
         except BaseException:
             session.rollback()
             raise
+
+
+_AFTER_COMMIT = "servicekanal.after_commit"
+_Waiting = list[tuple[Callable[[], None], SessionTransaction | None]]
+
+
+def after_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run `callback` once the session's outermost transaction has committed; never on rollback.
+
+    For what must not happen before the data is there: waking the posting worker, refreshing
+    App Home tabs. A savepoint that rolls back takes what was registered inside it along; the
+    same callback registered twice in one transaction runs once. Callbacks must not fail.
+    """
+    waiting: _Waiting | None = session.info.get(_AFTER_COMMIT)
+    if waiting is None:
+        waiting = session.info[_AFTER_COMMIT] = []
+        event.listen(session, "after_commit", _run_waiting)
+        event.listen(session, "after_soft_rollback", _drop_waiting)
+    if all(callback != registered for registered, _ in waiting):
+        waiting.append((callback, session.get_nested_transaction()))
+
+
+def _run_waiting(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint: the outer transaction decides
+    waiting: _Waiting = session.info[_AFTER_COMMIT]
+    callbacks = [callback for callback, _ in waiting]
+    waiting.clear()
+    for callback in callbacks:
+        callback()
+
+
+def _drop_waiting(session: Session, previous: SessionTransaction) -> None:
+    waiting: _Waiting = session.info[_AFTER_COMMIT]
+    if not previous.nested:
+        waiting.clear()
+        return
+    waiting[:] = [entry for entry in waiting if not _inside(entry[1], previous)]
+
+
+def _inside(transaction: SessionTransaction | None, outer: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is outer:
+            return True
+        transaction = transaction.parent
+    return False

@@ -85,6 +85,35 @@ class ReplyState(StrEnum):
     REJECTED = "rejected"  # a lead returned a trainee's reply
 
 
+class EventKind(StrEnum):
+    """What a ticket's audit trail records (`ticketevent.kind`)."""
+
+    CLAIMED = "claimed"
+    RELEASED = "released"
+    HANDOVER = "handover"
+    RESOLVED = "resolved"
+    REOPENED = "reopened"
+    FOLLOWUP = "followup"
+    ESCALATED = "escalated"
+    REVEALED = "revealed"
+    REPLIED = "replied"
+    DM_SENT = "dm_sent"
+    AUTO_ANSWERED = "auto_answered"
+    REPLY_DRAFTED = "reply_drafted"
+    REPLY_APPROVED = "reply_approved"
+    REPLY_REJECTED = "reply_rejected"
+
+
+class EscalationKind(StrEnum):
+    """Why on-call was paged (`escalation.kind`)."""
+
+    MANUAL = "manual"
+    FOLLOWUP = "followup"
+    SLA = "sla"
+    VIP = "vip"
+    SPIKE = "spike"
+
+
 class Agent(SQLModel, table=True):
     """A member of the team roster: who may work tickets, and as what."""
 
@@ -254,7 +283,7 @@ class Escalation(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     cause: str = Field(unique=True, max_length=200)
-    kind: str = Field(max_length=16)  # manual, followup, sla, vip, spike
+    kind: str = Field(max_length=16)  # an EscalationKind
     ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
     reason: str = Field(max_length=1000)
     actor: str | None = Field(default=None, max_length=32)
@@ -290,7 +319,7 @@ class TicketEvent(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="ticket.id", index=True)
-    kind: str = Field(max_length=24)
+    kind: str = Field(max_length=24)  # an EventKind
     actor: str | None = Field(default=None, max_length=32)
     detail: str | None = Field(default=None, max_length=500)
     at: datetime = _when(index=True)

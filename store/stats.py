@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlmodel import Session, col
 
 from store.models import (
+    EventKind,
     FollowUp,
     FollowUpState,
     Reply,
@@ -162,7 +163,9 @@ def promise_counts(
     return int(kept), int(broken)
 
 
-def events_by_actor(session: Session, kind: str, start: datetime, end: datetime) -> dict[str, int]:
+def events_by_actor(
+    session: Session, kind: EventKind, start: datetime, end: datetime
+) -> dict[str, int]:
     """How many events of `kind` each person caused in [start, end]."""
     rows = session.execute(
         select(col(TicketEvent.actor), func.count())

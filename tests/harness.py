@@ -16,7 +16,7 @@ from typing import Any
 from app import Bot, HttpServer, build
 from bot.clock import Clock, system_clock
 from bot.config import Settings
-from bot.ingest import IngestResult
+from bot.inbox import IngestResult
 from standins import slack_api, x_api
 from standins.http import Listening, wait_for
 from standins.signing import FORM, SIGNING_SECRET, form_body, json_body, payload_body, post, sign
@@ -186,6 +186,16 @@ class BotHarness:
         result: list[dict[str, Any]] = wait_for(arrived)
         return result
 
+    def interaction(self, kind: str, user_id: str) -> dict[str, Any]:
+        """What every interactive payload of a person in our workspace begins with."""
+        return {
+            "type": kind,
+            "team": {"id": slack_api.TEAM_ID, "domain": "servicekanal-test"},
+            "user": {"id": user_id, "username": user_id.lower(), "team_id": slack_api.TEAM_ID},
+            "api_app_id": "A0SERVICE",
+            "trigger_id": self.slack.new_trigger_id(),
+        }
+
     def click(
         self,
         user_id: str,
@@ -199,11 +209,7 @@ class BotHarness:
         """Click a button on a message (a card, usually)."""
         response_url = self.slack.response_url()
         payload = {
-            "type": "block_actions",
-            "team": {"id": slack_api.TEAM_ID, "domain": "servicekanal-test"},
-            "user": {"id": user_id, "username": user_id.lower(), "team_id": slack_api.TEAM_ID},
-            "api_app_id": "A0SERVICE",
-            "trigger_id": self.slack.new_trigger_id(),
+            **self.interaction("block_actions", user_id),
             "channel": {"id": self.settings.support_channel_id, "name": "support"},
             "container": {
                 "type": "message",
@@ -237,11 +243,7 @@ class BotHarness:
     ) -> tuple[int, dict[str, Any] | None]:
         """Press a modal's submit button with these input values; returns the bot's answer."""
         payload = {
-            "type": "view_submission",
-            "team": {"id": slack_api.TEAM_ID, "domain": "servicekanal-test"},
-            "user": {"id": user_id, "username": user_id.lower(), "team_id": slack_api.TEAM_ID},
-            "api_app_id": "A0SERVICE",
-            "trigger_id": self.slack.new_trigger_id(),
+            **self.interaction("view_submission", user_id),
             "view": {**view, "state": {"values": values}},
         }
         status, body = self.request(payload_body(payload), FORM)
@@ -250,11 +252,7 @@ class BotHarness:
     def pick_in_view(self, user_id: str, view: dict[str, Any], action_id: str, value: str) -> None:
         """Choose an option of a select menu inside a modal."""
         payload = {
-            "type": "block_actions",
-            "team": {"id": slack_api.TEAM_ID, "domain": "servicekanal-test"},
-            "user": {"id": user_id, "username": user_id.lower(), "team_id": slack_api.TEAM_ID},
-            "api_app_id": "A0SERVICE",
-            "trigger_id": self.slack.new_trigger_id(),
+            **self.interaction("block_actions", user_id),
             "container": {"type": "view", "view_id": view["id"]},
             "view": view,
             "actions": [

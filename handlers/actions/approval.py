@@ -24,7 +24,7 @@ def make_handle_approve(services: Services) -> Callable[..., None]:
         """Send the trainee's reply, signed with the trainee's initials."""
         ack()
         try:
-            result = services.replies.approve(reply_id=number_on(action), lead=member_of(context))
+            result = services.approvals.approve(reply_id=number_on(action), lead=member_of(context))
         except Refused as exc:
             respond(exc.user_message, response_type="ephemeral", replace_original=False)
             return
@@ -55,7 +55,7 @@ def make_handle_reject_submission(services: Services) -> Callable[..., None]:
         reply_id = metadata_number(view, "reply")
         note = input_value(view, ids.REJECT_NOTE_BLOCK, ids.REJECT_NOTE)
         try:
-            services.replies.reject(reply_id=reply_id, lead=member_of(context), note=note)
+            services.approvals.reject(reply_id=reply_id, lead=member_of(context), note=note)
         except Refused as exc:
             ack(response_action="errors", errors={ids.REJECT_NOTE_BLOCK: exc.user_message[:150]})
             return

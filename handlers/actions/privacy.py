@@ -90,7 +90,7 @@ def make_handle_dm_button(services: Services) -> Callable[..., None]:
         try:
             ticket_id = number_on(action)
             reply = services.replies.context(ticket_id=ticket_id, member=member)
-            opener = services.replies.fill(ticket_id=ticket_id, text=DM_OPENER, member=member)
+            opener = services.canned.fill(ticket_id=ticket_id, text=DM_OPENER, member=member)
         except Refused as exc:
             respond(exc.user_message, response_type="ephemeral", replace_original=False)
             return

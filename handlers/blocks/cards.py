@@ -315,6 +315,7 @@ def activity(view: ActivityView) -> SlackMessage:
     target = f"<@{view.target}>" if view.target else "nobody"
     due = slack_date(view.due) if view.due else "?"
     owner_or_channel = target if view.target else "<!here>"
+    minutes = "?" if view.minutes is None else view.minutes
     lines = {
         "handover": f"🔁 {actor} handed #{view.ticket_id} to {target}.",
         "released": f"↩️ {actor} gave #{view.ticket_id} back to the queue.",
@@ -327,16 +328,14 @@ def activity(view: ActivityView) -> SlackMessage:
         "followup_warning": f"⏳ {target}, the follow-up of #{view.ticket_id} is due {due}.",
         "followup_due": f"⏰ {target}, the follow-up of #{view.ticket_id} is due now ({due}).",
         "unclaimed": (
-            f"🔔 #{view.ticket_id} has waited {view.note or '?'} business minutes; "
-            "nobody has claimed it."
+            f"🔔 #{view.ticket_id} has waited {minutes} business minutes; nobody has claimed it."
         ),
         "sla_warning": (
-            f"⌛ {owner_or_channel}, #{view.ticket_id} has {view.note or '?'} business minutes "
+            f"⌛ {owner_or_channel}, #{view.ticket_id} has {minutes} business minutes "
             "left for its first answer."
         ),
     }
-    # For these two the note was the number of minutes, already in the line.
-    note = None if view.kind in ("unclaimed", "sla_warning") else view.note
+    note = view.note
     text = lines.get(view.kind, f"#{view.ticket_id}: {view.kind}")
     if note and view.kind == "handover":
         text += "\n" + "\n".join(f">{line}" for line in note.splitlines())

@@ -16,9 +16,9 @@ from typing import Any
 
 from bot.canned import CannedAnswer
 from bot.followups import FollowUpView
+from bot.history import History
 from bot.present import Page
 from bot.roster import Member
-from bot.tickets import History
 from handlers import ids
 from handlers.blocks.cards import STATE_LABELS, revealable
 from handlers.blocks.text import SECTION_LIMIT, count, escape_within, section, slack_date

@@ -8,8 +8,8 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 
 from bot.commands import Usage, ticket_and_text
+from bot.delivery import ReplyResult
 from bot.errors import Refused
-from bot.replies import ReplyResult
 from bot.services import Services
 from handlers.blocks.followups import promise_offer
 from handlers.blocks.replies import confirm_reply, confirm_value
@@ -68,9 +68,7 @@ def make_handle_reply(services: Services) -> Callable[..., None]:
         try:
             ticket_id, body = ticket_and_text(command["text"], USAGE, empty="The reply is empty.")
             if body.startswith(":") and len(body.split()) == 1:
-                picked = services.replies.from_canned(
-                    ticket_id=ticket_id, name=body[1:], member=member
-                )
+                picked = services.canned.filled(ticket_id=ticket_id, name=body[1:], member=member)
                 canned, body = picked.name, picked.text
             result = services.replies.send(
                 ticket_id=ticket_id,

@@ -10,6 +10,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
+from bot.delivery import ReplyStatus
 from bot.errors import Refused
 from bot.roster import Member
 from bot.services import Services
@@ -66,7 +67,7 @@ def make_handle_canned_pick(services: Services) -> Callable[..., None]:
         name = str((action.get("selected_option") or {}).get("value") or "")
         member = member_of(context)
         try:
-            text = services.replies.from_canned(ticket_id=ticket_id, name=name, member=member).text
+            text = services.canned.filled(ticket_id=ticket_id, name=name, member=member).text
             reply = services.replies.context(ticket_id=ticket_id, member=member)
         except Refused as exc:
             log.info("canned pick refused: %s", exc.user_message)
@@ -90,45 +91,38 @@ def make_handle_reply_submission(services: Services) -> Callable[..., None]:
         client: WebClient,
         context: BoltContext,
     ) -> None:
-        """Check the reply; errors stay in the modal, a passing reply is sent after closing it."""
+        """Send the reply; its problems stay in the modal, what comes after is said in private."""
         member = member_of(context)
         ticket_id = metadata_number(view, "ticket")
         text, block_id = _text_of(view)
         try:
-            checked = services.replies.check(ticket_id=ticket_id, body=text, member=member)
+            result = services.replies.answer(
+                ticket_id=ticket_id,
+                body=text,
+                member=member,
+                confirmed=_confirmed(view),
+                follow_up=_promised(view),
+                request_key=request_key(body),
+                accepted=ack,  # the modal closes once the reply has passed its checks
+            )
         except Refused as exc:
             ack(response_action="errors", errors={block_id: exc.user_message[:150]})
             return
-        if checked.warnings and not _confirmed(view):
-            warning = " ".join(checked.warnings)
+        if result.status == ReplyStatus.CONFIRM:
+            warning = " ".join(result.warnings)
             ack(
                 response_action="errors",
                 errors={ids.REPLY_CONFIRM_BLOCK: f"{warning[:120]}… Tick the box to send anyway."},
             )
             return
-        ack()
         channel = services.settings.support_channel_id
-        try:
-            result = services.replies.send(
-                ticket_id=ticket_id,
-                body=text,
-                member=member,
-                confirmed=True,
-                request_key=request_key(body),
-            )
-            if result.status != "sent":
-                raise Refused(result.message)
-            promised = _promised(view)
-            if promised is not None:
-                due, _ = services.followups.parse(promised)
-                services.followups.promise(ticket_id=ticket_id, member=member, due=due, note="")
-            elif result.promise is not None:
-                client.chat_postEphemeral(
-                    channel=channel, user=member.user_id, **promise_offer(ticket_id, result.promise)
-                )
-        except Refused as exc:
+        if result.message:
             client.chat_postEphemeral(
-                channel=channel, user=member.user_id, text=f"#{ticket_id}: {exc.user_message}"
+                channel=channel, user=member.user_id, text=f"#{ticket_id}: {result.message}"
+            )
+        elif result.promise is not None:
+            client.chat_postEphemeral(
+                channel=channel, user=member.user_id, **promise_offer(ticket_id, result.promise)
             )
 
     return handle_reply_submission

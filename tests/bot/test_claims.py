@@ -6,13 +6,12 @@ import threading
 
 from sqlalchemy import Engine
 
-from bot.cards import CardRefresher
 from bot.errors import Refused
-from bot.roster import Member, Roster
-from bot.tickets import Tickets
+from bot.roster import Member
 from store.db import session_scope
-from store.models import Customer, Role, Ticket
-from tests.fakes.domain import FakeClock, RecordingPresenter
+from store.models import Role, Ticket
+from tests.bot.test_slack_queue import queue_tickets
+from tests.fakes.domain import FakeClock, RecordingPresenter, domain
 
 
 class Names:
@@ -21,42 +20,15 @@ class Names:
 
 
 def a_ticket(engine: Engine, clock: FakeClock) -> int:
-    from bot import slack
-
-    with session_scope(engine) as session:
-        customer = Customer(x_user_id="42", username="karl", created_at=clock(), updated_at=clock())
-        session.add(customer)
-        session.flush()
-        ticket = Ticket(
-            customer_id=customer.id or 0,
-            source="mention",
-            channel_id="C1",
-            created_at=clock(),
-            updated_at=clock(),
-        )
-        session.add(ticket)
-        session.flush()
-        assert ticket.id is not None
-        slack.post_card(
-            session=session,
-            ticket_id=ticket.id,
-            channel="C1",
-            message={"text": "card"},
-            now=clock(),
-        )
-        return ticket.id
+    """Ticket #1, its card queued as ingest queues it."""
+    queue_tickets(engine, 1, channel="C1", clock=clock)
+    return 1
 
 
 def test_of_eight_simultaneous_claims_exactly_one_wins(any_engine: Engine) -> None:
     clock = FakeClock()
-    presenter = RecordingPresenter()
-    tickets = Tickets(
-        engine=any_engine,
-        roster=Roster(engine=any_engine, directory=Names(), clock=clock),
-        presenter=presenter,
-        cards=CardRefresher(presenter=presenter, vip_followers=1),
-        clock=clock,
-    )
+    services = domain(any_engine, clock=clock, presenter=RecordingPresenter(), directory=Names())
+    tickets = services.tickets
     ticket_id = a_ticket(any_engine, clock)
     agents = [Member(f"U{i}", Role.AGENT, f"A{i}", f"Agent {i}") for i in range(8)]
     barrier = threading.Barrier(len(agents))

@@ -9,14 +9,13 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from bot.cards import CardRefresher
 from bot.errors import Refused
 from bot.followups import FollowUps, detect_promise, parse_when
 from bot.roster import Member
 from store.db import session_scope
 from store.models import FollowUp, Role
 from tests.bot.test_claims import a_ticket
-from tests.fakes.domain import FakeClock, RecordingPresenter
+from tests.fakes.domain import FakeClock, RecordingPresenter, domain
 
 BERLIN = ZoneInfo("Europe/Berlin")
 MONDAY_9 = datetime(2026, 11, 23, 9, 0, tzinfo=BERLIN).astimezone(UTC)
@@ -104,14 +103,7 @@ def test_replies_without_a_promise_promise_nothing(reply: str) -> None:
 
 
 def promises(engine: Engine) -> FollowUps:
-    presenter = RecordingPresenter()
-    return FollowUps(
-        engine=engine,
-        presenter=presenter,
-        cards=CardRefresher(presenter=presenter, vip_followers=1),
-        zone=BERLIN,
-        clock=FakeClock(MONDAY_9),
-    )
+    return domain(engine, clock=FakeClock(MONDAY_9), presenter=RecordingPresenter()).followups
 
 
 ANNA = Member("U0ANNA", Role.AGENT, "AS", "Anna")

@@ -25,7 +25,7 @@ from bot.errors import Refused
 from bot.followups import detect_promise, parse_when
 from bot.hours import DAY_NAMES, parse_service_hours
 from bot.text import escape_slack
-from bot.x import DirectMessage, Tweet, XUser, map_direct_messages, map_tweets
+from bot.x_models import DirectMessage, Tweet, XUser, map_direct_messages, map_tweets
 from handlers.blocks.text import SECTION_LIMIT, escape_within, quote
 
 USAGE = Usage("/claim", "<ticket>")

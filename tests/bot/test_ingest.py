@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
-from bot.cards import CardRefresher
-from bot.ingest import Ingest
-from bot.x import XClient
+from bot.inbox import Inbox, IngestResult
 from store.db import session_scope
 from store.models import Message, SlackOutbox, Ticket, TicketSource, TicketState
-from tests.fakes.domain import BRAND, FakeClock, RecordingPresenter, TweetFactory
+from tests.fakes.domain import BRAND, FakeClock, RecordingPresenter, TweetFactory, domain
 
 
 @pytest.fixture
@@ -32,24 +31,9 @@ def tweets(clock: FakeClock) -> TweetFactory:
 
 
 @pytest.fixture
-def ingest(engine: Engine, clock: FakeClock, presenter: RecordingPresenter) -> Ingest:
+def inbox(engine: Engine, clock: FakeClock, presenter: RecordingPresenter) -> Inbox:
     # The X client is never called here: these tests hand tweets to `store` directly.
-    unused_x = XClient(
-        bearer_token="b",
-        api_key="k",
-        api_secret="s",
-        access_token="a",
-        access_token_secret="t",
-        base_url="http://127.0.0.1:9",
-    )
-    return Ingest(
-        engine=engine,
-        x=unused_x,
-        brand=BRAND,
-        cards=CardRefresher(presenter=presenter, vip_followers=10000),
-        support_channel="CSUPPORT1",
-        clock=clock,
-    )
+    return domain(engine, clock=clock, presenter=presenter).inbox
 
 
 def tickets(engine: Engine) -> list[Ticket]:
@@ -72,10 +56,10 @@ def resolve(engine: Engine, ticket_id: int, clock: FakeClock) -> None:
 
 
 def test_a_first_tweet_opens_ticket_one_with_a_card_queued(
-    ingest: Ingest, tweets: TweetFactory, engine: Engine, presenter: RecordingPresenter
+    inbox: Inbox, tweets: TweetFactory, engine: Engine, presenter: RecordingPresenter
 ) -> None:
     anna = tweets.user("anna")
-    result = ingest.store([tweets.mention(anna, "Kein Netz")])
+    result = inbox.store([tweets.mention(anna, "Kein Netz")])
     assert result.new_tickets == [1]
     [ticket] = tickets(engine)
     assert (ticket.id, ticket.state, ticket.source) == (1, "new", "mention")
@@ -84,18 +68,18 @@ def test_a_first_tweet_opens_ticket_one_with_a_card_queued(
     assert presenter.cards[0].customer.username == "anna"
 
 
-def test_numbers_count_up_per_new_conversation(ingest: Ingest, tweets: TweetFactory) -> None:
-    result = ingest.store([tweets.mention(tweets.user(f"c{i}"), "hi") for i in range(3)])
+def test_numbers_count_up_per_new_conversation(inbox: Inbox, tweets: TweetFactory) -> None:
+    result = inbox.store([tweets.mention(tweets.user(f"c{i}"), "hi") for i in range(3)])
     assert result.new_tickets == [1, 2, 3]
 
 
 def test_a_reply_joins_its_parents_ticket(
-    ingest: Ingest, tweets: TweetFactory, engine: Engine
+    inbox: Inbox, tweets: TweetFactory, engine: Engine
 ) -> None:
     anna = tweets.user("anna")
     first = tweets.mention(anna, "Kein Netz")
-    ingest.store([first])
-    result = ingest.store([tweets.mention(anna, "immer noch", reply_to=first)])
+    inbox.store([first])
+    result = inbox.store([tweets.mention(anna, "immer noch", reply_to=first)])
     assert (result.new_tickets, result.joined) == ([], 1)
     rows = queued(engine)
     assert [r.kind for r in rows] == ["card", "thread"]
@@ -103,36 +87,44 @@ def test_a_reply_joins_its_parents_ticket(
 
 
 def test_someone_else_in_the_same_conversation_joins_the_ticket(
-    ingest: Ingest, tweets: TweetFactory, engine: Engine
+    inbox: Inbox, tweets: TweetFactory, engine: Engine
 ) -> None:
     first = tweets.mention(tweets.user("anna"), "Störung in Bonn?")
-    ingest.store([first])
-    ingest.store([tweets.mention(tweets.user("bernd"), "hier auch", conversation_id=first.id)])
+    inbox.store([first])
+    inbox.store([tweets.mention(tweets.user("bernd"), "hier auch", conversation_id=first.id)])
     assert len(tickets(engine)) == 1
 
 
 def test_a_new_tweet_of_a_customer_with_an_open_ticket_joins_it(
-    ingest: Ingest, tweets: TweetFactory, engine: Engine
+    inbox: Inbox, tweets: TweetFactory, engine: Engine
 ) -> None:
     anna = tweets.user("anna")
-    ingest.store([tweets.mention(anna, "Kein Netz")])
-    ingest.store([tweets.mention(anna, "Hallo??")])
+    inbox.store([tweets.mention(anna, "Kein Netz")])
+    inbox.store([tweets.mention(anna, "Hallo??")])
     assert len(tickets(engine)) == 1
 
 
-def test_a_tweet_within_a_week_of_resolution_reopens_the_ticket_in_its_thread(
-    ingest: Ingest,
-    tweets: TweetFactory,
-    engine: Engine,
-    clock: FakeClock,
-    presenter: RecordingPresenter,
-) -> None:
+@pytest.fixture
+def anna_again(
+    inbox: Inbox, tweets: TweetFactory, engine: Engine, clock: FakeClock
+) -> Callable[..., IngestResult]:
+    """Anna's ticket #1 is resolved; `days` later she answers her first tweet."""
     anna = tweets.user("anna")
     first = tweets.mention(anna, "Kein Netz")
-    ingest.store([first])
+    inbox.store([first])
     resolve(engine, 1, clock)
-    clock.advance(days=2)
-    result = ingest.store([tweets.mention(anna, "wieder weg", reply_to=first)])
+
+    def answer(*, days: int, text: str) -> IngestResult:
+        clock.advance(days=days)
+        return inbox.store([tweets.mention(anna, text, reply_to=first)])
+
+    return answer
+
+
+def test_a_tweet_within_a_week_of_resolution_reopens_the_ticket_in_its_thread(
+    anna_again: Callable[..., IngestResult], engine: Engine, presenter: RecordingPresenter
+) -> None:
+    result = anna_again(days=2, text="wieder weg")
     assert result.reopened == 1
     [ticket] = tickets(engine)
     assert ticket.state == "new" and ticket.resolved_at is None
@@ -141,29 +133,20 @@ def test_a_tweet_within_a_week_of_resolution_reopens_the_ticket_in_its_thread(
 
 
 def test_a_tweet_more_than_a_week_later_opens_a_new_ticket_linking_the_old(
-    ingest: Ingest,
-    tweets: TweetFactory,
-    engine: Engine,
-    clock: FakeClock,
-    presenter: RecordingPresenter,
+    anna_again: Callable[..., IngestResult], engine: Engine, presenter: RecordingPresenter
 ) -> None:
-    anna = tweets.user("anna")
-    first = tweets.mention(anna, "Kein Netz")
-    ingest.store([first])
-    resolve(engine, 1, clock)
-    clock.advance(days=8)
-    result = ingest.store([tweets.mention(anna, "schon wieder", reply_to=first)])
+    result = anna_again(days=8, text="schon wieder")
     assert result.new_tickets == [2]
     assert tickets(engine)[1].previous_ticket_id == 1
     assert presenter.cards[-1].earlier_tickets == 1
 
 
 def test_the_same_tweet_twice_is_stored_once(
-    ingest: Ingest, tweets: TweetFactory, engine: Engine
+    inbox: Inbox, tweets: TweetFactory, engine: Engine
 ) -> None:
     tweet = tweets.mention(tweets.user("anna"), "Kein Netz")
-    ingest.store([tweet])
-    result = ingest.store([tweet])
+    inbox.store([tweet])
+    result = inbox.store([tweet])
     assert result.duplicates == 1
     with session_scope(engine) as session:
         assert len(list(session.exec(select(Message)))) == 1
@@ -171,21 +154,21 @@ def test_the_same_tweet_twice_is_stored_once(
 
 
 def test_the_brands_own_tweets_never_become_tickets(
-    ingest: Ingest, tweets: TweetFactory, engine: Engine
+    inbox: Inbox, tweets: TweetFactory, engine: Engine
 ) -> None:
-    result = ingest.store([tweets.unaddressed(BRAND, "@anna Wir kümmern uns!")])
+    result = inbox.store([tweets.unaddressed(BRAND, "@anna Wir kümmern uns!")])
     assert result.skipped == 1 and tickets(engine) == []
 
 
 def test_a_keyword_hit_is_marked_as_such_unless_it_mentions_the_brand(
-    ingest: Ingest, tweets: TweetFactory, engine: Engine
+    inbox: Inbox, tweets: TweetFactory, engine: Engine
 ) -> None:
-    ingest.store(
+    inbox.store(
         [tweets.unaddressed(tweets.user("carl"), "telekom störung")],
         source=TicketSource.KEYWORD,
         query="telekom störung",
     )
-    ingest.store(
+    inbox.store(
         [tweets.mention(tweets.user("dora"), "telekom störung")],
         source=TicketSource.KEYWORD,
         query="telekom störung",
@@ -196,17 +179,17 @@ def test_a_keyword_hit_is_marked_as_such_unless_it_mentions_the_brand(
 
 
 def test_fail_hashtags_and_vip_customers_show_on_the_card(
-    ingest: Ingest, tweets: TweetFactory, presenter: RecordingPresenter
+    inbox: Inbox, tweets: TweetFactory, presenter: RecordingPresenter
 ) -> None:
     star = tweets.user("star", followers=50000)
-    ingest.store([tweets.mention(star, "#TelekomFail seit 3 Tagen", hashtags=("TelekomFail",))])
+    inbox.store([tweets.mention(star, "#TelekomFail seit 3 Tagen", hashtags=("TelekomFail",))])
     card = presenter.cards[0]
     assert card.is_fail and card.customer.vip
 
 
 def test_clock_time_is_what_gets_stored(
-    ingest: Ingest, tweets: TweetFactory, engine: Engine, clock: FakeClock
+    inbox: Inbox, tweets: TweetFactory, engine: Engine, clock: FakeClock
 ) -> None:
-    ingest.store([tweets.mention(tweets.user("anna"), "hi")])
+    inbox.store([tweets.mention(tweets.user("anna"), "hi")])
     assert tickets(engine)[0].created_at == clock()
     assert clock() - tickets(engine)[0].created_at == timedelta(0)

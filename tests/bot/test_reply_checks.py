@@ -8,7 +8,7 @@ import pytest
 import yaml
 from twitter_text import parse_tweet
 
-from bot.replies import same_text
+from bot.delivery import same_text
 from tests.conftest import requires_reference
 
 

@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
-from bot import slack as queue
+from bot import outbox as queue
 from bot.clock import system_clock
 from bot.present import SlackMessage
 from bot.slack import SlackPoster

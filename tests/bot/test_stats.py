@@ -24,7 +24,7 @@ def berlin(day: int, hour: int, minute: int = 0) -> datetime:
 @pytest.fixture
 def week(engine: Engine, x: XStandIn) -> World:
     """Christmas week 2026 in Berlin, Mon–Fri 08:00–20:00, holidays of DE (25th and 26th)."""
-    world = World(engine, x, FakeClock(berlin(21, 13)), unclaimed_minutes=10_000)
+    world = World(engine, x, FakeClock(berlin(21, 13)), unclaimed_alert_minutes=10_000)
     clock = world.clock
     world.canned.add(name="stoerung", text="Wir prüfen die Störung.", author="U0LEAD")
 
@@ -49,7 +49,7 @@ def week(engine: Engine, x: XStandIn) -> World:
     clock.now = berlin(22, 9)
     three = world.customer_tweets("otto", "Störung in Köln")  # Tue 09:00
     clock.now = berlin(22, 10)
-    body = world.replies.from_canned(ticket_id=three, name="stoerung", member=ANNA).text
+    body = world.canned.filled(ticket_id=three, name="stoerung", member=ANNA).text
     world.replies.send(
         ticket_id=three, body=body, member=ANNA, canned_name="stoerung"
     )  # 60 minutes

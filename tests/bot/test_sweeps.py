@@ -10,23 +10,15 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from bot.canned import CannedAnswers
-from bot.cards import CardRefresher
-from bot.escalation import Escalations, OnCall
-from bot.followups import FollowUps
-from bot.hours import ServiceCalendar
-from bot.ingest import Ingest
-from bot.replies import Replies
-from bot.roster import Member, Roster
-from bot.spikes import SpikeWatch, is_spike
-from bot.sweeps import Sweeper
-from bot.tickets import Tickets
-from bot.x import XClient, XUser
+from bot.escalation import OnCall
+from bot.roster import Member
+from bot.spikes import is_spike
+from bot.x_models import XUser
 from standins import x_api
 from standins.x_api import XStandIn
 from store.db import session_scope
 from store.models import Escalation, Role, SlackOutbox, Ticket
-from tests.fakes.domain import FakeClock, RecordingPresenter, TweetFactory
+from tests.fakes.domain import FakeClock, RecordingPresenter, TweetFactory, domain
 
 BERLIN = ZoneInfo("Europe/Berlin")
 BERLIN_MONDAY_9 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # 09:00 in Berlin
@@ -44,86 +36,36 @@ class Names:
 class World:
     """Every service of the bot on one SQLite file and a fake clock; X is the stand-in."""
 
-    def __init__(self, engine: Engine, x: XStandIn, clock: FakeClock, **overrides: Any) -> None:
+    def __init__(self, engine: Engine, x: XStandIn, clock: FakeClock, **settings: Any) -> None:
         self.engine, self.clock = engine, clock
         self.presenter = RecordingPresenter()
-        self.calendar = ServiceCalendar.from_settings("mon-fri 08:00-20:00", "Europe/Berlin", "DE")
-        cards = CardRefresher(presenter=self.presenter, vip_followers=10000)
-        self.roster = Roster(engine=engine, directory=Names(), admins=["U0LEAD"], clock=clock)
+        self.services = domain(
+            engine,
+            clock=clock,
+            presenter=self.presenter,
+            x_url=x.base_url,
+            brand=XUser(id=x_api.BRAND_ID, username=x_api.BRAND_USERNAME),
+            directory=Names(),
+            **{
+                "service_hours": "mon-fri 08:00-20:00",
+                "holidays": "DE",
+                "out_of_hours_reply": "Wir sind ab {opens} wieder da.",
+                **settings,
+            },
+        )
+        self.roster = self.services.roster
         self.roster.ensure_admins()
         self.roster.add(user_id="U0ANNA", role="agent", initials="AS")
         self.roster.add(user_id="U0BEN", role="agent", initials=None)
-        self.tickets = Tickets(
-            engine=engine, roster=self.roster, presenter=self.presenter, cards=cards, clock=clock
-        )
-        xc = XClient(
-            bearer_token=x_api.BEARER,
-            api_key=x_api.API_KEY,
-            api_secret="s",
-            access_token=x_api.ACCESS_TOKEN,
-            access_token_secret="t",
-            base_url=x.base_url,
-        )
-        self.canned = CannedAnswers(engine=engine, clock=clock)
-        self.brand = XUser(id=x_api.BRAND_ID, username=x_api.BRAND_USERNAME)
-        self.replies = Replies(
-            engine=engine,
-            x=xc,
-            brand=self.brand,
-            canned=self.canned,
-            presenter=self.presenter,
-            cards=cards,
-            signature_format=" ^{initials}",
-            allow_unsummoned=False,
-            automaton=Member("UBOT", Role.LEAD, "Bot", "Servicekanal"),
-            zone=BERLIN,
-            business_minutes=self.calendar.business_minutes_between,
-            clock=clock,
-        )
-        self.followups = FollowUps(
-            engine=engine,
-            presenter=self.presenter,
-            cards=cards,
-            zone=BERLIN,
-            clock=clock,
-        )
-        self.oncall = OnCall(engine=engine, roster=self.roster, rota=[], clock=clock)
-        self.escalations = Escalations(
-            engine=engine,
-            oncall=self.oncall,
-            presenter=self.presenter,
-            cards=cards,
-            channel="CESCALATE",
-            clock=clock,
-        )
-        settings: dict[str, Any] = {
-            "warn_before": timedelta(minutes=10),
-            "escalate_after": timedelta(minutes=15),
-            "unclaimed_minutes": 10,
-            "sla_minutes": 30,
-            "vip_followers": 10000,
-            "out_of_hours_reply": "Wir sind ab {opens} wieder da.",
-        }
-        settings.update(overrides)
-        self.sweeper = Sweeper(
-            engine=engine,
-            calendar=self.calendar,
-            presenter=self.presenter,
-            cards=cards,
-            escalations=self.escalations,
-            replies=self.replies,
-            clock=clock,
-            **settings,
-        )
-        self.ingest = Ingest(
-            engine=engine,
-            x=xc,
-            brand=self.brand,
-            cards=cards,
-            support_channel="CSUPPORT1",
-            is_open=self.calendar.is_open,
-            clock=clock,
-        )
+        self.tickets = self.services.tickets
+        self.canned = self.services.canned
+        self.replies = self.services.replies
+        self.followups = self.services.followups
+        self.oncall = self.services.oncall
+        self.escalations = self.services.escalations
+        self.sweeper = self.services.sweeper
+        self.spikes = self.services.spikes
+        self.inbox = self.services.inbox
         self.x = x
         self.tweets = TweetFactory(clock)
 
@@ -134,7 +76,7 @@ class World:
         user = self.x.user_by_name(username) or self.x.add_user(username, followers=followers)
         posted = self.x.mention(user, text)
         author = XUser(id=user["id"], username=username, name=username, followers=followers)
-        from bot.x import Tweet
+        from bot.x_models import Tweet
 
         tweet = Tweet(
             id=posted["id"],
@@ -145,7 +87,7 @@ class World:
             mentioned_user_ids=(x_api.BRAND_ID,),
             hashtags=tuple(h["tag"] for h in posted["entities"].get("hashtags", [])),
         )
-        result = self.ingest.store([tweet])
+        result = self.inbox.store([tweet])
         return result.new_tickets[0] if result.new_tickets else -1
 
     def sweep(self, **later: float) -> dict[str, int]:
@@ -170,7 +112,7 @@ def world(engine: Engine, x: XStandIn) -> World:
 def test_a_promise_reminds_then_is_due_then_escalates_each_exactly_once(
     engine: Engine, x: XStandIn
 ) -> None:
-    world = World(engine, x, FakeClock(BERLIN_MONDAY_9), sla_minutes=10_000)
+    world = World(engine, x, FakeClock(BERLIN_MONDAY_9), first_response_sla_minutes=10_000)
     ticket = world.customer_tweets()
     world.tickets.claim(ticket_id=ticket, member=ANNA)
     world.oncall.set(user_id="U0BEN", by=LEAD)
@@ -214,6 +156,8 @@ def test_an_unclaimed_ticket_is_reannounced_after_ten_business_minutes(world: Wo
     assert world.sweep(minutes=9) == {}
     assert world.sweep(minutes=1) == {"unclaimed": 1}
     assert world.sweep(minutes=30).get("unclaimed") is None
+    [line] = [view for view in world.presenter.shown if getattr(view, "kind", "") == "unclaimed"]
+    assert line.minutes == 10 and line.note is None  # a number, in its own field
 
 
 def test_business_minutes_stand_still_over_the_weekend(engine: Engine, x: XStandIn) -> None:
@@ -260,7 +204,13 @@ def test_out_of_hours_customers_get_one_answer_naming_the_next_opening(
     engine: Engine, x: XStandIn
 ) -> None:
     saturday = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
-    world = World(engine, x, FakeClock(saturday), unclaimed_minutes=10_000, sla_minutes=10_000)
+    world = World(
+        engine,
+        x,
+        FakeClock(saturday),
+        unclaimed_alert_minutes=10_000,
+        first_response_sla_minutes=10_000,
+    )
     first = world.customer_tweets("karl_k", "Kein Netz seit heute Morgen")
     assert world.sweep() == {"out_of_hours_sent": 1}
     [answer] = x.brand_tweets()
@@ -327,7 +277,7 @@ def test_the_spike_rule(count: int, usual: float, minimum: int, factor: float, s
 
 def test_a_burst_of_mentions_pages_once_with_examples(world: World) -> None:
     world.oncall.set(user_id="U0BEN", by=LEAD)
-    watch = SpikeWatch(engine=world.engine, escalations=world.escalations, clock=world.clock)
+    watch = world.spikes
     for i in range(3):  # a quiet day: three mentions, hours apart
         world.customer_tweets(f"quiet{i}")
         world.clock.advance(hours=3)

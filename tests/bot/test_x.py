@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.x import (
+from bot.x import XClient
+from bot.x_models import (
     XAuthFailed,
-    XClient,
     XRateLimited,
     XRefused,
     XUnavailable,

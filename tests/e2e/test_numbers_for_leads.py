@@ -75,9 +75,9 @@ def test_the_home_tab_follows_changes(bot: BotHarness, x: XStandIn, slack: Slack
     build_team(bot)
     open_ticket(bot, x)
     bot.slash(ANNA, "/claim", "1")
-    assert bot.bot.services.home.flush() == 1
+    assert bot.bot.homes.flush() == 1
     assert "*#1*" in json.dumps(slack.home_views[ANNA]["blocks"])
     bot.slash(ANNA, "/handover", f"1 <@{BEN}|ben>")
-    assert bot.bot.services.home.flush() == 2
+    assert bot.bot.homes.flush() == 2
     assert "*#1*" not in json.dumps(slack.home_views[ANNA]["blocks"])
     assert "*#1*" in json.dumps(slack.home_views[BEN]["blocks"])

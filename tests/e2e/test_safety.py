@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import pytest
 from sqlmodel import select
 
-from app import personal_data_detector
 from bot import logs
 from bot.logs import RedactingFormatter
+from bot.services import personal_data_detector
 from standins.http import wait_for
 from standins.slack_api import ANNA, BEN, LEAD, TOM, SlackStandIn
 from standins.x_api import XStandIn

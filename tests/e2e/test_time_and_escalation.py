@@ -231,8 +231,8 @@ def test_on_saturday_the_customer_gets_one_answer_naming_monday_and_the_card_say
         x.mention(customer, "Kein Netz!", created_at=saturday())
         bot.poll_and_deliver()
         assert "out of hours" in card_text(slack)
-        bot.bot.sweeper.run()
-        bot.bot.sweeper.run()
+        bot.bot.services.sweeper.run()
+        bot.bot.services.sweeper.run()
         bot.deliver()
         [answer] = x.brand_tweets()
         assert answer["text"] == (

@@ -360,7 +360,7 @@ def test_a_reply_x_never_saw_is_sent_once_more_after_checking(
             reply.created_at -= timedelta(minutes=1)
             reply.checked_at = reply.checked_at - timedelta(minutes=1) if reply.checked_at else None
             session.add(reply)
-    replies = bot.bot.services.replies
+    replies = bot.bot.services.delivery
     assert replies.settle() == 1
     assert replies.settle() == 0  # nothing left to settle
     assert [t["text"] for t in x.brand_tweets()] == ["@karl_k Wir melden uns gleich ^AS"]

@@ -1,4 +1,5 @@
-"""Fakes for domain tests: a settable clock, a presenter that records, tweets to order."""
+"""Fakes for domain tests: a settable clock, a presenter that records, tweets to order, and
+the domain built as app.py builds it, with these fakes for Slack's side."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from sqlalchemy import Engine
 
 from bot.present import (
     ActivityView,
@@ -17,7 +20,12 @@ from bot.present import (
     ReplySentView,
     SlackMessage,
 )
-from bot.x import Tweet, XUser
+from bot.roster import Directory
+from bot.services import Services, SlackSide
+from bot.x import XClient, XSide
+from bot.x_models import Tweet, XUser
+from standins import slack_api, x_api
+from tests.harness import make_settings
 
 BRAND = XUser(
     id="1000000001", username="TelekomHilft", name="Telekom hilft", followers=250000, verified=True
@@ -139,3 +147,67 @@ class TweetFactory:
             conversation_id=tweet_id,
             **extra,
         )
+
+
+@dataclass
+class RecordingHomes:
+    """App Home tabs that only note whose tabs were due a refresh, and which were shown."""
+
+    changed_for: list[set[str]] = field(default_factory=list)
+    published: list[str] = field(default_factory=list)
+
+    def changed(self, people: set[str]) -> None:
+        self.changed_for.append(set(people))
+
+    def publish(self, user_id: str, *, tickets_from: int = 0, followups_from: int = 0) -> None:
+        self.published.append(user_id)
+
+
+class Nobody:
+    """A Slack directory that knows everyone by their id (for tests that add no one)."""
+
+    def real_name(self, user_id: str) -> str | None:
+        return f"Agent {user_id}"
+
+
+@dataclass(frozen=True)
+class Nowhere:
+    """Where a stand-in would listen: nothing does, so nothing may be called there."""
+
+    base_url: str = "http://127.0.0.1:9"
+
+
+def domain(
+    engine: Engine,
+    *,
+    clock: FakeClock,
+    presenter: RecordingPresenter,
+    x_url: str = Nowhere.base_url,
+    brand: XUser = BRAND,
+    directory: Directory | None = None,
+    homes: RecordingHomes | None = None,
+    **settings: Any,
+) -> Services:
+    """The domain as app.py wires it, on `engine`, with `settings` over the tests' own."""
+    x = XClient(
+        bearer_token=x_api.BEARER,
+        api_key=x_api.API_KEY,
+        api_secret="x-test-secret",
+        access_token=x_api.ACCESS_TOKEN,
+        access_token_secret="x-test-access-secret",
+        base_url=x_url,
+    )
+    slack = SlackSide(
+        team_id=slack_api.TEAM_ID,
+        bot_user_id="UBOT",
+        directory=directory or Nobody(),
+        homes=homes or RecordingHomes(),
+    )
+    return Services(
+        make_settings(str(engine.url), Nowhere(), Nowhere(x_url), **settings),
+        engine=engine,
+        x=XSide(x, brand),
+        slack=slack,
+        presenter=presenter,
+        clock=clock,
+    )

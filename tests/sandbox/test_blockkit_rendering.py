@@ -15,6 +15,7 @@ from bot.replies import ReplyContext
 from handlers.blocks.cards import escalation, ticket_card
 from handlers.blocks.replies import reply_modal
 from handlers.blocks.text import section, slack_date
+from store.models import EscalationKind
 from tests.sandbox.browser import ROOT
 
 STATIC = ROOT / "sandbox" / "static"
@@ -175,7 +176,7 @@ def test_the_reply_modal_has_labelled_inputs_and_shows_errors(renderer: Page) ->
 def test_an_escalation_has_its_header_quote_and_context(renderer: Page) -> None:
     page = escalation(
         EscalationView(
-            kind="vip",
+            kind=EscalationKind.VIP,
             ticket_id=7,
             reason="VIP customer with 48,000 followers",
             at=datetime.now(UTC),
