@@ -13,10 +13,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from app import Bot, HttpServer, build
+from app import Bot, build
 from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.ingest import IngestResult
+from handlers.http import HttpServer
 from standins import slack_api, x_api
 from standins.http import Listening, wait_for
 from standins.signing import FORM, SIGNING_SECRET, form_body, json_body, payload_body, post, sign
