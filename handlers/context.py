@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -60,8 +59,3 @@ def view_values(view: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
 def input_value(view: Mapping[str, Any], block: str, action: str) -> str:
     """What was typed into one text input of a submitted modal ("" when left empty)."""
     return str(((view_values(view).get(block) or {}).get(action) or {}).get("value") or "")
-
-
-def metadata_number(view: Mapping[str, Any], key: str) -> int:
-    """A number the bot put into the modal's private_metadata when it opened it."""
-    return int(json.loads(view.get("private_metadata") or "{}")[key])

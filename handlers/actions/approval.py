@@ -8,11 +8,11 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.errors import Refused
 from bot.services import Services
 from handlers import ids
 from handlers.blocks.replies import reject_modal
-from handlers.context import input_value, member_of, metadata_number, number_on
+from handlers.context import input_value, member_of, number_on
+from handlers.values import metadata_number
 
 
 def make_handle_approve(services: Services) -> Callable[..., None]:
@@ -23,11 +23,7 @@ def make_handle_approve(services: Services) -> Callable[..., None]:
     ) -> None:
         """Send the trainee's reply, signed with the trainee's initials."""
         ack()
-        try:
-            result = services.replies.approve(reply_id=number_on(action), lead=member_of(context))
-        except Refused as exc:
-            respond(exc.user_message, response_type="ephemeral", replace_original=False)
-            return
+        result = services.replies.approve(reply_id=number_on(action), lead=member_of(context))
         if result.status != "sent":
             respond(result.message, response_type="ephemeral", replace_original=False)
 
@@ -35,16 +31,11 @@ def make_handle_approve(services: Services) -> Callable[..., None]:
 
 
 def handle_reject(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
 ) -> None:
     """The Return button: ask the lead what should change."""
     ack()
-    try:
-        reply_id = number_on(action)
-    except Refused as exc:
-        respond(exc.user_message, response_type="ephemeral", replace_original=False)
-        return
-    client.views_open(trigger_id=body["trigger_id"], view=reject_modal(reply_id))
+    client.views_open(trigger_id=body["trigger_id"], view=reject_modal(number_on(action)))
 
 
 def make_handle_reject_submission(services: Services) -> Callable[..., None]:
@@ -54,11 +45,7 @@ def make_handle_reject_submission(services: Services) -> Callable[..., None]:
         """Return the reply with the lead's comment; nothing is sent to X."""
         reply_id = metadata_number(view, "reply")
         note = input_value(view, ids.REJECT_NOTE_BLOCK, ids.REJECT_NOTE)
-        try:
-            services.replies.reject(reply_id=reply_id, lead=member_of(context), note=note)
-        except Refused as exc:
-            ack(response_action="errors", errors={ids.REJECT_NOTE_BLOCK: exc.user_message[:150]})
-            return
+        services.replies.reject(reply_id=reply_id, lead=member_of(context), note=note)
         ack()
 
     return handle_reject_submission

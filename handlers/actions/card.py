@@ -8,7 +8,6 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.errors import Refused
 from bot.services import Services
 from handlers.blocks.cards import REOPEN
 from handlers.context import member_of, number_on
@@ -23,11 +22,7 @@ def make_handle_claim_button(services: Services) -> Callable[..., None]:
     ) -> None:
         """Claim the card's ticket."""
         ack()
-        try:
-            ticket = services.tickets.claim(ticket_id=number_on(action), member=member_of(context))
-        except Refused as exc:
-            respond(exc.user_message, response_type="ephemeral", replace_original=False)
-            return
+        ticket = services.tickets.claim(ticket_id=number_on(action), member=member_of(context))
         respond(f"You have #{ticket.id} now.", response_type="ephemeral", replace_original=False)
 
     return handle_claim_button
@@ -41,21 +36,17 @@ def make_handle_reply_button(services: Services) -> Callable[..., None]:
         body: dict[str, Any],
         action: dict[str, Any],
         client: WebClient,
-        respond: Respond,
         context: BoltContext,
     ) -> None:
         """Open the reply modal (trigger ids live three seconds, so this comes first)."""
         ack()
-        try:
-            open_reply_modal(
-                client,
-                services=services,
-                trigger_id=body["trigger_id"],
-                ticket_id=number_on(action),
-                member=member_of(context),
-            )
-        except Refused as exc:
-            respond(exc.user_message, response_type="ephemeral", replace_original=False)
+        open_reply_modal(
+            client,
+            services=services,
+            trigger_id=body["trigger_id"],
+            ticket_id=number_on(action),
+            member=member_of(context),
+        )
 
     return handle_reply_button
 
@@ -69,17 +60,12 @@ def make_handle_resolve_button(services: Services) -> Callable[..., None]:
         """Resolve the ticket; on a resolved card the same button reopens it."""
         ack()
         member = member_of(context)
-        reopen = (action.get("text") or {}).get("text") == REOPEN
-        try:
-            if reopen:
-                ticket = services.tickets.reopen(ticket_id=number_on(action), member=member)
-                said = f"#{ticket.id} is open again."
-            else:
-                ticket = services.tickets.resolve(ticket_id=number_on(action), member=member)
-                said = f"#{ticket.id} is resolved."
-        except Refused as exc:
-            respond(exc.user_message, response_type="ephemeral", replace_original=False)
-            return
+        if (action.get("text") or {}).get("text") == REOPEN:
+            ticket = services.tickets.reopen(ticket_id=number_on(action), member=member)
+            said = f"#{ticket.id} is open again."
+        else:
+            ticket = services.tickets.resolve(ticket_id=number_on(action), member=member)
+            said = f"#{ticket.id} is resolved."
         respond(said, response_type="ephemeral", replace_original=False)
 
     return handle_resolve_button

@@ -81,23 +81,19 @@ def make_handle_paging(services: Services) -> Callable[..., None]:
     ) -> None:
         """Show the neighbouring page: in place of the ephemeral list, or on the Home tab."""
         ack()
-        try:
-            wanted = _wanted(action)
-            home_list = _HOME_LISTS.get(wanted["list"])
-            if home_list is not None:
-                starts = _home_places(body)
-                starts[home_list] = _place(wanted, "start")
-                services.home.publish(
-                    member_of(context).user_id,
-                    tickets_from=starts["tickets"],
-                    followups_from=starts["followups"],
-                )
-                return
-            message = list_message(services, wanted)
-        except Refused as exc:
-            if body.get("response_url"):
-                respond(exc.user_message, response_type="ephemeral", replace_original=False)
+        wanted = _wanted(action)
+        home_list = _HOME_LISTS.get(wanted["list"])
+        if home_list is None:
+            respond(
+                response_type="ephemeral", replace_original=True, **list_message(services, wanted)
+            )
             return
-        respond(response_type="ephemeral", replace_original=True, **message)
+        starts = _home_places(body)
+        starts[home_list] = _place(wanted, "start")
+        services.home.publish(
+            member_of(context).user_id,
+            tickets_from=starts["tickets"],
+            followups_from=starts["followups"],
+        )
 
     return handle_paging

@@ -13,7 +13,8 @@ from bot.services import Services
 from handlers import ids
 from handlers.blocks.replies import DM_OPENER, dm_modal
 from handlers.blocks.text import quote
-from handlers.context import input_value, member_of, metadata_number, number_on, request_key
+from handlers.context import input_value, member_of, number_on, request_key
+from handlers.values import metadata_number
 
 # A DM holds at most 10,000 characters; quoted, each line gains a `>`. Slack's limit for
 # a message's text is 40,000.
@@ -28,11 +29,7 @@ def make_handle_reveal(services: Services) -> Callable[..., None]:
     ) -> None:
         """Show the unmasked DM to the one who asked; the reveal is recorded."""
         ack()
-        try:
-            text = services.tickets.reveal(message_id=number_on(action), member=member_of(context))
-        except Refused as exc:
-            respond(exc.user_message, response_type="ephemeral", replace_original=False)
-            return
+        text = services.tickets.reveal(message_id=number_on(action), member=member_of(context))
         respond(
             f"🔓 Only you see this (the reveal is recorded):\n{quote(text, REVEAL_LIMIT)}",
             response_type="ephemeral",
@@ -54,15 +51,9 @@ def make_handle_ask_delete(services: Services) -> Callable[..., None]:
     ) -> None:
         """Ask the customer publicly to delete the tweet with their data; DMs follow."""
         ack()
-        try:
-            result = services.replies.ask_to_move_to_dm(
-                ticket_id=number_on(action),
-                member=member_of(context),
-                request_key=request_key(body),
-            )
-        except Refused as exc:
-            respond(exc.user_message, response_type="ephemeral", replace_original=False)
-            return
+        result = services.replies.ask_to_move_to_dm(
+            ticket_id=number_on(action), member=member_of(context), request_key=request_key(body)
+        )
         said = "Asked the customer to delete the tweet; continue with “Answer by DM”."
         respond(
             said if result.status == "sent" else result.message,
@@ -87,13 +78,9 @@ def make_handle_dm_button(services: Services) -> Callable[..., None]:
         """Open the DM modal, with an opener to start from."""
         ack()
         member = member_of(context)
-        try:
-            ticket_id = number_on(action)
-            reply = services.replies.context(ticket_id=ticket_id, member=member)
-            opener = services.replies.fill(ticket_id=ticket_id, text=DM_OPENER, member=member)
-        except Refused as exc:
-            respond(exc.user_message, response_type="ephemeral", replace_original=False)
-            return
+        ticket_id = number_on(action)
+        reply = services.replies.context(ticket_id=ticket_id, member=member)
+        opener = services.replies.fill(ticket_id=ticket_id, text=DM_OPENER, member=member)
         client.views_open(
             trigger_id=body["trigger_id"],
             view=dm_modal(
@@ -111,32 +98,18 @@ def make_handle_dm_submission(services: Services) -> Callable[..., None]:
         ack: Ack,
         body: dict[str, Any],
         view: dict[str, Any],
-        client: WebClient,
         context: BoltContext,
     ) -> None:
         """Check the DM (errors stay in the modal), then send it."""
         member = member_of(context)
         ticket_id = metadata_number(view, "ticket")
         text = input_value(view, ids.DM_TEXT_BLOCK, ids.DM_TEXT)
-        try:
-            services.replies.check_dm(ticket_id=ticket_id, body=text, member=member)
-        except Refused as exc:
-            ack(response_action="errors", errors={ids.DM_TEXT_BLOCK: exc.user_message[:150]})
-            return
+        services.replies.check_dm(ticket_id=ticket_id, body=text, member=member)
         ack()
-        try:
-            result = services.replies.send_dm(
-                ticket_id=ticket_id, body=text, member=member, request_key=request_key(body)
-            )
-            if result.status == "sent":
-                return  # the thread shows it
-            message = result.message
-        except Refused as exc:
-            message = exc.user_message
-        client.chat_postEphemeral(
-            channel=services.settings.support_channel_id,
-            user=member.user_id,
-            text=f"#{ticket_id}: {message}",
+        result = services.replies.send_dm(
+            ticket_id=ticket_id, body=text, member=member, request_key=request_key(body)
         )
+        if result.status != "sent":  # when it is, the thread shows it
+            raise Refused(result.message)
 
     return handle_dm_submission

@@ -7,7 +7,6 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
 
-from bot.errors import Refused
 from bot.services import Services
 from handlers.commands.reply import answer
 from handlers.context import member_of, request_key
@@ -26,19 +25,15 @@ def make_handle_reply_confirm(services: Services) -> Callable[..., None]:
     ) -> None:
         """Send the reply the agent confirmed; every check runs again first."""
         ack()
-        try:
-            draft = value_on(action, ReplyDraft)
-            result = services.replies.send(
-                ticket_id=draft.ticket,
-                body=draft.body,
-                member=member_of(context),
-                confirmed=True,
-                canned_name=draft.canned,
-                request_key=request_key(body),
-            )
-        except Refused as exc:
-            respond(exc.user_message, response_type="ephemeral", replace_original=True)
-            return
+        draft = value_on(action, ReplyDraft)
+        result = services.replies.send(
+            ticket_id=draft.ticket,
+            body=draft.body,
+            member=member_of(context),
+            confirmed=True,
+            canned_name=draft.canned,
+            request_key=request_key(body),
+        )
         answer(result, respond, canned=draft.canned, body=draft.body, replace=True)
 
     return handle_reply_confirm

@@ -23,6 +23,7 @@ from handlers.commands import (
     stats,
     team,
 )
+from handlers.refusals import answering
 
 HandlerFactory = Callable[[Services], Callable[..., None]]
 
@@ -46,5 +47,6 @@ COMMANDS: dict[str, HandlerFactory] = {
 
 def register(app: App, services: Services) -> None:
     """Attach one listener per slash command."""
+    answered = answering(services)
     for name, factory in COMMANDS.items():
-        app.command(name)(factory(services))
+        app.command(name)(answered(factory(services)))

@@ -8,7 +8,6 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 
 from bot.commands import Usage, only_ticket
-from bot.errors import Refused
 from bot.services import Services
 from handlers.context import member_of
 
@@ -23,12 +22,8 @@ def make_handle_claim(services: Services) -> Callable[..., None]:
     ) -> None:
         """/claim <ticket>: make the caller the owner."""
         ack()
-        try:
-            ticket_id = only_ticket(command["text"], USAGE)
-            ticket = services.tickets.claim(ticket_id=ticket_id, member=member_of(context))
-        except Refused as exc:
-            respond(exc.user_message, response_type="ephemeral")
-            return
+        ticket_id = only_ticket(command["text"], USAGE)
+        ticket = services.tickets.claim(ticket_id=ticket_id, member=member_of(context))
         respond(f"You have #{ticket.id} now.", response_type="ephemeral")
 
     return handle_claim

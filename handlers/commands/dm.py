@@ -8,7 +8,6 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 
 from bot.commands import Usage, ticket_and_text
-from bot.errors import Refused
 from bot.services import Services
 from handlers.context import member_of, request_key
 
@@ -23,17 +22,13 @@ def make_handle_dm(services: Services) -> Callable[..., None]:
     ) -> None:
         """/dm <ticket> <text>: answer the customer by direct message."""
         ack()
-        try:
-            ticket_id, body = ticket_and_text(command["text"], USAGE, empty="The DM is empty.")
-            result = services.replies.send_dm(
-                ticket_id=ticket_id,
-                body=body,
-                member=member_of(context),
-                request_key=request_key(command),
-            )
-        except Refused as exc:
-            respond(exc.user_message, response_type="ephemeral")
-            return
+        ticket_id, body = ticket_and_text(command["text"], USAGE, empty="The DM is empty.")
+        result = services.replies.send_dm(
+            ticket_id=ticket_id,
+            body=body,
+            member=member_of(context),
+            request_key=request_key(command),
+        )
         text = "Sent to the customer as a DM." if result.status == "sent" else result.message
         respond(text, response_type="ephemeral")
 

@@ -8,7 +8,6 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 
 from bot.commands import Usage, ticket_and_text
-from bot.errors import Refused
 from bot.services import Services
 from handlers.context import member_of
 
@@ -30,14 +29,10 @@ def make_handle_escalate(services: Services) -> Callable[..., None]:
     ) -> None:
         """/escalate <ticket> <reason>: page the on-call person."""
         ack()
-        try:
-            ticket_id, reason = ticket_and_text(command["text"], USAGE, empty="Say why.")
-            oncall = services.escalations.manual(
-                ticket_id=ticket_id, reason=reason, member=member_of(context)
-            )
-        except Refused as exc:
-            respond(exc.user_message, response_type="ephemeral")
-            return
+        ticket_id, reason = ticket_and_text(command["text"], USAGE, empty="Say why.")
+        oncall = services.escalations.manual(
+            ticket_id=ticket_id, reason=reason, member=member_of(context)
+        )
         respond(paged_text(ticket_id, oncall), response_type="ephemeral")
 
     return handle_escalate

@@ -8,7 +8,6 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 
 from bot.commands import Usage, slack_user, ticket_number, words
-from bot.errors import Refused
 from bot.services import Services
 from handlers.context import member_of
 
@@ -23,17 +22,13 @@ def make_handle_handover(services: Services) -> Callable[..., None]:
     ) -> None:
         """/handover <ticket> <@user> [note]: give the ticket to a colleague."""
         ack()
-        try:
-            ticket_token, user_token, note = words(command["text"], 3)
-            ticket = services.tickets.handover(
-                ticket_id=ticket_number(ticket_token, USAGE),
-                member=member_of(context),
-                to=slack_user(user_token, USAGE),
-                note=note,
-            )
-        except Refused as exc:
-            respond(exc.user_message, response_type="ephemeral")
-            return
+        ticket_token, user_token, note = words(command["text"], 3)
+        ticket = services.tickets.handover(
+            ticket_id=ticket_number(ticket_token, USAGE),
+            member=member_of(context),
+            to=slack_user(user_token, USAGE),
+            note=note,
+        )
         respond(f"Handed #{ticket.id} to <@{ticket.owner_slack_id}>.", response_type="ephemeral")
 
     return handle_handover

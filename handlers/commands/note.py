@@ -8,7 +8,6 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 
 from bot.commands import Usage, ticket_number, words
-from bot.errors import Refused
 from bot.services import Services
 from handlers.context import member_of, request_key
 
@@ -23,20 +22,16 @@ def make_handle_note(services: Services) -> Callable[..., None]:
     ) -> None:
         """/note <ticket> <text>: an internal note in the ticket's thread."""
         ack()
-        try:
-            ticket_token, text = words(command["text"], 2)
-            if not text:
-                raise USAGE.refuse("The note is empty.")
-            ticket_id = ticket_number(ticket_token, USAGE)
-            services.tickets.note(
-                ticket_id=ticket_id,
-                member=member_of(context),
-                text=text,
-                request_key=request_key(command),
-            )
-        except Refused as exc:
-            respond(exc.user_message, response_type="ephemeral")
-            return
+        ticket_token, text = words(command["text"], 2)
+        if not text:
+            raise USAGE.refuse("The note is empty.")
+        ticket_id = ticket_number(ticket_token, USAGE)
+        services.tickets.note(
+            ticket_id=ticket_id,
+            member=member_of(context),
+            text=text,
+            request_key=request_key(command),
+        )
         respond(
             f"Noted in #{ticket_id}'s thread (internal, never sent to X).",
             response_type="ephemeral",

@@ -8,7 +8,6 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 
 from bot.commands import Usage, slack_user, words
-from bot.errors import Refused
 from bot.services import Services
 from handlers.context import member_of
 
@@ -24,16 +23,12 @@ def make_handle_oncall(services: Services) -> Callable[..., None]:
         """/oncall: who is on call; /oncall @user: put them on call (leads)."""
         ack()
         user_token, rest = words(command["text"], 2)
-        try:
-            if user_token:
-                if rest:
-                    raise USAGE.refuse()
-                user_id = slack_user(user_token, USAGE)
-                services.oncall.set(user_id=user_id, by=member_of(context))
-                respond(f"<@{user_id}> is on call now.", response_type="in_channel")
-                return
-        except Refused as exc:
-            respond(exc.user_message, response_type="ephemeral")
+        if user_token:
+            if rest:
+                raise USAGE.refuse()
+            user_id = slack_user(user_token, USAGE)
+            services.oncall.set(user_id=user_id, by=member_of(context))
+            respond(f"<@{user_id}> is on call now.", response_type="in_channel")
             return
         current = services.oncall.current()
         text = (

@@ -8,7 +8,6 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 
 from bot.commands import Usage, ticket_and_text
-from bot.errors import Refused
 from bot.replies import ReplyResult
 from bot.services import Services
 from handlers.blocks.followups import promise_offer
@@ -65,23 +64,17 @@ def make_handle_reply(services: Services) -> Callable[..., None]:
         ack()
         member = member_of(context)
         canned: str | None = None
-        try:
-            ticket_id, body = ticket_and_text(command["text"], USAGE, empty="The reply is empty.")
-            if body.startswith(":") and len(body.split()) == 1:
-                picked = services.replies.from_canned(
-                    ticket_id=ticket_id, name=body[1:], member=member
-                )
-                canned, body = picked.name, picked.text
-            result = services.replies.send(
-                ticket_id=ticket_id,
-                body=body,
-                member=member,
-                canned_name=canned,
-                request_key=request_key(command),
-            )
-        except Refused as exc:
-            respond(exc.user_message, response_type="ephemeral")
-            return
+        ticket_id, body = ticket_and_text(command["text"], USAGE, empty="The reply is empty.")
+        if body.startswith(":") and len(body.split()) == 1:
+            picked = services.replies.from_canned(ticket_id=ticket_id, name=body[1:], member=member)
+            canned, body = picked.name, picked.text
+        result = services.replies.send(
+            ticket_id=ticket_id,
+            body=body,
+            member=member,
+            canned_name=canned,
+            request_key=request_key(command),
+        )
         answer(result, respond, canned=canned, body=body, replace=False)
 
     return handle_reply

@@ -11,9 +11,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.commands import Usage, words
-from bot.errors import Refused
 from bot.services import Services
 from handlers.blocks.stats import chart_alt_text, chart_png, stats_message
+from handlers.refusals import explained_by
 
 log = logging.getLogger(__name__)
 USAGE = Usage("/stats", "[today | 7d | 30d]")
@@ -29,13 +29,9 @@ def make_handle_stats(services: Services) -> Callable[..., None]:
         ack()
         period, rest = words(command["text"], 2)
         if rest:
-            respond(USAGE.refuse().user_message, response_type="ephemeral")
-            return
-        try:
+            raise USAGE.refuse()
+        with explained_by(USAGE):  # an unknown period: say which, then how it goes
             report = services.stats.report(period.lower() or "today")
-        except Refused as exc:  # an unknown period: say which, then how it goes
-            respond(USAGE.refuse(exc.user_message).user_message, response_type="ephemeral")
-            return
         respond(response_type="ephemeral", **stats_message(report))
         lead = command["user_id"]
         try:

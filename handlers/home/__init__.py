@@ -9,6 +9,7 @@ from slack_bolt import App
 from bot.services import Services
 from handlers.blocks.stats import home_view
 from handlers.blocks.text import section
+from handlers.refusals import answering
 
 
 def render_home(
@@ -44,4 +45,4 @@ def register(app: App, services: Services) -> None:
         if event.get("tab", "home") == "home":
             services.home.publish(str(event["user"]))
 
-    app.event("app_home_opened")(handle_app_home_opened)
+    app.event("app_home_opened")(answering(services)(handle_app_home_opened))

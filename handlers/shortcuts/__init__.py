@@ -6,9 +6,11 @@ from slack_bolt import App
 
 from bot.services import Services
 from handlers import ids
+from handlers.refusals import answering
 from handlers.shortcuts import reply_from_thread
 
 
 def register(app: App, services: Services) -> None:
     """Attach the shortcut listeners."""
-    app.shortcut(ids.REPLY_SHORTCUT)(reply_from_thread.make_handle_reply_from_thread(services))
+    listener = reply_from_thread.make_handle_reply_from_thread(services)
+    app.shortcut(ids.REPLY_SHORTCUT)(answering(services)(listener))

@@ -31,17 +31,13 @@ def make_handle_reply_from_thread(services: Services) -> Callable[..., None]:
         thread = message.get("thread_ts") or message.get("ts") or ""
         ticket_id = services.tickets.ticket_for_thread(channel=channel, ts=thread)
         if ticket_id is None:
-            respond("This message is not part of a ticket's thread.", response_type="ephemeral")
-            return
-        try:
-            open_reply_modal(
-                client,
-                services=services,
-                trigger_id=shortcut["trigger_id"],
-                ticket_id=ticket_id,
-                member=member_of(context),
-            )
-        except Refused as exc:
-            respond(exc.user_message, response_type="ephemeral")
+            raise Refused("This message is not part of a ticket's thread.")
+        open_reply_modal(
+            client,
+            services=services,
+            trigger_id=shortcut["trigger_id"],
+            ticket_id=ticket_id,
+            member=member_of(context),
+        )
 
     return handle_reply_from_thread

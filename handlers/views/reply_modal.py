@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -16,7 +15,8 @@ from bot.services import Services
 from handlers import ids
 from handlers.blocks.followups import promise_offer
 from handlers.blocks.replies import reply_modal
-from handlers.context import member_of, metadata_number, request_key, view_values
+from handlers.context import member_of, request_key, view_values
+from handlers.values import metadata_number
 
 log = logging.getLogger(__name__)
 
@@ -29,12 +29,12 @@ def open_reply_modal(
     client.views_open(trigger_id=trigger_id, view=reply_modal(reply))
 
 
-def _text_of(view: dict[str, Any]) -> tuple[str, str]:
-    """The reply text and the block id it lives in."""
+def _text_of(view: dict[str, Any]) -> str:
+    """The reply text (its block id changes with each canned answer put in)."""
     for block_id, values in view_values(view).items():
         if block_id.startswith(ids.REPLY_TEXT_BLOCK):
-            return str((values.get(ids.REPLY_TEXT) or {}).get("value") or ""), block_id
-    return "", f"{ids.REPLY_TEXT_BLOCK}_0"
+            return str((values.get(ids.REPLY_TEXT) or {}).get("value") or "")
+    return ""
 
 
 def _promised(view: dict[str, Any]) -> str | None:
@@ -61,20 +61,15 @@ def make_handle_canned_pick(services: Services) -> Callable[..., None]:
         """Put the picked canned answer, filled in, into the reply field."""
         ack()
         view = body["view"]
-        meta = json.loads(view.get("private_metadata") or "{}")
-        ticket_id = int(meta["ticket"])
+        ticket_id = metadata_number(view, "ticket")
         name = str((action.get("selected_option") or {}).get("value") or "")
         member = member_of(context)
-        try:
-            text = services.replies.from_canned(ticket_id=ticket_id, name=name, member=member).text
-            reply = services.replies.context(ticket_id=ticket_id, member=member)
-        except Refused as exc:
-            log.info("canned pick refused: %s", exc.user_message)
-            return
+        text = services.replies.from_canned(ticket_id=ticket_id, name=name, member=member).text
+        reply = services.replies.context(ticket_id=ticket_id, member=member)
         client.views_update(
             view_id=view["id"],
             hash=view.get("hash"),
-            view=reply_modal(reply, body=text, version=int(meta.get("version", 0)) + 1),
+            view=reply_modal(reply, body=text, version=metadata_number(view, "version") + 1),
         )
 
     return handle_canned_pick
@@ -93,12 +88,8 @@ def make_handle_reply_submission(services: Services) -> Callable[..., None]:
         """Check the reply; errors stay in the modal, a passing reply is sent after closing it."""
         member = member_of(context)
         ticket_id = metadata_number(view, "ticket")
-        text, block_id = _text_of(view)
-        try:
-            checked = services.replies.check(ticket_id=ticket_id, body=text, member=member)
-        except Refused as exc:
-            ack(response_action="errors", errors={block_id: exc.user_message[:150]})
-            return
+        text = _text_of(view)
+        checked = services.replies.check(ticket_id=ticket_id, body=text, member=member)
         if checked.warnings and not _confirmed(view):
             warning = " ".join(checked.warnings)
             ack(
@@ -107,28 +98,24 @@ def make_handle_reply_submission(services: Services) -> Callable[..., None]:
             )
             return
         ack()
-        channel = services.settings.support_channel_id
-        try:
-            result = services.replies.send(
-                ticket_id=ticket_id,
-                body=text,
-                member=member,
-                confirmed=True,
-                request_key=request_key(body),
-            )
-            if result.status != "sent":
-                raise Refused(result.message)
-            promised = _promised(view)
-            if promised is not None:
-                due, _ = services.followups.parse(promised)
-                services.followups.promise(ticket_id=ticket_id, member=member, due=due, note="")
-            elif result.promise is not None:
-                client.chat_postEphemeral(
-                    channel=channel, user=member.user_id, **promise_offer(ticket_id, result.promise)
-                )
-        except Refused as exc:
+        result = services.replies.send(
+            ticket_id=ticket_id,
+            body=text,
+            member=member,
+            confirmed=True,
+            request_key=request_key(body),
+        )
+        if result.status != "sent":
+            raise Refused(result.message)
+        promised = _promised(view)
+        if promised is not None:
+            due, _ = services.followups.parse(promised)
+            services.followups.promise(ticket_id=ticket_id, member=member, due=due, note="")
+        elif result.promise is not None:
             client.chat_postEphemeral(
-                channel=channel, user=member.user_id, text=f"#{ticket_id}: {exc.user_message}"
+                channel=services.settings.support_channel_id,
+                user=member.user_id,
+                **promise_offer(ticket_id, result.promise),
             )
 
     return handle_reply_submission

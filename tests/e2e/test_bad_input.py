@@ -24,6 +24,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import SQLModel, col, select
 
+from bot.replies import ReplyContext
+from handlers.blocks.followups import escalate_modal, followup_modal
+from handlers.blocks.replies import dm_modal, reject_modal, reply_modal
 from standins.http import wait_for
 from standins.signing import FORM, form_body, json_body, payload_body, post, sign
 from standins.slack_api import (
@@ -480,6 +483,50 @@ TOO_BIG = [
 ]
 
 
+# -- Modals the bot never opened: their private_metadata is not the bot's ------------------
+
+NOT_OUR_MODAL = "This form does not belong to a ticket; open it again from the card."
+FORGED_METADATA = [
+    pytest.param("", id="none"),
+    pytest.param("ticket=1", id="not JSON"),
+    pytest.param("[1]", id="a list"),
+    pytest.param("{}", id="no number"),
+    pytest.param('{"ticket": "1", "reply": "1"}', id="a number as text"),
+    pytest.param('{"ticket": true, "reply": true}', id="a number as true"),
+    pytest.param('{"ticket": 1.0, "reply": 1.0}', id="a number with a fraction"),
+    pytest.param('{"ticket": -1, "reply": -1}', id="a negative number"),
+    pytest.param('{"ticket": 1e30, "reply": 1e30}', id="a number beyond a BIGINT"),
+]
+
+
+def typed_into(block: str, action: str, text: str) -> dict[str, Any]:
+    return {block: {action: {"type": "plain_text_input", "value": text}}}
+
+
+REPLY_CONTEXT = ReplyContext(
+    ticket_id=1, handle="karl_k", tweet="Hallo", signature=" ^LL", canned=[], suggested=[]
+)
+MODALS_OF_TICKET_1 = [
+    pytest.param(
+        reply_modal(REPLY_CONTEXT),
+        "reply_text_0",
+        typed_into("reply_text_0", "text", "Wir kümmern uns!"),
+        id="reply",
+    ),
+    pytest.param(followup_modal(1), "when", typed_into("when", "when", "2h"), id="follow-up"),
+    pytest.param(
+        escalate_modal(1), "reason", typed_into("reason", "reason", "Großstörung"), id="escalate"
+    ),
+    pytest.param(
+        dm_modal(ticket_id=1, handle="karl_k", signature=" ^LL"),
+        "dm_text",
+        typed_into("dm_text", "text", "Schreib uns hier."),
+        id="DM",
+    ),
+    pytest.param(reject_modal(1), "note", typed_into("note", "note", "Freundlicher"), id="return"),
+]
+
+
 # -- One desk for all of them: each is answered, none changes anything -----------------------
 
 
@@ -627,6 +674,28 @@ class TestBadRequestsChangeNothing:
 
         assert answer in said(said_back) and only_to_the_caller(said_back)
         assert len(said(said_back)) < 1000
+        assert world(desk.bot) == desk.before
+
+    @pytest.mark.parametrize("metadata", FORGED_METADATA)
+    @pytest.mark.parametrize(("view", "first_field", "values"), MODALS_OF_TICKET_1)
+    def test_a_modal_whose_private_metadata_the_bot_never_wrote_is_refused_in_the_modal(
+        self,
+        view: dict[str, Any],
+        first_field: str,
+        values: dict[str, Any],
+        metadata: str,
+        desk: Desk,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        """Issue 11: these got a 500, and a traceback in the log."""
+        forged = {**view, "id": "V0FORGED", "hash": "1.forged", "private_metadata": metadata}
+
+        with caplog.at_level(logging.ERROR):
+            status, answer = desk.bot.submit_view(LEAD, forged, values)
+
+        assert status == 200
+        assert answer == {"response_action": "errors", "errors": {first_field: NOT_OUR_MODAL}}
+        assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
         assert world(desk.bot) == desk.before
 
 

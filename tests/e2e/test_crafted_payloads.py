@@ -16,9 +16,8 @@ import pytest
 from standins.signing import FORM, json_body, payload_body
 from standins.slack_api import ANNA, EVE, LEAD, TEAM_ID, TOM, SlackStandIn
 from standins.x_api import XStandIn
-from tests.e2e.test_bad_input import World, button, world
 from tests.e2e.test_working_a_ticket import build_team, open_ticket
-from tests.harness import BotHarness, make_settings
+from tests.harness import BotHarness, World, button, make_settings, world
 
 NOT_OURS = "This button does not belong to a ticket; use the buttons on the card."
 
