@@ -19,6 +19,7 @@ def register(app: App, services: Services) -> None:
         ids.CLAIM: card.make_handle_claim_button(services),
         ids.REPLY: card.make_handle_reply_button(services),
         ids.RESOLVE: card.make_handle_resolve_button(services),
+        ids.REOPEN: card.make_handle_reopen_button(services),
         ids.FOLLOWUP: followup_modal.make_handle_modal_button(
             services, followup_blocks.followup_modal
         ),

@@ -84,10 +84,6 @@ def status_line(card: CardView) -> str:
     return line
 
 
-# On a resolved card the Resolve button reads Reopen; its listener tells them apart by it.
-REOPEN = "Reopen"
-
-
 def card_buttons(ticket_id: int, *, resolved: bool) -> dict[str, Any]:
     """Claim, Reply, Follow-up, Resolve, Escalate; each carries the ticket number."""
     value = str(ticket_id)
@@ -110,7 +106,7 @@ def card_buttons(ticket_id: int, *, resolved: bool) -> dict[str, Any]:
             button("Claim", ids.CLAIM, None if resolved else "primary"),
             button("Reply", ids.REPLY),
             button("Follow-up", ids.FOLLOWUP),
-            button(REOPEN if resolved else "Resolve", ids.RESOLVE),
+            button("Reopen", ids.REOPEN) if resolved else button("Resolve", ids.RESOLVE),
             button("Escalate", ids.ESCALATE, "danger"),
         ],
     }
