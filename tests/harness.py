@@ -301,7 +301,7 @@ class BotHarness:
                 found = [r for r in self.slack.responses if r["url"] == "/" + path]
             return found if len(found) >= count else []
 
-        result: list[dict[str, Any]] = wait_for(arrived)
+        result: list[dict[str, Any]] = wait_for(arrived, interval=0.005)
         return result
 
     def click(
