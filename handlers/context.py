@@ -1,4 +1,4 @@
-"""What listeners read from what the middleware and Slack hand them."""
+"""What listeners read from what Slack hands them: request keys, numbers, modal inputs."""
 
 from __future__ import annotations
 
@@ -6,18 +6,11 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from slack_bolt import BoltContext
-
 from bot.errors import Refused
-from bot.roster import Member
 from handlers.values import NOT_OURS
 
-
-def member_of(context: BoltContext) -> Member:
-    """The caller, as the roster middleware found them (every listener runs after it)."""
-    member = context.get("member")
-    assert isinstance(member, Member), "the roster middleware did not run"
-    return member
+# What Slack sent, or a part of it (a command, an action, a view), as Bolt parsed it.
+Payload = dict[str, Any]
 
 
 def request_key(body: Mapping[str, Any]) -> str | None:

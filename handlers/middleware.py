@@ -189,9 +189,20 @@ def make_require_member(services: Services) -> Callable[..., BoltResponse | None
     return require_member
 
 
+def make_provide_services(services: Services) -> Callable[..., None]:
+    """Hand every listener the bot's services: it asks for them as `services`."""
+
+    def provide_services(context: BoltContext, next: Callable[[], None]) -> None:
+        context["services"] = services
+        next()
+
+    return provide_services
+
+
 def register(app: App, services: Services) -> None:
     """Install the middleware: the shape of the body first, then workspace, retries, roster."""
     app.use(OnlyWhatSlackSends())
+    app.use(make_provide_services(services))
     app.use(make_only_our_workspace(services.team_id))
     app.use(make_skip_retried_events(services))
     app.use(make_require_member(services))

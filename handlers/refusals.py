@@ -1,7 +1,7 @@
 """Expected refusals, answered in one place: the wrapper every listener is registered in.
 
 A listener acknowledges, parses, calls one service method and renders; when the domain
-(or a parser) says no, it raises `Refused` and `answering_refusals` tells the person:
+(or a parser) says no, it raises `Refused` and `answered` tells the person:
 
 - a command, a click, a shortcut: ephemerally, through the request's response_url (a
   click beside the message clicked on, or in its place where the listener asks for that);
@@ -16,7 +16,6 @@ and is answered 500. Here nothing is raised to Bolt; the acknowledgement stands.
 
 from __future__ import annotations
 
-import functools
 import inspect
 import logging
 from collections.abc import Callable, Iterator, Mapping
@@ -36,33 +35,31 @@ log = logging.getLogger(__name__)
 Listener = Callable[..., None]
 ERROR_LIMIT = 150  # what a modal shows under a field before Slack cuts it off
 _INJECTED = frozenset(inspect.get_annotations(Args))  # what Bolt can hand a listener
+FROM_CONTEXT = frozenset({"services", "member"})  # put there by handlers/middleware.py
 
 
-def answering(services: Services) -> Callable[..., Callable[[Args], None]]:
-    """`answering_refusals` for this bot, whose support channel hears refusals after modals."""
-    return functools.partial(
-        answering_refusals, support_channel=services.settings.support_channel_id
-    )
-
-
-def answering_refusals(
-    listener: Listener, *, support_channel: str, replace_original: bool = False
-) -> Callable[[Args], None]:
+def answered(listener: Listener, *, replace_original: bool = False) -> Callable[[Args], None]:
     """`listener` as Bolt should call it: a `Refused` it raises is answered, not raised.
 
-    `replace_original`: a refused click replaces the message it was clicked on (the
-    ephemeral offers whose buttons act once), instead of answering beside it.
+    The listener asks, by name, for what Bolt hands listeners (`ack`, `command`, …) and for
+    what the middleware put into the context (`services`, `member`). `replace_original`:
+    a refused click replaces the message it was clicked on (the ephemeral offers whose
+    buttons act once), instead of answering beside it.
     """
     wanted = list(inspect.signature(listener).parameters)
-    unknown = set(wanted) - _INJECTED
+    unknown = set(wanted) - _INJECTED - FROM_CONTEXT
     if unknown:
         raise TypeError(f"{listener.__qualname__} asks for {sorted(unknown)}, which Bolt lacks")
 
     def answering(args: Args) -> None:
+        given = {
+            name: args.context[name] if name in FROM_CONTEXT else getattr(args, name)
+            for name in wanted
+        }
         try:
-            listener(**{name: getattr(args, name) for name in wanted})
+            listener(**given)
         except Refused as refusal:
-            answer(args, refusal.user_message, support_channel, replace_original)
+            answer(args, refusal.user_message, replace_original)
 
     # Bolt names a listener in its logs by its function name; no __wrapped__, so that
     # Bolt hands this wrapper `args` rather than what the listener asks for.
@@ -71,7 +68,7 @@ def answering_refusals(
     return answering
 
 
-def answer(args: Args, message: str, support_channel: str, replace_original: bool) -> None:
+def answer(args: Args, message: str, replace_original: bool) -> None:
     """Tell the person who asked why not, where their request is answered."""
     body = args.body
     if is_view_submission(body):
@@ -80,8 +77,9 @@ def answer(args: Args, message: str, support_channel: str, replace_original: boo
             args.ack(**in_the_modal(view, message))
             return
         # The modal has closed: say it beside the tickets, once, to this person only.
+        services: Services = args.context["services"]
         args.client.chat_postEphemeral(
-            channel=support_channel,
+            channel=services.settings.support_channel_id,
             user=str((body.get("user") or {}).get("id")),
             text=naming_the_ticket(view, message),
         )

@@ -2,69 +2,48 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from slack_bolt import Ack, BoltContext, Respond
+from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
+from bot.roster import Member
 from bot.services import Services
-from handlers.context import member_of, number_on
+from handlers.context import Payload, number_on
 from handlers.views.reply_modal import open_reply_modal
 
 
-def make_handle_claim_button(services: Services) -> Callable[..., None]:
-    """Build the Claim button's listener."""
-
-    def handle_claim_button(
-        ack: Ack, action: dict[str, Any], respond: Respond, context: BoltContext
-    ) -> None:
-        """Claim the card's ticket."""
-        ack()
-        ticket = services.tickets.claim(ticket_id=number_on(action), member=member_of(context))
-        respond(f"You have #{ticket.id} now.", response_type="ephemeral", replace_original=False)
-
-    return handle_claim_button
+def handle_claim_button(
+    ack: Ack, action: Payload, respond: Respond, services: Services, member: Member
+) -> None:
+    """Claim the card's ticket."""
+    ack()
+    ticket = services.tickets.claim(ticket_id=number_on(action), member=member)
+    respond(f"You have #{ticket.id} now.", response_type="ephemeral", replace_original=False)
 
 
-def make_handle_reply_button(services: Services) -> Callable[..., None]:
-    """Build the Reply button's listener."""
-
-    def handle_reply_button(
-        ack: Ack,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        client: WebClient,
-        context: BoltContext,
-    ) -> None:
-        """Open the reply modal (trigger ids live three seconds, so this comes first)."""
-        ack()
-        open_reply_modal(
-            client,
-            services=services,
-            trigger_id=body["trigger_id"],
-            ticket_id=number_on(action),
-            member=member_of(context),
-        )
-
-    return handle_reply_button
+def handle_reply_button(
+    ack: Ack, body: Payload, action: Payload, client: WebClient, services: Services, member: Member
+) -> None:
+    """Open the reply modal (trigger ids live three seconds, so this comes first)."""
+    ack()
+    open_reply_modal(
+        client,
+        services=services,
+        trigger_id=body["trigger_id"],
+        ticket_id=number_on(action),
+        member=member,
+    )
 
 
-def make_handle_resolve_button(services: Services) -> Callable[..., None]:
-    """Build the Resolve button's listener."""
-
-    def handle_resolve_button(
-        ack: Ack, action: dict[str, Any], respond: Respond, context: BoltContext
-    ) -> None:
-        """Resolve the card's ticket (on cards posted before Reopen had its own id: reopen)."""
-        ack()
-        if (action.get("text") or {}).get("text") == LEGACY_REOPEN_LABEL:
-            reopen(services, action, respond, context)
-            return
-        ticket = services.tickets.resolve(ticket_id=number_on(action), member=member_of(context))
-        respond(f"#{ticket.id} is resolved.", response_type="ephemeral", replace_original=False)
-
-    return handle_resolve_button
+def handle_resolve_button(
+    ack: Ack, action: Payload, respond: Respond, services: Services, member: Member
+) -> None:
+    """Resolve the card's ticket (on cards posted before Reopen had its own id: reopen)."""
+    ack()
+    if (action.get("text") or {}).get("text") == LEGACY_REOPEN_LABEL:
+        reopen(services, action, respond, member)
+        return
+    ticket = services.tickets.resolve(ticket_id=number_on(action), member=member)
+    respond(f"#{ticket.id} is resolved.", response_type="ephemeral", replace_original=False)
 
 
 # Cards posted before Reopen had its own action id carry, on a resolved ticket, the Resolve
@@ -73,22 +52,15 @@ def make_handle_resolve_button(services: Services) -> Callable[..., None]:
 LEGACY_REOPEN_LABEL = "Reopen"
 
 
-def make_handle_reopen_button(services: Services) -> Callable[..., None]:
-    """Build the Reopen button's listener (on resolved cards, in Resolve's place)."""
-
-    def handle_reopen_button(
-        ack: Ack, action: dict[str, Any], respond: Respond, context: BoltContext
-    ) -> None:
-        """Open the card's resolved ticket again."""
-        ack()
-        reopen(services, action, respond, context)
-
-    return handle_reopen_button
-
-
-def reopen(
-    services: Services, action: dict[str, Any], respond: Respond, context: BoltContext
+def handle_reopen_button(
+    ack: Ack, action: Payload, respond: Respond, services: Services, member: Member
 ) -> None:
+    """Open the card's resolved ticket again."""
+    ack()
+    reopen(services, action, respond, member)
+
+
+def reopen(services: Services, action: Payload, respond: Respond, member: Member) -> None:
     """Reopen the ticket of the button clicked, and say so."""
-    ticket = services.tickets.reopen(ticket_id=number_on(action), member=member_of(context))
+    ticket = services.tickets.reopen(ticket_id=number_on(action), member=member)
     respond(f"#{ticket.id} is open again.", response_type="ephemeral", replace_original=False)

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import Any
 
-from slack_bolt import Ack, BoltContext
+from slack_bolt import Ack
 from slack_sdk import WebClient
 
 from bot.errors import Refused
@@ -15,7 +13,7 @@ from bot.services import Services
 from handlers import ids
 from handlers.blocks.followups import promise_offer
 from handlers.blocks.replies import reply_modal
-from handlers.context import member_of, request_key, view_values
+from handlers.context import Payload, request_key, view_values
 from handlers.values import metadata_number
 
 log = logging.getLogger(__name__)
@@ -29,7 +27,7 @@ def open_reply_modal(
     client.views_open(trigger_id=trigger_id, view=reply_modal(reply))
 
 
-def _text_of(view: dict[str, Any]) -> str:
+def _text_of(view: Payload) -> str:
     """The reply text (its block id changes with each canned answer put in)."""
     for block_id, values in view_values(view).items():
         if block_id.startswith(ids.REPLY_TEXT_BLOCK):
@@ -37,85 +35,65 @@ def _text_of(view: dict[str, Any]) -> str:
     return ""
 
 
-def _promised(view: dict[str, Any]) -> str | None:
+def _promised(view: Payload) -> str | None:
     choice = (view_values(view).get(ids.REPLY_FOLLOWUP_BLOCK) or {}).get(ids.REPLY_FOLLOWUP) or {}
     selected = choice.get("selected_option") or {}
     return str(selected["value"]) if selected.get("value") else None
 
 
-def _confirmed(view: dict[str, Any]) -> bool:
+def _confirmed(view: Payload) -> bool:
     box = (view_values(view).get(ids.REPLY_CONFIRM_BLOCK) or {}).get(ids.REPLY_CONFIRM_BOX) or {}
     return bool(box.get("selected_options"))
 
 
-def make_handle_canned_pick(services: Services) -> Callable[..., None]:
-    """Build the listener for the modal's canned-answer picker."""
+def handle_canned_pick(
+    ack: Ack, body: Payload, action: Payload, client: WebClient, services: Services, member: Member
+) -> None:
+    """Put the picked canned answer, filled in, into the reply field."""
+    ack()
+    view = body["view"]
+    ticket_id = metadata_number(view, "ticket")
+    name = str((action.get("selected_option") or {}).get("value") or "")
+    text = services.replies.from_canned(ticket_id=ticket_id, name=name, member=member).text
+    reply = services.replies.context(ticket_id=ticket_id, member=member)
+    client.views_update(
+        view_id=view["id"],
+        hash=view.get("hash"),
+        view=reply_modal(reply, body=text, version=metadata_number(view, "version") + 1),
+    )
 
-    def handle_canned_pick(
-        ack: Ack,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        client: WebClient,
-        context: BoltContext,
-    ) -> None:
-        """Put the picked canned answer, filled in, into the reply field."""
-        ack()
-        view = body["view"]
-        ticket_id = metadata_number(view, "ticket")
-        name = str((action.get("selected_option") or {}).get("value") or "")
-        member = member_of(context)
-        text = services.replies.from_canned(ticket_id=ticket_id, name=name, member=member).text
-        reply = services.replies.context(ticket_id=ticket_id, member=member)
-        client.views_update(
-            view_id=view["id"],
-            hash=view.get("hash"),
-            view=reply_modal(reply, body=text, version=metadata_number(view, "version") + 1),
+
+def handle_reply_submission(
+    ack: Ack, body: Payload, view: Payload, client: WebClient, services: Services, member: Member
+) -> None:
+    """Check the reply; errors stay in the modal, a passing reply is sent after closing it."""
+    ticket_id = metadata_number(view, "ticket")
+    text = _text_of(view)
+    checked = services.replies.check(ticket_id=ticket_id, body=text, member=member)
+    if checked.warnings and not _confirmed(view):
+        warning = " ".join(checked.warnings)
+        ack(
+            response_action="errors",
+            errors={ids.REPLY_CONFIRM_BLOCK: f"{warning[:120]}… Tick the box to send anyway."},
         )
-
-    return handle_canned_pick
-
-
-def make_handle_reply_submission(services: Services) -> Callable[..., None]:
-    """Build the listener for the modal's Send."""
-
-    def handle_reply_submission(
-        ack: Ack,
-        body: dict[str, Any],
-        view: dict[str, Any],
-        client: WebClient,
-        context: BoltContext,
-    ) -> None:
-        """Check the reply; errors stay in the modal, a passing reply is sent after closing it."""
-        member = member_of(context)
-        ticket_id = metadata_number(view, "ticket")
-        text = _text_of(view)
-        checked = services.replies.check(ticket_id=ticket_id, body=text, member=member)
-        if checked.warnings and not _confirmed(view):
-            warning = " ".join(checked.warnings)
-            ack(
-                response_action="errors",
-                errors={ids.REPLY_CONFIRM_BLOCK: f"{warning[:120]}… Tick the box to send anyway."},
-            )
-            return
-        ack()
-        result = services.replies.send(
-            ticket_id=ticket_id,
-            body=text,
-            member=member,
-            confirmed=True,
-            request_key=request_key(body),
+        return
+    ack()
+    result = services.replies.send(
+        ticket_id=ticket_id,
+        body=text,
+        member=member,
+        confirmed=True,
+        request_key=request_key(body),
+    )
+    if result.status != "sent":
+        raise Refused(result.message)
+    promised = _promised(view)
+    if promised is not None:
+        due, _ = services.followups.parse(promised)
+        services.followups.promise(ticket_id=ticket_id, member=member, due=due, note="")
+    elif result.promise is not None:
+        client.chat_postEphemeral(
+            channel=services.settings.support_channel_id,
+            user=member.user_id,
+            **promise_offer(ticket_id, result.promise),
         )
-        if result.status != "sent":
-            raise Refused(result.message)
-        promised = _promised(view)
-        if promised is not None:
-            due, _ = services.followups.parse(promised)
-            services.followups.promise(ticket_id=ticket_id, member=member, due=due, note="")
-        elif result.promise is not None:
-            client.chat_postEphemeral(
-                channel=services.settings.support_channel_id,
-                user=member.user_id,
-                **promise_offer(ticket_id, result.promise),
-            )
-
-    return handle_reply_submission
