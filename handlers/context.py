@@ -1,10 +1,13 @@
-"""What listeners read from what Slack hands them: request keys, numbers, modal inputs."""
+"""What listeners read from what Slack hands them (request keys, numbers, modal inputs),
+and how they answer a click."""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
 from typing import Any
+
+from slack_bolt import Respond
 
 from bot.errors import Refused
 from handlers.values import NOT_OURS
@@ -52,3 +55,8 @@ def view_values(view: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
 def input_value(view: Mapping[str, Any], block: str, action: str) -> str:
     """What was typed into one text input of a submitted modal ("" when left empty)."""
     return str(((view_values(view).get(block) or {}).get(action) or {}).get("value") or "")
+
+
+def beside(respond: Respond, text: str) -> None:
+    """Answer a click to the person who clicked, below the message clicked on (left as it was)."""
+    respond(text, response_type="ephemeral", replace_original=False)

@@ -21,6 +21,7 @@ from slack_bolt.request.payload_utils import (
 from bot.roster import NOT_ON_TEAM, allows, refusal_for, required_role
 from bot.services import Services
 from handlers.blocks.notices import notice_modal
+from handlers.context import beside
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +184,7 @@ def make_require_member(services: Services) -> Callable[..., BoltResponse | None
             return ack(response_action="update", view=notice_modal("Not allowed", message))
         response = ack()
         if body.get("response_url"):  # menus' option requests have none to answer to
-            respond(message, response_type="ephemeral", replace_original=False)
+            beside(respond, message)
         return response
 
     return require_member

@@ -29,6 +29,7 @@ from bot.commands import Usage
 from bot.errors import Refused
 from bot.services import Services
 from handlers.blocks.notices import notice_modal
+from handlers.context import beside
 from handlers.values import metadata_number
 
 log = logging.getLogger(__name__)
@@ -89,8 +90,10 @@ def answer(args: Args, message: str, replace_original: bool) -> None:
     if not body.get("response_url"):  # a menu inside a modal, the Home tab
         log.info("refused, with nowhere to say so: %s", message)
         return
-    if is_action(body):
-        args.respond(message, response_type="ephemeral", replace_original=replace_original)
+    if is_action(body) and not replace_original:
+        beside(args.respond, message)
+    elif is_action(body):
+        args.respond(message, response_type="ephemeral", replace_original=True)
     else:
         args.respond(message, response_type="ephemeral")
 

@@ -269,7 +269,7 @@ class BotHarness:
         """Type a slash command; returns what the bot responded (ephemerally or in channel)."""
         response_url = self.slack.response_url()
         status, body = self.request(
-            self.slash_body(user_id, command, text, team_id=team_id, response_url=response_url),
+            self.slash_body(user_id, command, text, team=team_id, response_url=response_url),
             FORM,
         )
         assert status == 200, (status, body)
@@ -278,19 +278,9 @@ class BotHarness:
             return [json.loads(body)]
         return self.responses_to(response_url, count=count) if wait else []
 
-    def slash_body(
-        self,
-        user_id: str,
-        command_name: str,
-        text: str,
-        *,
-        team_id: str = slack_api.TEAM_ID,
-        response_url: str | None = None,
-    ) -> bytes:
+    def slash_body(self, user_id: str, name: str, text: str, **where: Any) -> bytes:
         """The form Slack posts for a slash command typed in the support channel."""
-        return command(
-            self.slack, user_id, command_name, text, team=team_id, response_url=response_url
-        )
+        return command(self.slack, user_id, name, text, **where)
 
     def responses_to(self, response_url: str, *, count: int = 1) -> list[dict[str, Any]]:
         """Wait for `count` responses sent to one response_url."""

@@ -9,7 +9,7 @@ from bot.roster import Member
 from bot.services import Services
 from handlers import ids
 from handlers.blocks.replies import reject_modal
-from handlers.context import Payload, input_value, number_on
+from handlers.context import Payload, beside, input_value, number_on
 from handlers.values import metadata_number
 
 
@@ -20,7 +20,7 @@ def handle_approve(
     ack()
     result = services.replies.approve(reply_id=number_on(action), lead=member)
     if result.status != "sent":
-        respond(result.message, response_type="ephemeral", replace_original=False)
+        beside(respond, result.message)
 
 
 def handle_reject(ack: Ack, body: Payload, action: Payload, client: WebClient) -> None:

@@ -7,7 +7,7 @@ from slack_sdk import WebClient
 
 from bot.roster import Member
 from bot.services import Services
-from handlers.context import Payload, number_on
+from handlers.context import Payload, beside, number_on
 from handlers.views.reply_modal import open_reply_modal
 
 
@@ -17,7 +17,7 @@ def handle_claim_button(
     """Claim the card's ticket."""
     ack()
     ticket = services.tickets.claim(ticket_id=number_on(action), member=member)
-    respond(f"You have #{ticket.id} now.", response_type="ephemeral", replace_original=False)
+    beside(respond, f"You have #{ticket.id} now.")
 
 
 def handle_reply_button(
@@ -43,7 +43,7 @@ def handle_resolve_button(
         reopen(services, action, respond, member)
         return
     ticket = services.tickets.resolve(ticket_id=number_on(action), member=member)
-    respond(f"#{ticket.id} is resolved.", response_type="ephemeral", replace_original=False)
+    beside(respond, f"#{ticket.id} is resolved.")
 
 
 # Cards posted before Reopen had its own action id carry, on a resolved ticket, the Resolve
@@ -63,4 +63,4 @@ def handle_reopen_button(
 def reopen(services: Services, action: Payload, respond: Respond, member: Member) -> None:
     """Reopen the ticket of the button clicked, and say so."""
     ticket = services.tickets.reopen(ticket_id=number_on(action), member=member)
-    respond(f"#{ticket.id} is open again.", response_type="ephemeral", replace_original=False)
+    beside(respond, f"#{ticket.id} is open again.")

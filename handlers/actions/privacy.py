@@ -11,7 +11,7 @@ from bot.services import Services
 from handlers import ids
 from handlers.blocks.replies import DM_OPENER, dm_modal
 from handlers.blocks.text import quote
-from handlers.context import Payload, input_value, number_on, request_key
+from handlers.context import Payload, beside, input_value, number_on, request_key
 from handlers.values import metadata_number
 
 # A DM holds at most 10,000 characters; quoted, each line gains a `>`. Slack's limit for
@@ -25,11 +25,7 @@ def handle_reveal(
     """Show the unmasked DM to the one who asked; the reveal is recorded."""
     ack()
     text = services.tickets.reveal(message_id=number_on(action), member=member)
-    respond(
-        f"🔓 Only you see this (the reveal is recorded):\n{quote(text, REVEAL_LIMIT)}",
-        response_type="ephemeral",
-        replace_original=False,
-    )
+    beside(respond, f"🔓 Only you see this (the reveal is recorded):\n{quote(text, REVEAL_LIMIT)}")
 
 
 def handle_ask_delete(
@@ -41,11 +37,7 @@ def handle_ask_delete(
         ticket_id=number_on(action), member=member, request_key=request_key(body)
     )
     said = "Asked the customer to delete the tweet; continue with “Answer by DM”."
-    respond(
-        said if result.status == "sent" else result.message,
-        response_type="ephemeral",
-        replace_original=False,
-    )
+    beside(respond, said if result.status == "sent" else result.message)
 
 
 def handle_dm_button(

@@ -24,6 +24,7 @@ from tests.handlers.conftest import Desk
 from tests.harness import BotHarness, button, command, interaction
 
 NOT_A_TICKET = "“x” is not a ticket number. Usage: `/claim <ticket>`"
+NOT_OURS = "This button does not belong to a ticket; use the buttons on the card."
 
 
 def typed_into(block: str, action: str, text: str) -> dict[str, Any]:
@@ -46,20 +47,12 @@ def told(desk: Desk, response_url: str) -> dict[str, Any]:
         ),
         pytest.param(
             lambda slack, url: button(slack, ANNA, "ticket_claim", "x", response_url=url),
-            {
-                "text": "This button does not belong to a ticket; use the buttons on the card.",
-                "response_type": "ephemeral",
-                "replace_original": False,
-            },
+            {"text": NOT_OURS, "response_type": "ephemeral", "replace_original": False},
             id="a click, answered beside the message",
         ),
         pytest.param(
             lambda slack, url: button(slack, ANNA, "reply_confirm", "x", response_url=url),
-            {
-                "text": "This button does not belong to a ticket; use the buttons on the card.",
-                "response_type": "ephemeral",
-                "replace_original": True,
-            },
+            {"text": NOT_OURS, "response_type": "ephemeral", "replace_original": True},
             id="a click on a one-shot offer, answered in its place",
         ),
         pytest.param(
