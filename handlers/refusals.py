@@ -11,7 +11,8 @@ A listener acknowledges, parses, calls one service method and renders; when the 
 
 Not Bolt's `@app.error`: when a listener raises after `ack()`, Bolt's thread runner sets
 `ack.response` back to None, so an acknowledged request waits out Bolt's three seconds
-and is answered 500. Here nothing is raised to Bolt; the acknowledgement stands.
+and is answered 404, as if it had no listener. Here nothing is raised to Bolt; the
+acknowledgement stands.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from handlers.values import metadata_number
 
 log = logging.getLogger(__name__)
 Listener = Callable[..., None]
-ERROR_LIMIT = 150  # what a modal shows under a field before Slack cuts it off
+ERROR_LIMIT = 150  # a field's error is a line, not a page
 _INJECTED = frozenset(inspect.get_annotations(Args))  # what Bolt can hand a listener
 FROM_CONTEXT = frozenset({"services", "member"})  # put there by handlers/middleware.py
 

@@ -46,6 +46,8 @@ def _home_places(body: Payload) -> dict[str, int]:
         )
     except ValueError:
         place = {}
+    if not isinstance(place, dict):  # not what the bot keeps there: the lists start over
+        place = {}
     return {key: _place(place, key) if key in place else 0 for key in _HOME_LISTS.values()}
 
 

@@ -21,11 +21,7 @@ def opening(modal_for: Callable[[int], dict[str, Any]]) -> Callable[..., None]:
     """The listener of a card button that opens a modal about its ticket."""
 
     def handle_modal_button(
-        ack: Ack,
-        body: Payload,
-        action: Payload,
-        client: WebClient,
-        services: Services,
+        ack: Ack, body: Payload, action: Payload, client: WebClient, services: Services
     ) -> None:
         """Open the modal, once it is sure there is such a ticket to ask about."""
         ack()

@@ -1,7 +1,7 @@
 """handlers/refusals.py: a refusal is told where Slack shows it; the acknowledgement stands.
 
 Bolt resets `ack.response` when a listener raises after `ack()`; had a refusal reached
-Bolt, the HTTP answer would wait Bolt's three seconds and be a 500. Here the answer is
+Bolt, the HTTP answer would wait Bolt's three seconds and be a 404. Here the answer is
 the acknowledgement, given before the refusal is even told.
 """
 
