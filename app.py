@@ -6,14 +6,12 @@ settings -> engine -> clients -> services -> Bolt app -> run
 from __future__ import annotations
 
 import argparse
-import io
-import json
 import logging
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -26,13 +24,10 @@ from pydantic import ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
-from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from waitress.server import create_server
 
 import handlers
 from bot import logs
@@ -47,6 +42,7 @@ from bot.x import XClient, XSide
 from bot.x_models import XAuthFailed, XError, XUser
 from handlers.blocks.cards import BlockKitPresenter
 from handlers.home import render_home
+from handlers.http import HttpServer, slack_endpoint
 from store.db import make_engine, migrate
 
 log = logging.getLogger("servicekanal")
@@ -262,43 +258,19 @@ class Bot:
 
     # -- HTTP ----------------------------------------------------------------------------
 
-    def wsgi(self) -> Callable[..., Iterable[bytes]]:
-        """POST /slack/events for Slack, GET /healthz for load balancers and people."""
-        slack = SlackRequestHandler(self.app, path="/slack/events")
-        secret = self.settings.slack_signing_secret
-        # In Socket Mode events come over the WebSocket; this server only answers /healthz.
-        verifier = (
-            None
-            if self.settings.socket_mode or not secret
-            else SignatureVerifier(secret.get_secret_value())
-        )
-
-        def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-            method, path = environ.get("REQUEST_METHOD"), environ.get("PATH_INFO")
-            if path == "/healthz" and method == "GET":
-                status, report = self.health.report()
-                return _answer(start_response, status, report)
-            if verifier is None:
-                return _answer(start_response, 404, {"error": "not found"})
-            if method != "POST":
-                return slack(environ, start_response)
-            body = _read_body(environ)
-            # Bolt reads the body (UTF-8, JSON, form) and the timestamp before it checks
-            # the signature, so an unreadable forgery would end in a 500; check it first.
-            if not _signed_by_slack(verifier, body, environ):
-                return _answer(start_response, 401, {"error": "invalid request"})
-            environ["wsgi.input"] = io.BytesIO(body)
-            try:
-                return slack(environ, start_response)
-            except ValueError:  # signed, but not what Slack sends (JSON, UTF-8)
-                log.warning("a signed request to %s could not be read", path)
-                return _answer(start_response, 400, {"error": "unreadable request"})
-
-        return application
-
     def http_server(self, *, host: str = "0.0.0.0", port: int | None = None) -> HttpServer:  # noqa: S104
-        """A production WSGI server (waitress) for `wsgi()`; port 0 picks a free one."""
-        return HttpServer(self.wsgi(), host=host, port=self.settings.port if port is None else port)
+        """waitress serving Slack's requests and /healthz (handlers/http.py); port 0: any."""
+        secret = self.settings.slack_signing_secret
+        endpoint = slack_endpoint(
+            self.app,
+            health=self.health,
+            # In Socket Mode events come over the WebSocket; this server only answers /healthz.
+            signing_secret=None
+            if self.settings.socket_mode or not secret
+            else secret.get_secret_value(),
+        )
+        port = self.settings.port if port is None else port
+        return HttpServer(endpoint, host=host, port=port, threads=LISTENER_THREADS)
 
     # -- running -------------------------------------------------------------------------
 
@@ -322,7 +294,7 @@ class Bot:
         assert self.settings.slack_app_token is not None
         health_server = None
         if self.settings.health_port:
-            health_server = HttpServer(self.wsgi(), host="0.0.0.0", port=self.settings.health_port)  # noqa: S104
+            health_server = self.http_server(port=self.settings.health_port)
             health_server.start_in_thread()
         handler = SocketModeHandler(self.app, self.settings.slack_app_token.get_secret_value())
         handler.connect()  # type: ignore[no-untyped-call]
@@ -334,78 +306,6 @@ class Bot:
         handler.close()  # type: ignore[no-untyped-call]
         if health_server is not None:
             health_server.stop()
-
-
-MAX_REQUEST_BYTES = 1024 * 1024
-_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found"}
-
-
-def _answer(start_response: Callable[..., Any], status: int, body: object) -> list[bytes]:
-    reason = _REASONS.get(status, "Service Unavailable")
-    start_response(f"{status} {reason}", [("Content-Type", "application/json")])
-    return [json.dumps(body).encode()]
-
-
-def _read_body(environ: dict[str, Any]) -> bytes:
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    return environ["wsgi.input"].read(length) if length > 0 else b""
-
-
-def _signed_by_slack(verifier: SignatureVerifier, body: bytes, environ: dict[str, Any]) -> bool:
-    try:
-        return verifier.is_valid(
-            body,
-            environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP"),
-            environ.get("HTTP_X_SLACK_SIGNATURE"),
-        )
-    except ValueError:  # a timestamp that is no number, a body that is not UTF-8
-        return False
-
-
-class HttpServer:
-    """waitress, in the foreground (production) or in a thread (tests, Socket Mode health)."""
-
-    def __init__(self, application: Callable[..., Any], *, host: str, port: int) -> None:
-        self._server = create_server(
-            application,
-            host=host,
-            port=port,
-            threads=LISTENER_THREADS,
-            # Slack's requests are a few kilobytes; a forged gigabyte is refused (413)
-            # before it is read into memory to check its signature.
-            max_request_body_size=MAX_REQUEST_BYTES,
-        )
-        self.port: int = self._server.effective_port  # type: ignore[union-attr]
-        self._thread: threading.Thread | None = None
-        self._stopping = False
-
-    def run(self) -> None:
-        """Serve in this thread until SystemExit/KeyboardInterrupt."""
-        self._server.run()
-
-    def start_in_thread(self) -> None:
-        """Serve from a daemon thread."""
-        self._thread = threading.Thread(target=self._run_until_stopped, name="http", daemon=True)
-        self._thread.start()
-
-    def _run_until_stopped(self) -> None:
-        try:
-            self._server.run()
-        except (OSError, ValueError):
-            # Closing the sockets from another thread can break the loop's select() with
-            # EBADF; that is the stop we asked for, not a failure.
-            if not self._stopping:
-                raise
-
-    def stop(self) -> None:
-        """Stop serving and wait for the thread."""
-        self._stopping = True
-        self._server.close()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
 
 
 def _raise_on_sigterm() -> None:
@@ -529,7 +429,7 @@ def run_sandbox(*, host: str, port: int, keep: bool, directory: Path) -> int:
                 manifest=yaml.safe_load(Path(__file__).with_name("manifest.yml").read_text()),
             )
             try:
-                page = HttpServer(site, host=host, port=port)
+                page = HttpServer(site, host=host, port=port, threads=LISTENER_THREADS)
             except OSError as exc:
                 raise StartupError(
                     f"cannot listen on {host}:{port} ({exc.strerror}); try --port"

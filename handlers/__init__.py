@@ -11,10 +11,10 @@ from handlers import actions, commands, errors, events, home, middleware, shortc
 def register(app: App, services: Services) -> None:
     """Attach every listener and middleware to the Bolt app."""
     middleware.register(app, services)
-    commands.register(app, services)
-    actions.register(app, services)
-    events.register(app, services)
-    views.register(app, services)
-    shortcuts.register(app, services)
-    home.register(app, services)
+    commands.register(app)
+    actions.register(app)
+    events.register(app)
+    views.register(app)
+    shortcuts.register(app)
+    home.register(app)
     errors.register(app)

@@ -1,24 +1,19 @@
-"""What listeners read from what the middleware and Slack hand them."""
+"""What listeners read from what Slack hands them (request keys, numbers, modal inputs),
+and how they answer a click."""
 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from typing import Any
 
-from slack_bolt import BoltContext
+from slack_bolt import Respond
 
 from bot.errors import Refused
-from bot.roster import Member
 from handlers.values import NOT_OURS
 
-
-def member_of(context: BoltContext) -> Member:
-    """The caller, as the roster middleware found them (every listener runs after it)."""
-    member = context.get("member")
-    assert isinstance(member, Member), "the roster middleware did not run"
-    return member
+# What Slack sent, or a part of it (a command, an action, a view), as Bolt parsed it.
+Payload = dict[str, Any]
 
 
 def request_key(body: Mapping[str, Any]) -> str | None:
@@ -62,6 +57,6 @@ def input_value(view: Mapping[str, Any], block: str, action: str) -> str:
     return str(((view_values(view).get(block) or {}).get(action) or {}).get("value") or "")
 
 
-def metadata_number(view: Mapping[str, Any], key: str) -> int:
-    """A number the bot put into the modal's private_metadata when it opened it."""
-    return int(json.loads(view.get("private_metadata") or "{}")[key])
+def beside(respond: Respond, text: str) -> None:
+    """Answer a click to the person who clicked, below the message clicked on (left as it was)."""
+    respond(text, response_type="ephemeral", replace_original=False)

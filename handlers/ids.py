@@ -7,6 +7,7 @@ CLAIM = "ticket_claim"
 REPLY = "ticket_reply"
 FOLLOWUP = "ticket_followup"
 RESOLVE = "ticket_resolve"
+REOPEN = "ticket_reopen"  # in Resolve's place on a resolved card
 ESCALATE = "ticket_escalate"
 CARD_ACTIONS = (CLAIM, REPLY, FOLLOWUP, RESOLVE, ESCALATE)
 

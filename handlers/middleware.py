@@ -21,6 +21,7 @@ from slack_bolt.request.payload_utils import (
 from bot.roster import NOT_ON_TEAM, allows, refusal_for, required_role
 from bot.services import Services
 from handlers.blocks.notices import notice_modal
+from handlers.context import beside
 
 log = logging.getLogger(__name__)
 
@@ -183,15 +184,26 @@ def make_require_member(services: Services) -> Callable[..., BoltResponse | None
             return ack(response_action="update", view=notice_modal("Not allowed", message))
         response = ack()
         if body.get("response_url"):  # menus' option requests have none to answer to
-            respond(message, response_type="ephemeral", replace_original=False)
+            beside(respond, message)
         return response
 
     return require_member
 
 
+def make_provide_services(services: Services) -> Callable[..., None]:
+    """Hand every listener the bot's services: it asks for them as `services`."""
+
+    def provide_services(context: BoltContext, next: Callable[[], None]) -> None:
+        context["services"] = services
+        next()
+
+    return provide_services
+
+
 def register(app: App, services: Services) -> None:
     """Install the middleware: the shape of the body first, then workspace, retries, roster."""
     app.use(OnlyWhatSlackSends())
+    app.use(make_provide_services(services))
     app.use(make_only_our_workspace(services.team_id))
     app.use(make_skip_retried_events(services))
     app.use(make_require_member(services))

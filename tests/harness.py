@@ -2,7 +2,9 @@
 
 Tests read like conversations: a customer tweets on the X stand-in, `bot.poll()` reads
 X, `bot.deliver()` drains the posting queue into the Slack stand-in, and agents talk to
-the bot through signed HTTP requests to its real WSGI server.
+the bot through signed HTTP requests to its real WSGI server. Handler tests talk to it
+in-process instead (`http=False`): the same signed requests, as `BoltRequest`s through
+`app.dispatch`, as bolt-python's own tests do; everything behind Bolt is the same.
 """
 
 from __future__ import annotations
@@ -10,18 +12,139 @@ from __future__ import annotations
 import itertools
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from app import Bot, HttpServer, build
+from slack_bolt import BoltRequest
+from sqlmodel import SQLModel
+
+from app import Bot, build
 from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.inbox import IngestResult
+from handlers.http import HttpServer
 from standins import slack_api, x_api
 from standins.http import Listening, wait_for
 from standins.signing import FORM, SIGNING_SECRET, form_body, json_body, payload_body, post, sign
 from standins.slack_api import SlackStandIn
 from standins.x_api import XStandIn
+
+SUPPORT = "CSUPPORT1"
+
+
+def command(
+    slack: SlackStandIn,
+    user: str,
+    name: str,
+    text: str,
+    *,
+    team: str = slack_api.TEAM_ID,
+    response_url: str | None = None,
+) -> bytes:
+    """A slash command typed in the support channel, as Slack posts it."""
+    return form_body(
+        {
+            "token": "legacy-verification-token",
+            "team_id": team,
+            "team_domain": "servicekanal-test",
+            "channel_id": SUPPORT,
+            "channel_name": "support",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": name,
+            "text": text,
+            "api_app_id": "A0SERVICE",
+            "response_url": response_url or slack.response_url(),
+            "trigger_id": slack.new_trigger_id(),
+        }
+    )
+
+
+def interaction(
+    slack: SlackStandIn, user_id: str, kind: str, *, team: str = slack_api.TEAM_ID, **rest: Any
+) -> bytes:
+    """An interactivity payload (button, modal, shortcut) as Slack posts it.
+
+    It has a fresh response_url unless `rest` says otherwise (None: none, as in modals).
+    """
+    payload = {
+        "type": kind,
+        "team": {"id": team, "domain": "servicekanal-test"},
+        "user": {"id": user_id, "username": user_id.lower(), "team_id": team},
+        "api_app_id": "A0SERVICE",
+        "trigger_id": slack.new_trigger_id(),
+        "response_url": slack.response_url(),
+        **rest,
+    }
+    return payload_body({key: value for key, value in payload.items() if value is not None})
+
+
+def button(
+    slack: SlackStandIn,
+    user: str,
+    action_id: str,
+    value: str,
+    *,
+    label: str | None = None,
+    message_ts: str = "0",
+    **rest: Any,
+) -> bytes:
+    """A click on a button (labelled `label`) of a message in the support channel."""
+    action: dict[str, Any] = {
+        "type": "button",
+        "action_id": action_id,
+        "block_id": "b",
+        "value": value,
+        "action_ts": f"{time.time():.6f}",
+    }
+    if label is not None:
+        action["text"] = {"type": "plain_text", "text": label}
+    return interaction(
+        slack,
+        user,
+        "block_actions",
+        channel={"id": SUPPORT, "name": "support"},
+        container={"type": "message", "message_ts": message_ts, "channel_id": SUPPORT},
+        message={"ts": message_ts, "type": "message"},
+        actions=[action],
+        **rest,
+    )
+
+
+@dataclass(frozen=True)
+class World:
+    """Everything bad input must leave alone: every table, Slack's messages, X's posts."""
+
+    database: dict[str, list[str]]
+    slack_changes: int
+    x_posts: int
+
+
+SLACK_CHANGES = (
+    "chat.postMessage",
+    "chat.update",
+    "chat.delete",
+    "views.open",
+    "views.update",
+    "views.publish",
+)
+X_POSTS = ("POST /2/tweets", "POST /2/dm_conversations/with/:id/messages")
+
+
+def world(bot: BotHarness) -> World:
+    """The world once everything queued for Slack has gone out."""
+    bot.deliver()
+    with bot.bot.engine.connect() as connection:
+        database = {
+            table.name: sorted(repr(tuple(row)) for row in connection.execute(table.select()))
+            for table in SQLModel.metadata.sorted_tables
+        }
+    return World(
+        database=database,
+        slack_changes=sum(len(bot.slack.calls_to(method)) for method in SLACK_CHANGES),
+        x_posts=sum(len(bot.x.calls_to(route)) for route in X_POSTS),
+    )
 
 
 def make_settings(database_url: str, slack: Listening, x: Listening, **overrides: Any) -> Settings:
@@ -30,7 +153,7 @@ def make_settings(database_url: str, slack: Listening, x: Listening, **overrides
         "slack_bot_token": slack_api.BOT_TOKEN,
         "slack_signing_secret": SIGNING_SECRET,
         "slack_api_url": f"{slack.base_url}/api/",
-        "support_channel_id": "CSUPPORT1",
+        "support_channel_id": SUPPORT,
         "escalation_channel_id": "CESCALATE",
         "x_bearer_token": x_api.BEARER,
         "x_api_key": x_api.API_KEY,
@@ -51,7 +174,7 @@ def make_settings(database_url: str, slack: Listening, x: Listening, **overrides
 
 
 class BotHarness:
-    """A running bot (HTTP server on a free port) plus ways to talk to it."""
+    """A running bot (HTTP server on a free port, or none) plus ways to talk to it."""
 
     def __init__(
         self,
@@ -62,6 +185,7 @@ class BotHarness:
         x_timeout: float = 2.0,
         clock: Clock = system_clock,
         post_interval: float = 0,
+        http: bool = True,
     ) -> None:
         self.settings = settings
         self.slack = slack
@@ -70,14 +194,17 @@ class BotHarness:
         self.bot: Bot = build(
             settings, post_interval=post_interval, x_timeout=x_timeout, clock=clock
         )
-        self.server: HttpServer = self.bot.http_server(host="127.0.0.1", port=0)
-        self.server.start_in_thread()
-        self.url = f"http://127.0.0.1:{self.server.port}"
+        self.server: HttpServer | None = None
+        if http:
+            self.server = self.bot.http_server(host="127.0.0.1", port=0)
+            self.server.start_in_thread()
+            self.url = f"http://127.0.0.1:{self.server.port}"
         self._event_ids = itertools.count(1)
 
     def close(self) -> None:
         """Stop everything this harness started."""
-        self.server.stop()
+        if self.server is not None:
+            self.server.stop()
         self.bot.stop_background()
         self.bot.engine.dispose()
 
@@ -123,6 +250,10 @@ class BotHarness:
             **sign(body, secret=secret, timestamp=timestamp),
         }
         all_headers.update(headers or {})
+        if self.server is None:
+            signed: dict[str, str | Sequence[str]] = dict(all_headers)
+            answer = self.bot.app.dispatch(BoltRequest(body=body.decode(), headers=signed))
+            return answer.status, str(answer.body).encode()
         return post(f"{self.url}/slack/events", body, all_headers)
 
     def slash(
@@ -138,7 +269,7 @@ class BotHarness:
         """Type a slash command; returns what the bot responded (ephemerally or in channel)."""
         response_url = self.slack.response_url()
         status, body = self.request(
-            self.slash_body(user_id, command, text, team_id=team_id, response_url=response_url),
+            self.slash_body(user_id, command, text, team=team_id, response_url=response_url),
             FORM,
         )
         assert status == 200, (status, body)
@@ -147,32 +278,9 @@ class BotHarness:
             return [json.loads(body)]
         return self.responses_to(response_url, count=count) if wait else []
 
-    def slash_body(
-        self,
-        user_id: str,
-        command: str,
-        text: str,
-        *,
-        team_id: str = slack_api.TEAM_ID,
-        response_url: str | None = None,
-    ) -> bytes:
+    def slash_body(self, user_id: str, name: str, text: str, **where: Any) -> bytes:
         """The form Slack posts for a slash command typed in the support channel."""
-        return form_body(
-            {
-                "token": "legacy-verification-token",
-                "team_id": team_id,
-                "team_domain": "servicekanal-test",
-                "channel_id": self.settings.support_channel_id,
-                "channel_name": "support",
-                "user_id": user_id,
-                "user_name": user_id.lower(),
-                "command": command,
-                "text": text,
-                "api_app_id": "A0SERVICE",
-                "response_url": response_url or self.slack.response_url(),
-                "trigger_id": self.slack.new_trigger_id(),
-            }
-        )
+        return command(self.slack, user_id, name, text, **where)
 
     def responses_to(self, response_url: str, *, count: int = 1) -> list[dict[str, Any]]:
         """Wait for `count` responses sent to one response_url."""
@@ -183,18 +291,8 @@ class BotHarness:
                 found = [r for r in self.slack.responses if r["url"] == "/" + path]
             return found if len(found) >= count else []
 
-        result: list[dict[str, Any]] = wait_for(arrived)
+        result: list[dict[str, Any]] = wait_for(arrived, interval=0.005)
         return result
-
-    def interaction(self, kind: str, user_id: str) -> dict[str, Any]:
-        """What every interactive payload of a person in our workspace begins with."""
-        return {
-            "type": kind,
-            "team": {"id": slack_api.TEAM_ID, "domain": "servicekanal-test"},
-            "user": {"id": user_id, "username": user_id.lower(), "team_id": slack_api.TEAM_ID},
-            "api_app_id": "A0SERVICE",
-            "trigger_id": self.slack.new_trigger_id(),
-        }
 
     def click(
         self,
@@ -208,29 +306,17 @@ class BotHarness:
     ) -> list[dict[str, Any]]:
         """Click a button on a message (a card, usually)."""
         response_url = self.slack.response_url()
-        payload = {
-            **self.interaction("block_actions", user_id),
-            "channel": {"id": self.settings.support_channel_id, "name": "support"},
-            "container": {
-                "type": "message",
-                "message_ts": message_ts or "0",
-                "channel_id": self.settings.support_channel_id,
-            },
-            "message": {"ts": message_ts or "0", "type": "message"},
-            "response_url": response_url,
-            "actions": [
-                {
-                    "type": "button",
-                    "action_id": action_id,
-                    "block_id": "b",
-                    "value": value,
-                    "text": {"type": "plain_text", "text": label or action_id},
-                    "action_ts": f"{time.time():.6f}",
-                }
-            ],
-        }
-        status, body = self.request(payload_body(payload), FORM)
-        assert status == 200, (status, body)
+        body = button(
+            self.slack,
+            user_id,
+            action_id,
+            value,
+            label=label or action_id,
+            message_ts=message_ts or "0",
+            response_url=response_url,
+        )
+        status, answer = self.request(body, FORM)
+        assert status == 200, (status, answer)
         return self.responses_to(response_url) if wait else []
 
     def open_views(self) -> list[dict[str, Any]]:
@@ -242,53 +328,50 @@ class BotHarness:
         self, user_id: str, view: dict[str, Any], values: dict[str, dict[str, Any]]
     ) -> tuple[int, dict[str, Any] | None]:
         """Press a modal's submit button with these input values; returns the bot's answer."""
-        payload = {
-            **self.interaction("view_submission", user_id),
-            "view": {**view, "state": {"values": values}},
-        }
-        status, body = self.request(payload_body(payload), FORM)
+        state = {"values": values}
+        payload = interaction(
+            self.slack, user_id, "view_submission", view={**view, "state": state}, response_url=None
+        )
+        status, body = self.request(payload, FORM)
         return status, (json.loads(body) if body.strip() else None)
 
     def pick_in_view(self, user_id: str, view: dict[str, Any], action_id: str, value: str) -> None:
         """Choose an option of a select menu inside a modal."""
-        payload = {
-            **self.interaction("block_actions", user_id),
-            "container": {"type": "view", "view_id": view["id"]},
-            "view": view,
-            "actions": [
-                {
-                    "type": "static_select",
-                    "action_id": action_id,
-                    "block_id": "canned",
-                    "selected_option": {
-                        "text": {"type": "plain_text", "text": value},
-                        "value": value,
-                    },
-                    "action_ts": f"{time.time():.6f}",
-                }
-            ],
+        picked = {
+            "type": "static_select",
+            "action_id": action_id,
+            "block_id": "canned",
+            "selected_option": {"text": {"type": "plain_text", "text": value}, "value": value},
+            "action_ts": f"{time.time():.6f}",
         }
-        status, body = self.request(payload_body(payload), FORM)
-        assert status == 200, (status, body)
+        body = interaction(
+            self.slack,
+            user_id,
+            "block_actions",
+            container={"type": "view", "view_id": view["id"]},
+            view=view,
+            actions=[picked],
+            response_url=None,
+        )
+        status, answer = self.request(body, FORM)
+        assert status == 200, (status, answer)
 
     def shortcut(
         self, user_id: str, callback_id: str, message: dict[str, Any]
     ) -> list[dict[str, Any]]:
         """Use a message shortcut on a message; returns what the bot said back, if anything."""
-        response_url = self.slack.response_url()
-        payload = {
-            "type": "message_action",
-            "callback_id": callback_id,
-            "team": {"id": slack_api.TEAM_ID, "domain": "servicekanal-test"},
-            "user": {"id": user_id, "name": user_id.lower()},
-            "channel": {"id": self.settings.support_channel_id, "name": "support"},
-            "message": message,
-            "message_ts": message.get("ts"),
-            "trigger_id": self.slack.new_trigger_id(),
-            "response_url": response_url,
-        }
-        status, body = self.request(payload_body(payload), FORM)
-        assert status == 200, (status, body)
+        body = interaction(
+            self.slack,
+            user_id,
+            "message_action",
+            callback_id=callback_id,
+            user={"id": user_id, "name": user_id.lower()},
+            channel={"id": SUPPORT, "name": "support"},
+            message=message,
+            message_ts=message.get("ts"),
+        )
+        status, answer = self.request(body, FORM)
+        assert status == 200, (status, answer)
         return []
 
     def thread_message(

@@ -2,34 +2,43 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from slack_bolt import App
 
-from bot.services import Services
 from handlers import ids
 from handlers.actions import approval, card, lists, privacy, reply_confirm
 from handlers.blocks import followups as followup_blocks
+from handlers.refusals import answered
 from handlers.views import followup_modal, reply_modal
 
+LISTENERS: dict[str, Callable[..., None]] = {
+    ids.CLAIM: card.handle_claim_button,
+    ids.REPLY: card.handle_reply_button,
+    ids.RESOLVE: card.handle_resolve_button,
+    ids.REOPEN: card.handle_reopen_button,
+    ids.FOLLOWUP: followup_modal.opening(followup_blocks.followup_modal),
+    ids.ESCALATE: followup_modal.opening(followup_blocks.escalate_modal),
+    ids.REPLY_CANCEL: reply_confirm.handle_reply_cancel,
+    ids.CANNED_PICK: reply_modal.handle_canned_pick,
+    ids.REVEAL: privacy.handle_reveal,
+    ids.ASK_DELETE: privacy.handle_ask_delete,
+    ids.DM_BUTTON: privacy.handle_dm_button,
+    ids.APPROVE: approval.handle_approve,
+    ids.REJECT: approval.handle_reject,
+    ids.LIST_PREVIOUS: lists.handle_paging,
+    ids.LIST_NEXT: lists.handle_paging,
+}
+# These two answer on an ephemeral offer whose button acts once: a refusal takes its place.
+ONE_SHOT_OFFERS: dict[str, Callable[..., None]] = {
+    ids.PROMISE_CONFIRM: followup_modal.handle_promise_confirm,
+    ids.REPLY_CONFIRM: reply_confirm.handle_reply_confirm,
+}
 
-def register(app: App, services: Services) -> None:
+
+def register(app: App) -> None:
     """Attach the listeners of the card's buttons and of the reply flow."""
-    app.action(ids.CLAIM)(card.make_handle_claim_button(services))
-    app.action(ids.REPLY)(card.make_handle_reply_button(services))
-    app.action(ids.RESOLVE)(card.make_handle_resolve_button(services))
-    for button, modal in (
-        (ids.FOLLOWUP, followup_blocks.followup_modal),
-        (ids.ESCALATE, followup_blocks.escalate_modal),
-    ):
-        app.action(button)(followup_modal.make_handle_modal_button(services, modal))
-    app.action(ids.PROMISE_CONFIRM)(followup_modal.make_handle_promise_confirm(services))
-    app.action(ids.REPLY_CONFIRM)(reply_confirm.make_handle_reply_confirm(services))
-    app.action(ids.REPLY_CANCEL)(reply_confirm.handle_reply_cancel)
-    app.action(ids.CANNED_PICK)(reply_modal.make_handle_canned_pick(services))
-    app.action(ids.REVEAL)(privacy.make_handle_reveal(services))
-    app.action(ids.ASK_DELETE)(privacy.make_handle_ask_delete(services))
-    app.action(ids.DM_BUTTON)(privacy.make_handle_dm_button(services))
-    app.action(ids.APPROVE)(approval.make_handle_approve(services))
-    app.action(ids.REJECT)(approval.handle_reject)
-    paging = lists.make_handle_paging(services)
-    app.action(ids.LIST_PREVIOUS)(paging)
-    app.action(ids.LIST_NEXT)(paging)
+    for action_id, listener in LISTENERS.items():
+        app.action(action_id)(answered(listener))
+    for action_id, listener in ONE_SHOT_OFFERS.items():
+        app.action(action_id)(answered(listener, replace_original=True))

@@ -2,63 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from slack_bolt import Ack, BoltContext, Respond
+from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
-from bot.errors import Refused
+from bot.roster import Member
 from bot.services import Services
 from handlers import ids
 from handlers.blocks.replies import reject_modal
-from handlers.context import input_value, member_of, metadata_number, number_on
+from handlers.context import Payload, beside, input_value, number_on
+from handlers.values import metadata_number
 
 
-def make_handle_approve(services: Services) -> Callable[..., None]:
-    """Build the Approve button's listener."""
-
-    def handle_approve(
-        ack: Ack, action: dict[str, Any], respond: Respond, context: BoltContext
-    ) -> None:
-        """Send the trainee's reply, signed with the trainee's initials."""
-        ack()
-        try:
-            result = services.approvals.approve(reply_id=number_on(action), lead=member_of(context))
-        except Refused as exc:
-            respond(exc.user_message, response_type="ephemeral", replace_original=False)
-            return
-        if result.status != "sent":
-            respond(result.message, response_type="ephemeral", replace_original=False)
-
-    return handle_approve
-
-
-def handle_reject(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
+def handle_approve(
+    ack: Ack, action: Payload, respond: Respond, services: Services, member: Member
 ) -> None:
+    """Send the trainee's reply, signed with the trainee's initials."""
+    ack()
+    result = services.approvals.approve(reply_id=number_on(action), lead=member)
+    if result.status != "sent":
+        beside(respond, result.message)
+
+
+def handle_reject(ack: Ack, body: Payload, action: Payload, client: WebClient) -> None:
     """The Return button: ask the lead what should change."""
     ack()
-    try:
-        reply_id = number_on(action)
-    except Refused as exc:
-        respond(exc.user_message, response_type="ephemeral", replace_original=False)
-        return
-    client.views_open(trigger_id=body["trigger_id"], view=reject_modal(reply_id))
+    client.views_open(trigger_id=body["trigger_id"], view=reject_modal(number_on(action)))
 
 
-def make_handle_reject_submission(services: Services) -> Callable[..., None]:
-    """Build the listener of the return modal."""
-
-    def handle_reject_submission(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
-        """Return the reply with the lead's comment; nothing is sent to X."""
-        reply_id = metadata_number(view, "reply")
-        note = input_value(view, ids.REJECT_NOTE_BLOCK, ids.REJECT_NOTE)
-        try:
-            services.approvals.reject(reply_id=reply_id, lead=member_of(context), note=note)
-        except Refused as exc:
-            ack(response_action="errors", errors={ids.REJECT_NOTE_BLOCK: exc.user_message[:150]})
-            return
-        ack()
-
-    return handle_reject_submission
+def handle_reject_submission(ack: Ack, view: Payload, services: Services, member: Member) -> None:
+    """Return the reply with the lead's comment; nothing is sent to X."""
+    reply_id = metadata_number(view, "reply")
+    note = input_value(view, ids.REJECT_NOTE_BLOCK, ids.REJECT_NOTE)
+    services.approvals.reject(reply_id=reply_id, lead=member, note=note)
+    ack()

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, BoltContext, Respond
+from slack_bolt import Ack, Respond
 
 from bot.errors import Refused
+from bot.roster import Member
 from bot.services import Services
 from handlers.blocks.lists import canned, followup_list, history
-from handlers.context import member_of
+from handlers.context import Payload
 
 NOT_A_LIST = "This button does not belong to a list."
 _MOST = 10_000_000  # no list is longer; a larger start is no value the bot wrote
@@ -26,7 +26,7 @@ def _place(value: Any, key: str) -> int:
     return number
 
 
-def _wanted(action: dict[str, Any]) -> dict[str, Any]:
+def _wanted(action: Payload) -> dict[str, Any]:
     try:
         value = json.loads(str(action.get("value") or ""))
     except ValueError:
@@ -37,7 +37,7 @@ def _wanted(action: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
-def _home_places(body: dict[str, Any]) -> dict[str, int]:
+def _home_places(body: Payload) -> dict[str, int]:
     """Where the Home tab's lists stand, as the published view keeps it."""
     view = body.get("view")
     try:
@@ -46,10 +46,12 @@ def _home_places(body: dict[str, Any]) -> dict[str, int]:
         )
     except ValueError:
         place = {}
+    if not isinstance(place, dict):  # not what the bot keeps there: the lists start over
+        place = {}
     return {key: _place(place, key) if key in place else 0 for key in _HOME_LISTS.values()}
 
 
-def list_message(services: Services, wanted: dict[str, Any]) -> dict[str, Any]:
+def list_message(services: Services, wanted: Payload) -> dict[str, Any]:
     """The page of an ephemeral list that a paging button asks for."""
     name, start = wanted["list"], _place(wanted, "start")
     if name == "followups":
@@ -69,35 +71,20 @@ def list_message(services: Services, wanted: dict[str, Any]) -> dict[str, Any]:
     raise Refused(NOT_A_LIST)
 
 
-def make_handle_paging(services: Services) -> Callable[..., None]:
-    """Build the listener of every list's Previous and Next buttons."""
-
-    def handle_paging(
-        ack: Ack,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        respond: Respond,
-        context: BoltContext,
-    ) -> None:
-        """Show the neighbouring page: in place of the ephemeral list, or on the Home tab."""
-        ack()
-        try:
-            wanted = _wanted(action)
-            home_list = _HOME_LISTS.get(wanted["list"])
-            if home_list is not None:
-                starts = _home_places(body)
-                starts[home_list] = _place(wanted, "start")
-                services.home.publish(
-                    member_of(context).user_id,
-                    tickets_from=starts["tickets"],
-                    followups_from=starts["followups"],
-                )
-                return
-            message = list_message(services, wanted)
-        except Refused as exc:
-            if body.get("response_url"):
-                respond(exc.user_message, response_type="ephemeral", replace_original=False)
-            return
-        respond(response_type="ephemeral", replace_original=True, **message)
-
-    return handle_paging
+def handle_paging(
+    ack: Ack, body: Payload, action: Payload, respond: Respond, services: Services, member: Member
+) -> None:
+    """Show the neighbouring page: in place of the ephemeral list, or on the Home tab."""
+    ack()
+    wanted = _wanted(action)
+    home_list = _HOME_LISTS.get(wanted["list"])
+    if home_list is None:
+        respond(response_type="ephemeral", replace_original=True, **list_message(services, wanted))
+        return
+    starts = _home_places(body)
+    starts[home_list] = _place(wanted, "start")
+    services.home.publish(
+        member.user_id,
+        tickets_from=starts["tickets"],
+        followups_from=starts["followups"],
+    )

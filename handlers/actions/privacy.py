@@ -2,141 +2,70 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from slack_bolt import Ack, BoltContext, Respond
+from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot.errors import Refused
+from bot.roster import Member
 from bot.services import Services
 from handlers import ids
 from handlers.blocks.replies import DM_OPENER, dm_modal
 from handlers.blocks.text import quote
-from handlers.context import input_value, member_of, metadata_number, number_on, request_key
+from handlers.context import Payload, beside, input_value, number_on, request_key
+from handlers.values import metadata_number
 
 # A DM holds at most 10,000 characters; quoted, each line gains a `>`. Slack's limit for
 # a message's text is 40,000.
 REVEAL_LIMIT = 39_000
 
 
-def make_handle_reveal(services: Services) -> Callable[..., None]:
-    """Build the Reveal button's listener."""
-
-    def handle_reveal(
-        ack: Ack, action: dict[str, Any], respond: Respond, context: BoltContext
-    ) -> None:
-        """Show the unmasked DM to the one who asked; the reveal is recorded."""
-        ack()
-        try:
-            text = services.tickets.reveal(message_id=number_on(action), member=member_of(context))
-        except Refused as exc:
-            respond(exc.user_message, response_type="ephemeral", replace_original=False)
-            return
-        respond(
-            f"🔓 Only you see this (the reveal is recorded):\n{quote(text, REVEAL_LIMIT)}",
-            response_type="ephemeral",
-            replace_original=False,
-        )
-
-    return handle_reveal
+def handle_reveal(
+    ack: Ack, action: Payload, respond: Respond, services: Services, member: Member
+) -> None:
+    """Show the unmasked DM to the one who asked; the reveal is recorded."""
+    ack()
+    text = services.tickets.reveal(message_id=number_on(action), member=member)
+    beside(respond, f"🔓 Only you see this (the reveal is recorded):\n{quote(text, REVEAL_LIMIT)}")
 
 
-def make_handle_ask_delete(services: Services) -> Callable[..., None]:
-    """Build the listener of "Ask to delete, continue by DM"."""
-
-    def handle_ask_delete(
-        ack: Ack,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        respond: Respond,
-        context: BoltContext,
-    ) -> None:
-        """Ask the customer publicly to delete the tweet with their data; DMs follow."""
-        ack()
-        try:
-            result = services.replies.ask_to_move_to_dm(
-                ticket_id=number_on(action),
-                member=member_of(context),
-                request_key=request_key(body),
-            )
-        except Refused as exc:
-            respond(exc.user_message, response_type="ephemeral", replace_original=False)
-            return
-        said = "Asked the customer to delete the tweet; continue with “Answer by DM”."
-        respond(
-            said if result.status == "sent" else result.message,
-            response_type="ephemeral",
-            replace_original=False,
-        )
-
-    return handle_ask_delete
+def handle_ask_delete(
+    ack: Ack, body: Payload, action: Payload, respond: Respond, services: Services, member: Member
+) -> None:
+    """Ask the customer publicly to delete the tweet with their data; DMs follow."""
+    ack()
+    result = services.replies.ask_to_move_to_dm(
+        ticket_id=number_on(action), member=member, request_key=request_key(body)
+    )
+    said = "Asked the customer to delete the tweet; continue with “Answer by DM”."
+    beside(respond, said if result.status == "sent" else result.message)
 
 
-def make_handle_dm_button(services: Services) -> Callable[..., None]:
-    """Build the "Answer by DM" button's listener."""
-
-    def handle_dm_button(
-        ack: Ack,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        client: WebClient,
-        respond: Respond,
-        context: BoltContext,
-    ) -> None:
-        """Open the DM modal, with an opener to start from."""
-        ack()
-        member = member_of(context)
-        try:
-            ticket_id = number_on(action)
-            reply = services.replies.context(ticket_id=ticket_id, member=member)
-            opener = services.canned.fill(ticket_id=ticket_id, text=DM_OPENER, member=member)
-        except Refused as exc:
-            respond(exc.user_message, response_type="ephemeral", replace_original=False)
-            return
-        client.views_open(
-            trigger_id=body["trigger_id"],
-            view=dm_modal(
-                ticket_id=ticket_id, handle=reply.handle, signature=reply.signature, body=opener
-            ),
-        )
-
-    return handle_dm_button
+def handle_dm_button(
+    ack: Ack, body: Payload, action: Payload, client: WebClient, services: Services, member: Member
+) -> None:
+    """Open the DM modal, with an opener to start from."""
+    ack()
+    ticket_id = number_on(action)
+    reply = services.replies.context(ticket_id=ticket_id, member=member)
+    opener = services.canned.fill(ticket_id=ticket_id, text=DM_OPENER, member=member)
+    client.views_open(
+        trigger_id=body["trigger_id"],
+        view=dm_modal(
+            ticket_id=ticket_id, handle=reply.handle, signature=reply.signature, body=opener
+        ),
+    )
 
 
-def make_handle_dm_submission(services: Services) -> Callable[..., None]:
-    """Build the DM modal's listener."""
-
-    def handle_dm_submission(
-        ack: Ack,
-        body: dict[str, Any],
-        view: dict[str, Any],
-        client: WebClient,
-        context: BoltContext,
-    ) -> None:
-        """Check the DM (errors stay in the modal), then send it."""
-        member = member_of(context)
-        ticket_id = metadata_number(view, "ticket")
-        text = input_value(view, ids.DM_TEXT_BLOCK, ids.DM_TEXT)
-        try:
-            services.replies.check_dm(ticket_id=ticket_id, body=text, member=member)
-        except Refused as exc:
-            ack(response_action="errors", errors={ids.DM_TEXT_BLOCK: exc.user_message[:150]})
-            return
-        ack()
-        try:
-            result = services.replies.send_dm(
-                ticket_id=ticket_id, body=text, member=member, request_key=request_key(body)
-            )
-            if result.status == "sent":
-                return  # the thread shows it
-            message = result.message
-        except Refused as exc:
-            message = exc.user_message
-        client.chat_postEphemeral(
-            channel=services.settings.support_channel_id,
-            user=member.user_id,
-            text=f"#{ticket_id}: {message}",
-        )
-
-    return handle_dm_submission
+def handle_dm_submission(
+    ack: Ack, body: Payload, view: Payload, services: Services, member: Member
+) -> None:
+    """Check the DM (errors stay in the modal), then send it."""
+    ticket_id = metadata_number(view, "ticket")
+    text = input_value(view, ids.DM_TEXT_BLOCK, ids.DM_TEXT)
+    services.replies.check_dm(ticket_id=ticket_id, body=text, member=member)
+    ack()
+    result = services.replies.send_dm(
+        ticket_id=ticket_id, body=text, member=member, request_key=request_key(body)
+    )
+    if result.status != "sent":  # when it is, the thread shows it
+        raise Refused(result.message)

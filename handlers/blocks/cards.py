@@ -1,4 +1,4 @@
-"""The ticket card and the customer's later messages in its thread."""
+"""The ticket card, and what the bot writes in its thread (customer messages, answers, notes)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ from bot.present import (
     CardView,
     CustomerMessageView,
     CustomerView,
-    EscalationView,
     NoteView,
     ReplySentView,
     SlackMessage,
 )
 from handlers import ids
+from handlers.blocks.escalations import escalation
 from handlers.blocks.text import (
     count,
     escape_within,
@@ -84,10 +84,6 @@ def status_line(card: CardView) -> str:
     return line
 
 
-# On a resolved card the Resolve button reads Reopen; its listener tells them apart by it.
-REOPEN = "Reopen"
-
-
 def card_buttons(ticket_id: int, *, resolved: bool) -> dict[str, Any]:
     """Claim, Reply, Follow-up, Resolve, Escalate; each carries the ticket number."""
     value = str(ticket_id)
@@ -110,7 +106,7 @@ def card_buttons(ticket_id: int, *, resolved: bool) -> dict[str, Any]:
             button("Claim", ids.CLAIM, None if resolved else "primary"),
             button("Reply", ids.REPLY),
             button("Follow-up", ids.FOLLOWUP),
-            button(REOPEN if resolved else "Resolve", ids.RESOLVE),
+            button("Reopen", ids.REOPEN) if resolved else button("Resolve", ids.RESOLVE),
             button("Escalate", ids.ESCALATE, "danger"),
         ],
     }
@@ -347,71 +343,13 @@ def activity(view: ActivityView) -> SlackMessage:
     }
 
 
-ESCALATION_LABELS = {
-    "manual": "escalated by hand",
-    "followup": "a promise is overdue",
-    "sla": "first-response SLA missed",
-    "vip": "VIP customer",
-    "spike": "spike",
-}
-
-
-def escalation(view: EscalationView) -> SlackMessage:
-    """A page: for the on-call person's DM and the escalation channel."""
-    what = ESCALATION_LABELS.get(view.kind, view.kind)
-    head = f"🚨 *Escalation: {what}*"
-    if view.ticket_id is not None:
-        head += f" · *#{view.ticket_id}*"
-    if view.customer_handle:
-        head += f" · {link(f'https://x.com/{view.customer_handle}', '@' + view.customer_handle)}"
-    lines = [head, escape_within(view.reason, 1500)]
-    if view.actor:
-        lines.append(f"Raised by <@{view.actor}>.")
-    lines.append(
-        f"On call: <@{view.oncall_slack_id}>"
-        if view.oncall_slack_id
-        else "⚠️ Nobody is on call (`/oncall @someone`)."
-    )
-    blocks: list[dict[str, Any]] = [section("\n".join(lines))]
-    if view.examples:
-        examples = "\n".join(quote(example, 400) for example in view.examples)
-        blocks.append(section(f"*Examples*\n{examples}"))
-    blocks.append(
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"🕒 {slack_date(view.at)}"}]}
-    )
-    return {
-        "text": f"Escalation: {what}" + (f" #{view.ticket_id}" if view.ticket_id else ""),
-        "blocks": blocks,
-    }
-
-
 class BlockKitPresenter:
-    """The `bot.present.Presenter` that the services use, made of the builders above."""
+    """The `bot.present.Presenter` that the services use, made of the builders."""
 
-    def ticket_card(self, card: CardView) -> SlackMessage:
-        """See `ticket_card`."""
-        return ticket_card(card)
-
-    def customer_message(self, message: CustomerMessageView) -> SlackMessage:
-        """See `customer_message`."""
-        return customer_message(message)
-
-    def reply_sent(self, reply: ReplySentView) -> SlackMessage:
-        """See `reply_sent`."""
-        return reply_sent(reply)
-
-    def note(self, note_view: NoteView) -> SlackMessage:
-        """See `note`."""
-        return note(note_view)
-
-    def activity(self, view: ActivityView) -> SlackMessage:
-        """See `activity`."""
-        return activity(view)
-
-    def escalation(self, view: EscalationView) -> SlackMessage:
-        """See `escalation`."""
-        return escalation(view)
-
-    def approval(self, view: ApprovalView) -> SlackMessage:
-        """See `approval`."""
-        return approval(view)
+    ticket_card = staticmethod(ticket_card)
+    customer_message = staticmethod(customer_message)
+    reply_sent = staticmethod(reply_sent)
+    note = staticmethod(note)
+    activity = staticmethod(activity)
+    escalation = staticmethod(escalation)
+    approval = staticmethod(approval)

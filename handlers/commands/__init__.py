@@ -6,7 +6,6 @@ from collections.abc import Callable
 
 from slack_bolt import App
 
-from bot.services import Services
 from handlers.commands import (
     canned,
     claim,
@@ -23,28 +22,27 @@ from handlers.commands import (
     stats,
     team,
 )
+from handlers.refusals import answered
 
-HandlerFactory = Callable[[Services], Callable[..., None]]
-
-COMMANDS: dict[str, HandlerFactory] = {
-    "/claim": claim.make_handle_claim,
-    "/release": release.make_handle_release,
-    "/handover": handover.make_handle_handover,
-    "/reply": reply.make_handle_reply,
-    "/note": note.make_handle_note,
-    "/resolve": resolve.make_handle_resolve,
-    "/history": history.make_handle_history,
-    "/canned": canned.make_handle_canned,
-    "/team": team.make_handle_team,
-    "/followup": followup.make_handle_followup,
-    "/escalate": escalate.make_handle_escalate,
-    "/oncall": oncall.make_handle_oncall,
-    "/stats": stats.make_handle_stats,
-    "/dm": dm.make_handle_dm,
+COMMANDS: dict[str, Callable[..., None]] = {
+    "/claim": claim.handle_claim,
+    "/release": release.handle_release,
+    "/handover": handover.handle_handover,
+    "/reply": reply.handle_reply,
+    "/note": note.handle_note,
+    "/resolve": resolve.handle_resolve,
+    "/history": history.handle_history,
+    "/canned": canned.handle_canned,
+    "/team": team.handle_team,
+    "/followup": followup.handle_followup,
+    "/escalate": escalate.handle_escalate,
+    "/oncall": oncall.handle_oncall,
+    "/stats": stats.handle_stats,
+    "/dm": dm.handle_dm,
 }
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App) -> None:
     """Attach one listener per slash command."""
-    for name, factory in COMMANDS.items():
-        app.command(name)(factory(services))
+    for name, listener in COMMANDS.items():
+        app.command(name)(answered(listener))

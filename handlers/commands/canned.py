@@ -2,47 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from slack_bolt import Ack, BoltContext, Respond
+from slack_bolt import Ack, Respond
 
 from bot.commands import Usage, words
-from bot.errors import Refused
+from bot.roster import Member
 from bot.services import Services
 from handlers.blocks.lists import canned
-from handlers.context import member_of
+from handlers.context import Payload
 
 USAGE = Usage("/canned", "list | add <name> <text> | remove <name>")
 
 
-def make_handle_canned(services: Services) -> Callable[..., None]:
-    """Build the /canned listener."""
-
-    def handle_canned(
-        ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext
-    ) -> None:
-        """/canned: list, add (leads) or remove (leads) canned answers."""
-        ack()
-        verb, name, text = words(command["text"], 3)
-        verb = verb.lower()  # as the roster middleware reads it to decide who may
-        try:
-            if verb in ("", "list") and not name:
-                respond(response_type="ephemeral", **canned(services.canned.page()))
-                return
-            if verb == "add" and name and text:
-                added = services.canned.add(name=name, text=text, author=member_of(context).user_id)
-                respond(
-                    f"Saved `:{added.name}`. Use it with `/reply <ticket> :{added.name}`.",
-                    response_type="ephemeral",
-                )
-                return
-            if verb == "remove" and name and not text:
-                services.canned.remove(name=name)
-                respond(f"Removed `:{name.lstrip(':')}`.", response_type="ephemeral")
-                return
-            raise USAGE.refuse()
-        except Refused as exc:
-            respond(exc.user_message, response_type="ephemeral")
-
-    return handle_canned
+def handle_canned(
+    ack: Ack, command: Payload, respond: Respond, services: Services, member: Member
+) -> None:
+    """/canned: list, add (leads) or remove (leads) canned answers."""
+    ack()
+    verb, name, text = words(command["text"], 3)
+    verb = verb.lower()  # as the roster middleware reads it to decide who may
+    if verb in ("", "list") and not name:
+        respond(response_type="ephemeral", **canned(services.canned.page()))
+    elif verb == "add" and name and text:
+        added = services.canned.add(name=name, text=text, author=member.user_id)
+        respond(
+            f"Saved `:{added.name}`. Use it with `/reply <ticket> :{added.name}`.",
+            response_type="ephemeral",
+        )
+    elif verb == "remove" and name and not text:
+        services.canned.remove(name=name)
+        respond(f"Removed `:{name.lstrip(':')}`.", response_type="ephemeral")
+    else:
+        raise USAGE.refuse()

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from slack_bolt import Ack, BoltContext, Respond
+from slack_bolt import Ack, Respond
 
 from bot.commands import Usage, ticket_and_text
-from bot.errors import Refused
+from bot.roster import Member
 from bot.services import Services
-from handlers.context import member_of
+from handlers.context import Payload
 
 USAGE = Usage("/escalate", "<ticket> <reason>")
 
@@ -22,22 +19,11 @@ def paged_text(ticket_id: int, oncall: str | None) -> str:
     return f"#{ticket_id} is escalated: <@{oncall}> has been paged."
 
 
-def make_handle_escalate(services: Services) -> Callable[..., None]:
-    """Build the /escalate listener."""
-
-    def handle_escalate(
-        ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext
-    ) -> None:
-        """/escalate <ticket> <reason>: page the on-call person."""
-        ack()
-        try:
-            ticket_id, reason = ticket_and_text(command["text"], USAGE, empty="Say why.")
-            oncall = services.escalations.manual(
-                ticket_id=ticket_id, reason=reason, member=member_of(context)
-            )
-        except Refused as exc:
-            respond(exc.user_message, response_type="ephemeral")
-            return
-        respond(paged_text(ticket_id, oncall), response_type="ephemeral")
-
-    return handle_escalate
+def handle_escalate(
+    ack: Ack, command: Payload, respond: Respond, services: Services, member: Member
+) -> None:
+    """/escalate <ticket> <reason>: page the on-call person."""
+    ack()
+    ticket_id, reason = ticket_and_text(command["text"], USAGE, empty="Say why.")
+    oncall = services.escalations.manual(ticket_id=ticket_id, reason=reason, member=member)
+    respond(paged_text(ticket_id, oncall), response_type="ephemeral")

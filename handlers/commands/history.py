@@ -2,40 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from slack_bolt import Ack, Respond
 
 from bot.commands import Usage, ticket_number, words, x_handle
-from bot.errors import Refused
 from bot.services import Services
 from bot.text import excerpt
 from handlers.blocks.lists import history
+from handlers.context import Payload
 
 USAGE = Usage("/history", "<@handle | ticket>")
 
 
-def make_handle_history(services: Services) -> Callable[..., None]:
-    """Build the /history listener."""
-
-    def handle_history(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
-        """/history <@handle | ticket>: the customer's earlier tickets and messages."""
-        ack()
-        try:
-            token, rest = words(command["text"], 2)
-            if not token or rest:
-                raise USAGE.refuse()
-            if token.lstrip("#").isdigit():
-                found = services.tickets.history(ticket_id=ticket_number(token, USAGE))
-            else:
-                handle = x_handle(token)
-                if handle is None:
-                    raise USAGE.refuse(f"“{excerpt(token)}” is neither an @handle nor a ticket.")
-                found = services.tickets.history(handle=handle)
-        except Refused as exc:
-            respond(exc.user_message, response_type="ephemeral")
-            return
-        respond(response_type="ephemeral", **history(found))
-
-    return handle_history
+def handle_history(ack: Ack, command: Payload, respond: Respond, services: Services) -> None:
+    """/history <@handle | ticket>: the customer's earlier tickets and messages."""
+    ack()
+    token, rest = words(command["text"], 2)
+    if not token or rest:
+        raise USAGE.refuse()
+    if token.lstrip("#").isdigit():
+        found = services.tickets.history(ticket_id=ticket_number(token, USAGE))
+    else:
+        handle = x_handle(token)
+        if handle is None:
+            raise USAGE.refuse(f"“{excerpt(token)}” is neither an @handle nor a ticket.")
+        found = services.tickets.history(handle=handle)
+    respond(response_type="ephemeral", **history(found))

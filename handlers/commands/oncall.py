@@ -2,45 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from slack_bolt import Ack, BoltContext, Respond
+from slack_bolt import Ack, Respond
 
 from bot.commands import Usage, slack_user, words
-from bot.errors import Refused
+from bot.roster import Member
 from bot.services import Services
-from handlers.context import member_of
+from handlers.context import Payload
 
 USAGE = Usage("/oncall", "[@colleague]")
 
 
-def make_handle_oncall(services: Services) -> Callable[..., None]:
-    """Build the /oncall listener."""
-
-    def handle_oncall(
-        ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext
-    ) -> None:
-        """/oncall: who is on call; /oncall @user: put them on call (leads)."""
-        ack()
-        user_token, rest = words(command["text"], 2)
-        try:
-            if user_token:
-                if rest:
-                    raise USAGE.refuse()
-                user_id = slack_user(user_token, USAGE)
-                services.oncall.set(user_id=user_id, by=member_of(context))
-                respond(f"<@{user_id}> is on call now.", response_type="in_channel")
-                return
-        except Refused as exc:
-            respond(exc.user_message, response_type="ephemeral")
-            return
-        current = services.oncall.current()
-        text = (
-            f"<@{current}> is on call."
-            if current
-            else "Nobody is on call. A lead sets it with `/oncall @name`."
-        )
-        respond(text, response_type="ephemeral")
-
-    return handle_oncall
+def handle_oncall(
+    ack: Ack, command: Payload, respond: Respond, services: Services, member: Member
+) -> None:
+    """/oncall: who is on call; /oncall @user: put them on call (leads)."""
+    ack()
+    user_token, rest = words(command["text"], 2)
+    if user_token:
+        if rest:
+            raise USAGE.refuse()
+        user_id = slack_user(user_token, USAGE)
+        services.oncall.set(user_id=user_id, by=member)
+        respond(f"<@{user_id}> is on call now.", response_type="in_channel")
+        return
+    current = services.oncall.current()
+    text = (
+        f"<@{current}> is on call."
+        if current
+        else "Nobody is on call. A lead sets it with `/oncall @name`."
+    )
+    respond(text, response_type="ephemeral")

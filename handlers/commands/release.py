@@ -2,33 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from slack_bolt import Ack, BoltContext, Respond
+from slack_bolt import Ack, Respond
 
 from bot.commands import Usage, only_ticket
-from bot.errors import Refused
+from bot.roster import Member
 from bot.services import Services
-from handlers.context import member_of
+from handlers.context import Payload
 
 USAGE = Usage("/release", "<ticket>")
 
 
-def make_handle_release(services: Services) -> Callable[..., None]:
-    """Build the /release listener."""
-
-    def handle_release(
-        ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext
-    ) -> None:
-        """/release <ticket>: give the ticket back to the queue."""
-        ack()
-        try:
-            ticket_id = only_ticket(command["text"], USAGE)
-            ticket = services.tickets.release(ticket_id=ticket_id, member=member_of(context))
-        except Refused as exc:
-            respond(exc.user_message, response_type="ephemeral")
-            return
-        respond(f"#{ticket.id} is back in the queue.", response_type="ephemeral")
-
-    return handle_release
+def handle_release(
+    ack: Ack, command: Payload, respond: Respond, services: Services, member: Member
+) -> None:
+    """/release <ticket>: give the ticket back to the queue."""
+    ack()
+    ticket_id = only_ticket(command["text"], USAGE)
+    ticket = services.tickets.release(ticket_id=ticket_id, member=member)
+    respond(f"#{ticket.id} is back in the queue.", response_type="ephemeral")

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from slack_bolt import Ack, BoltContext, Respond
+from slack_bolt import Ack, Respond
 
 from bot.commands import Usage, ticket_and_text
 from bot.delivery import ReplyResult
-from bot.errors import Refused
+from bot.roster import Member
 from bot.services import Services
 from handlers.blocks.followups import promise_offer
 from handlers.blocks.replies import confirm_reply, confirm_value
-from handlers.context import member_of, request_key
+from handlers.context import Payload, request_key
 
 USAGE = Usage("/reply", "<ticket> <text>  or  /reply <ticket> :canned-name")
 
@@ -55,31 +52,21 @@ def answer(
         respond(result.message, response_type="ephemeral", replace_original=replace)
 
 
-def make_handle_reply(services: Services) -> Callable[..., None]:
-    """Build the /reply listener."""
-
-    def handle_reply(
-        ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext
-    ) -> None:
-        """/reply <ticket> <text>: answer the customer publicly, signed with initials."""
-        ack()
-        member = member_of(context)
-        canned: str | None = None
-        try:
-            ticket_id, body = ticket_and_text(command["text"], USAGE, empty="The reply is empty.")
-            if body.startswith(":") and len(body.split()) == 1:
-                picked = services.canned.filled(ticket_id=ticket_id, name=body[1:], member=member)
-                canned, body = picked.name, picked.text
-            result = services.replies.send(
-                ticket_id=ticket_id,
-                body=body,
-                member=member,
-                canned_name=canned,
-                request_key=request_key(command),
-            )
-        except Refused as exc:
-            respond(exc.user_message, response_type="ephemeral")
-            return
-        answer(result, respond, canned=canned, body=body, replace=False)
-
-    return handle_reply
+def handle_reply(
+    ack: Ack, command: Payload, respond: Respond, services: Services, member: Member
+) -> None:
+    """/reply <ticket> <text>: answer the customer publicly, signed with initials."""
+    ack()
+    canned: str | None = None
+    ticket_id, body = ticket_and_text(command["text"], USAGE, empty="The reply is empty.")
+    if body.startswith(":") and len(body.split()) == 1:
+        picked = services.canned.filled(ticket_id=ticket_id, name=body[1:], member=member)
+        canned, body = picked.name, picked.text
+    result = services.replies.send(
+        ticket_id=ticket_id,
+        body=body,
+        member=member,
+        canned_name=canned,
+        request_key=request_key(command),
+    )
+    answer(result, respond, canned=canned, body=body, replace=False)

@@ -2,51 +2,39 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from slack_bolt import Ack, Respond
 
 from bot.commands import Usage, slack_user, words
-from bot.errors import Refused
 from bot.services import Services
 from handlers.blocks.lists import team
+from handlers.context import Payload
 
 USAGE = Usage("/team", "list | add @colleague <agent|trainee|lead> [initials] | remove @colleague")
 
 
-def make_handle_team(services: Services) -> Callable[..., None]:
-    """Build the /team listener."""
-
-    def handle_team(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
-        """/team: show the roster; leads add and remove people."""
-        ack()
-        verb, rest = words(command["text"], 2)
-        verb = verb.lower()  # as the roster middleware reads it to decide who may
-        try:
-            if verb in ("", "list") and not rest:
-                respond(response_type="ephemeral", **team(services.roster.members()))
-                return
-            if verb == "add":
-                user_token, role, initials, extra = words(rest, 4)
-                if not role or extra:
-                    raise USAGE.refuse()
-                member = services.roster.add(
-                    user_id=slack_user(user_token, USAGE), role=role, initials=initials or None
-                )
-                added = f"<@{member.user_id}> is on the team as {member.role}"
-                respond(f"{added}, initials {member.initials}.", response_type="in_channel")
-                return
-            if verb == "remove":
-                user_token, extra = words(rest, 2)
-                if extra:
-                    raise USAGE.refuse()
-                user_id = slack_user(user_token, USAGE)
-                services.roster.remove(user_id=user_id)
-                respond(f"<@{user_id}> is no longer on the team.", response_type="in_channel")
-                return
+def handle_team(ack: Ack, command: Payload, respond: Respond, services: Services) -> None:
+    """/team: show the roster; leads add and remove people."""
+    ack()
+    verb, rest = words(command["text"], 2)
+    verb = verb.lower()  # as the roster middleware reads it to decide who may
+    if verb in ("", "list") and not rest:
+        respond(response_type="ephemeral", **team(services.roster.members()))
+        return
+    if verb == "add":
+        user_token, role, initials, extra = words(rest, 4)
+        if not role or extra:
             raise USAGE.refuse()
-        except Refused as exc:
-            respond(exc.user_message, response_type="ephemeral")
-
-    return handle_team
+        member = services.roster.add(
+            user_id=slack_user(user_token, USAGE), role=role, initials=initials or None
+        )
+        added = f"<@{member.user_id}> is on the team as {member.role}"
+        respond(f"{added}, initials {member.initials}.", response_type="in_channel")
+        return
+    if verb != "remove":
+        raise USAGE.refuse()
+    user_token, extra = words(rest, 2)
+    if extra:
+        raise USAGE.refuse()
+    user_id = slack_user(user_token, USAGE)
+    services.roster.remove(user_id=user_id)
+    respond(f"<@{user_id}> is no longer on the team.", response_type="in_channel")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.services import Services
 from handlers.events import message
+from handlers.refusals import answered
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App) -> None:
     """Attach the event listeners."""
-    app.event("message")(message.make_handle_message(services))
+    app.event("message")(answered(message.handle_message))

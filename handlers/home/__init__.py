@@ -9,6 +9,8 @@ from slack_bolt import App
 from bot.services import Services
 from handlers.blocks.stats import home_view
 from handlers.blocks.text import section
+from handlers.context import Payload
+from handlers.refusals import answered
 
 
 def render_home(
@@ -36,12 +38,12 @@ def render_home(
     )
 
 
-def register(app: App, services: Services) -> None:
+def handle_app_home_opened(event: Payload, services: Services) -> None:
+    """Refresh the Home tab of whoever opened it."""
+    if event.get("tab", "home") == "home":
+        services.home.publish(str(event["user"]))
+
+
+def register(app: App) -> None:
     """Publish the Home tab whenever someone opens it."""
-
-    def handle_app_home_opened(event: dict[str, Any]) -> None:
-        """Refresh the Home tab of whoever opened it."""
-        if event.get("tab", "home") == "home":
-            services.home.publish(str(event["user"]))
-
-    app.event("app_home_opened")(handle_app_home_opened)
+    app.event("app_home_opened")(answered(handle_app_home_opened))

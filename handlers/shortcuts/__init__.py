@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.services import Services
 from handlers import ids
+from handlers.refusals import answered
 from handlers.shortcuts import reply_from_thread
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App) -> None:
     """Attach the shortcut listeners."""
-    app.shortcut(ids.REPLY_SHORTCUT)(reply_from_thread.make_handle_reply_from_thread(services))
+    app.shortcut(ids.REPLY_SHORTCUT)(answered(reply_from_thread.handle_reply_from_thread))

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.services import Services
 from handlers import ids
 from handlers.actions import approval, privacy
+from handlers.refusals import answered
 from handlers.views import followup_modal, reply_modal
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App) -> None:
     """Attach the modal listeners."""
-    app.view(ids.REPLY_MODAL)(reply_modal.make_handle_reply_submission(services))
-    app.view(ids.FOLLOWUP_MODAL)(followup_modal.make_handle_followup_submission(services))
-    app.view(ids.ESCALATE_MODAL)(followup_modal.make_handle_escalate_submission(services))
-    app.view(ids.DM_MODAL)(privacy.make_handle_dm_submission(services))
-    app.view(ids.REJECT_MODAL)(approval.make_handle_reject_submission(services))
+    for callback_id, listener in (
+        (ids.REPLY_MODAL, reply_modal.handle_reply_submission),
+        (ids.FOLLOWUP_MODAL, followup_modal.handle_followup_submission),
+        (ids.ESCALATE_MODAL, followup_modal.handle_escalate_submission),
+        (ids.DM_MODAL, privacy.handle_dm_submission),
+        (ids.REJECT_MODAL, approval.handle_reject_submission),
+    ):
+        app.view(callback_id)(answered(listener))

@@ -5,119 +5,68 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, BoltContext, Respond
+from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
-from bot.errors import Refused
+from bot.roster import Member
 from bot.services import Services
 from handlers import ids
 from handlers.blocks.text import slack_date
 from handlers.commands.escalate import paged_text
-from handlers.context import input_value, member_of, metadata_number, number_on
-from handlers.values import PromiseOffer, value_on
+from handlers.context import Payload, input_value, number_on
+from handlers.values import PromiseOffer, metadata_number, value_on
 
 
-def make_handle_modal_button(
-    services: Services, modal_for: Callable[[int], dict[str, Any]]
-) -> Callable[..., None]:
-    """Build the listener of a card button that opens a modal about its ticket."""
+def opening(modal_for: Callable[[int], dict[str, Any]]) -> Callable[..., None]:
+    """The listener of a card button that opens a modal about its ticket."""
 
     def handle_modal_button(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
+        ack: Ack, body: Payload, action: Payload, client: WebClient, services: Services
     ) -> None:
         """Open the modal, once it is sure there is such a ticket to ask about."""
         ack()
-        try:
-            ticket_id = services.tickets.existing(number_on(action))
-        except Refused as exc:
-            respond(exc.user_message, response_type="ephemeral", replace_original=False)
-            return
+        ticket_id = services.tickets.existing(number_on(action))
         client.views_open(trigger_id=body["trigger_id"], view=modal_for(ticket_id))
 
     return handle_modal_button
 
 
-def make_handle_followup_submission(services: Services) -> Callable[..., None]:
-    """Build the follow-up modal's listener."""
-
-    def handle_followup_submission(
-        ack: Ack, view: dict[str, Any], client: WebClient, context: BoltContext
-    ) -> None:
-        """Record the promise; a time that cannot be read stays in the modal as an error."""
-        ticket_id = metadata_number(view, "ticket")
-        try:
-            due, rest = services.followups.parse(
-                input_value(view, ids.FOLLOWUP_WHEN_BLOCK, ids.FOLLOWUP_WHEN)
-            )
-            note = " ".join(
-                part
-                for part in (rest, input_value(view, ids.FOLLOWUP_NOTE_BLOCK, ids.FOLLOWUP_NOTE))
-                if part
-            )
-        except Refused as exc:
-            ack(response_action="errors", errors={ids.FOLLOWUP_WHEN_BLOCK: exc.user_message[:150]})
-            return
-        ack()
-        member = member_of(context)
-        try:
-            services.followups.promise(ticket_id=ticket_id, member=member, due=due, note=note)
-        except Refused as exc:
-            client.chat_postEphemeral(
-                channel=services.settings.support_channel_id,
-                user=member.user_id,
-                text=exc.user_message,
-            )
-
-    return handle_followup_submission
+def handle_followup_submission(ack: Ack, view: Payload, services: Services, member: Member) -> None:
+    """Record the promise; a time that cannot be read stays in the modal as an error."""
+    ticket_id = metadata_number(view, "ticket")
+    due, rest = services.followups.parse(
+        input_value(view, ids.FOLLOWUP_WHEN_BLOCK, ids.FOLLOWUP_WHEN)
+    )
+    typed_note = input_value(view, ids.FOLLOWUP_NOTE_BLOCK, ids.FOLLOWUP_NOTE)
+    note = " ".join(part for part in (rest, typed_note) if part)
+    ack()
+    services.followups.promise(ticket_id=ticket_id, member=member, due=due, note=note)
 
 
-def make_handle_escalate_submission(services: Services) -> Callable[..., None]:
-    """Build the escalation modal's listener."""
-
-    def handle_escalate_submission(
-        ack: Ack, view: dict[str, Any], client: WebClient, context: BoltContext
-    ) -> None:
-        """Page on-call; the outcome is told ephemerally in the support channel."""
-        ticket_id = metadata_number(view, "ticket")
-        reason = input_value(view, ids.ESCALATE_REASON_BLOCK, ids.ESCALATE_REASON)
-        member = member_of(context)
-        try:
-            oncall = services.escalations.manual(ticket_id=ticket_id, reason=reason, member=member)
-        except Refused as exc:
-            ack(
-                response_action="errors", errors={ids.ESCALATE_REASON_BLOCK: exc.user_message[:150]}
-            )
-            return
-        ack()
-        client.chat_postEphemeral(
-            channel=services.settings.support_channel_id,
-            user=member.user_id,
-            text=paged_text(ticket_id, oncall),
-        )
-
-    return handle_escalate_submission
+def handle_escalate_submission(
+    ack: Ack, view: Payload, client: WebClient, services: Services, member: Member
+) -> None:
+    """Page on-call; the outcome is told ephemerally in the support channel."""
+    ticket_id = metadata_number(view, "ticket")
+    reason = input_value(view, ids.ESCALATE_REASON_BLOCK, ids.ESCALATE_REASON)
+    oncall = services.escalations.manual(ticket_id=ticket_id, reason=reason, member=member)
+    ack()
+    client.chat_postEphemeral(
+        channel=services.settings.support_channel_id,
+        user=member.user_id,
+        text=paged_text(ticket_id, oncall),
+    )
 
 
-def make_handle_promise_confirm(services: Services) -> Callable[..., None]:
-    """Build the listener of "Record follow-up" after a reply that promised a time."""
-
-    def handle_promise_confirm(
-        ack: Ack, action: dict[str, Any], respond: Respond, context: BoltContext
-    ) -> None:
-        """Record the follow-up the reply promised."""
-        ack()
-        try:
-            offer = value_on(action, PromiseOffer)
-            services.followups.promise(
-                ticket_id=offer.ticket, member=member_of(context), due=offer.due, note=""
-            )
-        except Refused as exc:
-            respond(exc.user_message, response_type="ephemeral", replace_original=True)
-            return
-        respond(
-            f"Follow-up for #{offer.ticket} recorded for {slack_date(offer.due)}.",
-            response_type="ephemeral",
-            replace_original=True,
-        )
-
-    return handle_promise_confirm
+def handle_promise_confirm(
+    ack: Ack, action: Payload, respond: Respond, services: Services, member: Member
+) -> None:
+    """Record the follow-up the reply promised."""
+    ack()
+    offer = value_on(action, PromiseOffer)
+    services.followups.promise(ticket_id=offer.ticket, member=member, due=offer.due, note="")
+    respond(
+        f"Follow-up for #{offer.ticket} recorded for {slack_date(offer.due)}.",
+        response_type="ephemeral",
+        replace_original=True,
+    )

@@ -24,9 +24,8 @@ from standins.slack_api import ANNA, BEN, LEAD, TOM, SlackStandIn
 from standins.x_api import XStandIn
 from store.db import session_scope
 from store.models import Direction, Message, Reply, ReplyState
-from tests.e2e.test_bad_input import button
 from tests.e2e.test_working_a_ticket import build_team, said
-from tests.harness import BotHarness, make_settings
+from tests.harness import BotHarness, button, make_settings
 
 X_POSTS = ("POST /2/tweets", "POST /2/dm_conversations/with/:id/messages")
 FINAL = (ReplyState.SENT, ReplyState.FAILED, ReplyState.AWAITING_APPROVAL)

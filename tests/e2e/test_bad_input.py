@@ -1,9 +1,11 @@
 """Bad input, end to end (issue 7): every kind gets a clear answer and changes nothing.
 
-Requests that are not Slack's, from another workspace or for things the bot does not
-have; commands typed wrong; oversized and odd text from agents and customers; broken
-answers from X; Slack's retries. After each, the database, the Slack channel and X are
-exactly as they were, unless the input was legitimate and the row says what it did.
+Requests that are not Slack's or too large to read; modals the bot never opened;
+oversized and odd text from agents and customers; broken answers from X; Slack's
+retries. After each, the database, the Slack channel and X are exactly as they were,
+unless the input was legitimate and the row says what it did. Requests from another
+workspace, for things the bot does not have, commands typed wrong and buttons the bot
+never made are parser and refusal cases, run in-process by tests/handlers/.
 """
 
 from __future__ import annotations
@@ -22,17 +24,18 @@ from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import SQLModel, col, select
+from sqlmodel import col, select
 
+from bot.replies import ReplyContext
+from handlers.blocks.followups import escalate_modal, followup_modal
+from handlers.blocks.replies import dm_modal, reject_modal, reply_modal
 from standins.http import wait_for
-from standins.signing import FORM, form_body, json_body, payload_body, post, sign
+from standins.signing import FORM, post, sign
 from standins.slack_api import (
     ANNA,
     BEN,
-    EVE,
     LEAD,
     SECTION_TEXT_LIMIT,
-    TEAM_ID,
     SlackStandIn,
     block_kit_problem,
 )
@@ -42,9 +45,8 @@ from store.db import session_scope
 from store.models import Channel, Customer, Direction, Message
 from tests.conftest import requires_postgres
 from tests.e2e.test_working_a_ticket import build_team, card_text, open_ticket, said
-from tests.harness import BotHarness, make_settings
+from tests.harness import BotHarness, World, command, make_settings, world
 
-INTRUDER = "T0INTRUDER"
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 BIG = "Leitung gestört " * 3125  # 50,000 characters
 # What people paste: every one of these must come through whole or be refused clearly.
@@ -58,42 +60,7 @@ ODD = {
 }
 
 
-# -- what "nothing changed" means -----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class World:
-    """Everything bad input must leave alone: every table, Slack's messages, X's posts."""
-
-    database: dict[str, list[str]]
-    slack_changes: int
-    x_posts: int
-
-
-SLACK_CHANGES = (
-    "chat.postMessage",
-    "chat.update",
-    "chat.delete",
-    "views.open",
-    "views.update",
-    "views.publish",
-)
-X_POSTS = ("POST /2/tweets", "POST /2/dm_conversations/with/:id/messages")
-
-
-def world(bot: BotHarness) -> World:
-    """The world once everything queued for Slack has gone out."""
-    bot.deliver()
-    with bot.bot.engine.connect() as connection:
-        database = {
-            table.name: sorted(repr(tuple(row)) for row in connection.execute(table.select()))
-            for table in SQLModel.metadata.sorted_tables
-        }
-    return World(
-        database=database,
-        slack_changes=sum(len(bot.slack.calls_to(method)) for method in SLACK_CHANGES),
-        x_posts=sum(len(bot.x.calls_to(route)) for route in X_POSTS),
-    )
+# -- what "nothing changed" means (World, world: tests/harness.py) --------------------------
 
 
 @pytest.fixture
@@ -102,10 +69,6 @@ def working(bot: BotHarness, x: XStandIn) -> World:
     build_team(bot)
     open_ticket(bot, x)
     return world(bot)
-
-
-def only_to_the_caller(answer: list[dict[str, Any]]) -> bool:
-    return bool(answer) and all(r.get("response_type", "ephemeral") == "ephemeral" for r in answer)
 
 
 def sections(message_blocks: list[dict[str, Any]] | None) -> list[str]:
@@ -126,95 +89,6 @@ def assert_within_slacks_limits(slack: SlackStandIn) -> None:
     for message in everything_posted(slack, "CSUPPORT1") + everything_posted(slack, "CESCALATE"):
         assert all(len(text) <= SECTION_TEXT_LIMIT for text in sections(message.blocks))
         assert len(message.text) <= 40_000  # Slack cuts longer message texts
-
-
-# -- requests into the bot ------------------------------------------------------------------
-
-
-def command(slack: SlackStandIn, user: str, name: str, text: str, *, team: str = TEAM_ID) -> bytes:
-    """A slash command as Slack posts it."""
-    return form_body(
-        {
-            "team_id": team,
-            "team_domain": "servicekanal-test",
-            "channel_id": "CSUPPORT1",
-            "user_id": user,
-            "command": name,
-            "text": text,
-            "api_app_id": "A0SERVICE",
-            "response_url": slack.response_url(),
-            "trigger_id": slack.new_trigger_id(),
-        }
-    )
-
-
-def interaction(
-    slack: SlackStandIn, user: str, kind: str, *, team: str = TEAM_ID, **rest: Any
-) -> bytes:
-    """An interactivity payload (button, modal, shortcut) as Slack posts it."""
-    return payload_body(
-        {
-            "type": kind,
-            "team": {"id": team, "domain": "servicekanal-test"},
-            "user": {"id": user, "username": user.lower(), "team_id": team},
-            "api_app_id": "A0SERVICE",
-            "trigger_id": slack.new_trigger_id(),
-            "response_url": slack.response_url(),
-            **rest,
-        }
-    )
-
-
-def button(slack: SlackStandIn, user: str, action_id: str, value: str, **rest: Any) -> bytes:
-    return interaction(
-        slack,
-        user,
-        "block_actions",
-        channel={"id": "CSUPPORT1"},
-        container={"type": "message", "message_ts": "0", "channel_id": "CSUPPORT1"},
-        actions=[
-            {
-                "type": "button",
-                "action_id": action_id,
-                "block_id": "b",
-                "value": value,
-                "action_ts": f"{time.time():.6f}",
-            }
-        ],
-        **rest,
-    )
-
-
-def modal(slack: SlackStandIn, user: str, callback_id: str, **rest: Any) -> bytes:
-    view = {
-        "id": "V0FORGED",
-        "type": "modal",
-        "callback_id": callback_id,
-        "private_metadata": json.dumps({"ticket": 1}),
-        "state": {"values": {"when": {"when": {"type": "plain_text_input", "value": "2h"}}}},
-    }
-    return interaction(slack, user, "view_submission", view=view, **rest)
-
-
-def thread_event(ts: str, thread_ts: str, text: str, *, team: str = TEAM_ID) -> bytes:
-    return json_body(
-        {
-            "token": "legacy-verification-token",
-            "team_id": team,
-            "api_app_id": "A0SERVICE",
-            "type": "event_callback",
-            "event_id": f"Ev{ts.replace('.', '')}",
-            "event_time": int(time.time()),
-            "event": {
-                "type": "message",
-                "channel": "CSUPPORT1",
-                "user": ANNA,
-                "text": text,
-                "ts": ts,
-                "thread_ts": thread_ts,
-            },
-        }
-    )
 
 
 # -- 1. Requests that are not Slack's: 401 ---------------------------------------------------
@@ -288,195 +162,47 @@ NOT_FROM_SLACK = [
 ]
 
 
-# -- 2. Requests from another workspace: refused ---------------------------------------------
+# -- Modals the bot never opened: their private_metadata is not the bot's ------------------
 
-FROM_ANOTHER_WORKSPACE = [
-    pytest.param(
-        lambda slack: command(slack, LEAD, "/team", f"add <@{EVE}|eve> lead", team=INTRUDER),
-        id="a lead's slash command",
-    ),
-    pytest.param(
-        lambda slack: button(slack, LEAD, "ticket_claim", "1", team=INTRUDER),
-        id="a click on the card's Claim button",
-    ),
-    pytest.param(
-        lambda slack: modal(slack, LEAD, "followup_modal", team=INTRUDER),
-        id="a submitted follow-up modal",
-    ),
-    pytest.param(
-        lambda slack: interaction(
-            slack,
-            LEAD,
-            "message_action",
-            team=INTRUDER,
-            callback_id="reply_from_thread",
-            channel={"id": "CSUPPORT1"},
-            message={"ts": slack.card(1).ts, "text": "x"},
-        ),
-        id="the Reply to customer shortcut",
-    ),
-    pytest.param(
-        lambda slack: thread_event("1.000100", slack.card(1).ts, "fremde Notiz", team=INTRUDER),
-        id="a message in a ticket's thread",
-    ),
+NOT_OUR_MODAL = "This form does not belong to a ticket; open it again from the card."
+FORGED_METADATA = [
+    pytest.param("", id="none"),
+    pytest.param("ticket=1", id="not JSON"),
+    pytest.param("[1]", id="a list"),
+    pytest.param("{}", id="no number"),
+    pytest.param('{"ticket": "1", "reply": "1"}', id="a number as text"),
+    pytest.param('{"ticket": true, "reply": true}', id="a number as true"),
+    pytest.param('{"ticket": 1.0, "reply": 1.0}', id="a number with a fraction"),
+    pytest.param('{"ticket": -1, "reply": -1}', id="a negative number"),
+    pytest.param('{"ticket": 1e30, "reply": 1e30}', id="a number beyond a BIGINT"),
 ]
 
 
-# -- 3. Commands, buttons, modals and shortcuts the bot does not have ------------------------
+def typed_into(block: str, action: str, text: str) -> dict[str, Any]:
+    return {block: {action: {"type": "plain_text_input", "value": text}}}
 
-UNKNOWN = [
-    pytest.param(lambda slack: command(slack, ANNA, "/frobnicate", "1"), id="slash command"),
-    pytest.param(lambda slack: button(slack, ANNA, "frobnicate", "1"), id="block action id"),
-    pytest.param(lambda slack: modal(slack, ANNA, "frobnicate"), id="view callback id"),
+
+REPLY_CONTEXT = ReplyContext(
+    ticket_id=1, handle="karl_k", tweet="Hallo", signature=" ^LL", canned=[], suggested=[]
+)
+MODALS_OF_TICKET_1 = [
     pytest.param(
-        lambda slack: interaction(slack, ANNA, "shortcut", callback_id="frobnicate"),
-        id="global shortcut",
+        reply_modal(REPLY_CONTEXT),
+        "reply_text_0",
+        typed_into("reply_text_0", "text", "Wir kümmern uns!"),
+        id="reply",
     ),
-]
-
-
-# -- 4. Commands typed wrong, and text too long to go anywhere: refused, only to the caller --
-
-HUGE = "99999999999999999999"
-NO_TICKET = "This button does not belong to a ticket; use the buttons on the card."
-
-
-def typed(name: str, text: str, answer: str, user: str = ANNA, **marks: Any) -> Any:
-    return pytest.param(user, name, text, answer, id=f"{name} {text!r}", **marks)
-
-
-TYPED_WRONG = [
-    typed("/claim", "", "Which ticket? Usage: `/claim <ticket>`"),
-    typed("/claim", " \t\n", "Which ticket? Usage: `/claim <ticket>`"),
-    typed("/claim", "§$%&", "“§$%&” is not a ticket number. Usage: `/claim <ticket>`"),
-    typed("/claim", "#-1", "“#-1” is not a ticket number."),
-    typed("/claim", HUGE, f"“{HUGE}” is not a ticket number."),
-    typed("/claim", "#999999999", "There is no ticket #999999999."),
-    typed("/claim", "1.0", "“1.0” is not a ticket number."),
-    typed("/claim", "١", "“١” is not a ticket number."),  # an Arabic-Indic one
-    typed("/claim", "1\u200b", "is not a ticket number."),  # a pasted zero-width space
-    typed("/claim", "claim 1", "Usage: `/claim <ticket>`"),
-    typed("/claim", "1 2", "Usage: `/claim <ticket>`"),
-    typed("/release", "", "Which ticket? Usage: `/release <ticket>`"),
-    typed("/release", "xyz", "“xyz” is not a ticket number."),
-    typed("/release", "#-1", "“#-1” is not a ticket number."),
-    typed("/release", HUGE, f"“{HUGE}” is not a ticket number."),
-    typed("/release", "1 please", "Usage: `/release <ticket>`"),
-    typed("/handover", "", "Which ticket? Usage: `/handover <ticket> @colleague [note]`"),
-    typed("/handover", "1", "Who? Usage: `/handover"),
-    typed("/handover", f"<@{BEN}|ben> 1", f"“<@{BEN}|ben>” is not a ticket number."),
-    typed("/handover", f"#-1 <@{BEN}|ben>", "“#-1” is not a ticket number."),
-    typed("/handover", f"{HUGE} <@{BEN}|ben>", f"“{HUGE}” is not a ticket number."),
-    typed("/handover", "1 @ben", "“@ben” is not a person; mention them with @."),
-    typed("/handover", "1 <!channel>", "“<!channel>” is not a person"),
-    typed("/handover", f"1 <@{BEN}|ben", f"“<@{BEN}|ben” is not a person"),
-    typed("/handover", "1 <@U0NOBODY|x>", "<@U0NOBODY> is not on the team"),
-    typed("/reply", "", "Which ticket? Usage: `/reply"),
-    typed("/reply", "hallo 1", "“hallo” is not a ticket number."),
-    typed("/reply", "#-1 Hallo", "“#-1” is not a ticket number."),
-    typed("/reply", f"{HUGE} Hallo", f"“{HUGE}” is not a ticket number."),
-    typed("/reply", "1", "The reply is empty."),
-    typed("/reply", "1 :", "There is no canned answer `:`"),
-    typed("/reply", "1 :nope", "There is no canned answer `:nope`"),
-    typed("/dm", "", "Which ticket? Usage: `/dm <ticket> <text>`"),
-    typed("/dm", "hallo 1", "“hallo” is not a ticket number."),
-    typed("/dm", "#-1 Hallo", "“#-1” is not a ticket number."),
-    typed("/dm", f"{HUGE} Hallo", f"“{HUGE}” is not a ticket number."),
-    typed("/dm", "1", "The DM is empty."),
-    typed("/note", "", "The note is empty. Usage: `/note <ticket> <text>`"),
-    typed("/note", "1   ", "The note is empty."),
-    typed("/note", "Kunde ruft an 1", "“Kunde” is not a ticket number."),
-    typed("/note", "#-1 Notiz", "“#-1” is not a ticket number."),
-    typed("/note", f"{HUGE} Notiz", f"“{HUGE}” is not a ticket number."),
-    typed("/followup", "", "Which ticket? Usage: `/followup"),
-    typed("/followup", "1", "When? Usage: `/followup"),
-    typed("/followup", "tomorrow 1", "“tomorrow” is not a ticket number."),
-    typed("/followup", "#-1 2h", "“#-1” is not a ticket number."),
-    typed("/followup", f"{HUGE} 2h", f"“{HUGE}” is not a ticket number."),
-    typed("/followup", "1 banana", "“banana” is not a time I understand."),
-    typed("/followup", "1 yesterday", "is in the past."),
-    typed("/followup", "1 -5m", "is in the past."),
-    typed("/followup", "1 0m", "is in the past."),
-    typed("/followup", f"1 {HUGE}m", f"“{HUGE}m” is not a time I understand."),
-    typed("/followup", "1 in 3000 years", "more than 60 days ahead"),
-    typed("/followup", "1 Freitag", "has no time of day"),
-    typed("/followup", "list 1", "“list” is not a ticket number."),
-    typed("/followup", "1 cancel", "#1 has no open follow-up."),
-    typed("/resolve", "", "Which ticket? Usage: `/resolve <ticket>`"),
-    typed("/resolve", "x", "“x” is not a ticket number."),
-    typed("/resolve", "#-1", "“#-1” is not a ticket number."),
-    typed("/resolve", HUGE, f"“{HUGE}” is not a ticket number."),
-    typed("/resolve", "1 2", "Usage: `/resolve <ticket>`"),
-    typed("/escalate", "", "Which ticket? Usage: `/escalate <ticket> <reason>`"),
-    typed("/escalate", "1", "Say why. Usage: `/escalate"),
-    typed("/escalate", "Großstörung 1", "“Großstörung” is not a ticket number."),
-    typed("/escalate", "#-1 Großstörung", "“#-1” is not a ticket number."),
-    typed("/escalate", "999 Großstörung", "There is no ticket #999."),
-    typed("/escalate", f"{HUGE} Großstörung", f"“{HUGE}” is not a ticket number."),
-    typed("/history", "", "Usage: `/history <@handle | ticket>`"),
-    typed("/history", "#-1", "“#-1” is neither an @handle nor a ticket."),
-    typed("/history", HUGE, f"“{HUGE}” is not a ticket number."),
-    typed("/history", "#999999999", "There is no ticket #999999999."),
-    typed("/history", "@@@", "“@@@” is neither an @handle nor a ticket."),
-    typed("/history", "@" + "k" * 16, "is neither an @handle nor a ticket."),
-    typed("/history", "@karl_k\u202e", "is neither an @handle nor a ticket."),
-    typed("/history", "karl_k 1", "Usage: `/history <@handle | ticket>`"),
-    typed("/canned", "frobnicate", "Usage: `/canned list | add <name> <text> | remove <name>`"),
-    typed("/canned", "add", "Usage: `/canned", LEAD),
-    typed("/canned", "add nurname", "Usage: `/canned", LEAD),
-    typed("/canned", "remove", "Usage: `/canned", LEAD),
-    typed("/canned", "remove a b", "Usage: `/canned", LEAD),
-    typed("/canned", "remove nope", "There is no canned answer `:nope`.", LEAD),
-    typed("/canned", "list extra", "Usage: `/canned"),
-    typed("/canned", "add lang " + "x" * 281, "`:lang` is 281 characters as X counts them", LEAD),
-    typed("/oncall", "jemand", "“jemand” is not a person; mention them with @.", LEAD),
-    typed("/oncall", "@ben", "“@ben” is not a person", LEAD),
-    typed("/oncall", "<!channel>", "“<!channel>” is not a person", LEAD),
-    typed("/oncall", f"<@{BEN}|ben> ab jetzt", "Usage: `/oncall [@colleague]`", LEAD),
-    typed("/oncall", f"<@{EVE}|eve>", f"<@{EVE}> is not on the team", LEAD),
-    typed("/team", "frobnicate", "Usage: `/team list | add @colleague", LEAD),
-    typed("/team", "list extra", "Usage: `/team", LEAD),
-    typed("/team", "add", "Usage: `/team", LEAD),
-    typed("/team", f"add <@{EVE}|eve>", "Usage: `/team", LEAD),
-    typed("/team", f"add agent <@{EVE}|eve>", "“agent” is not a person", LEAD),
-    typed("/team", f"add <@{EVE}|eve> agent EO noch was", "Usage: `/team", LEAD),
-    typed("/team", f"add <@{EVE}|eve> agent {HUGE}", "are not initials", LEAD),
-    typed("/team", "remove", "Who? Usage: `/team", LEAD),
-    typed("/team", f"remove <@{BEN}|ben> sofort", "Usage: `/team", LEAD),
-    typed("/team", "remove <@U0NOBODY|x>", "<@U0NOBODY> is not on the team.", LEAD),
-    typed("/stats", "yesterday", "“yesterday” is not a period: use today, 7d or 30d.", LEAD),
-    typed("/stats", "-1d", "“-1d” is not a period", LEAD),
-    typed("/stats", f"{HUGE}d", f"“{HUGE[:19]}…” is not a period", LEAD),
-    typed(
-        "/stats",
-        "7d extra",
-        "Usage: `/stats [today | 7d | 30d]`",
-        LEAD,
-    ),
-]
-
-
-TOO_BIG = [
-    pytest.param(ANNA, "/reply", f"1 {BIG}", "too long: 50003 of 280 as X counts them", id="reply"),
-    pytest.param(ANNA, "/dm", f"1 {BIG}", "The DM is 40003 characters over X's 10000.", id="dm"),
-    pytest.param(ANNA, "/claim", "9" * 50_000, "is not a ticket number.", id="claim"),
+    pytest.param(followup_modal(1), "when", typed_into("when", "when", "2h"), id="follow-up"),
     pytest.param(
-        LEAD, "/canned", f"add lang {BIG}", "as X counts them; a reply holds 280", id="canned"
+        escalate_modal(1), "reason", typed_into("reason", "reason", "Großstörung"), id="escalate"
     ),
     pytest.param(
-        ANNA, "/history", "@" + "k" * 50_000, "is neither an @handle nor a ticket.", id="history"
+        dm_modal(ticket_id=1, handle="karl_k", signature=" ^LL"),
+        "dm_text",
+        typed_into("dm_text", "text", "Schreib uns hier."),
+        id="DM",
     ),
-    pytest.param(
-        LEAD, "/team", f"add <@{EVE}|eve> agent {'A' * 50_000}", "are not initials", id="team"
-    ),
-    # Issue 10: these quoted whole what they were given.
-    pytest.param(
-        ANNA, "/followup", "1 " + "A" * 200_000, "is not a time I understand.", id="followup"
-    ),
-    pytest.param(
-        ANNA, "/handover", f"1 <@U{'A' * 50_000}>", "is not a person", id="handover-mention"
-    ),
-    pytest.param(LEAD, "/oncall", f"<@U{'A' * 50_000}>", "is not a person", id="oncall-mention"),
+    pytest.param(reject_modal(1), "note", typed_into("note", "note", "Freundlicher"), id="return"),
 ]
 
 
@@ -511,7 +237,11 @@ def desk(
 
 
 class TestBadRequestsChangeNothing:
-    """Forged, foreign, unknown and mistyped requests, and text too long to go anywhere."""
+    """Requests that are not Slack's, too large to read, or modals the bot never opened.
+
+    Foreign, unknown and mistyped requests, text too long to go anywhere and buttons the
+    bot never made are handler tests, in-process (tests/handlers/).
+    """
 
     @pytest.mark.parametrize("send", NOT_FROM_SLACK)
     def test_a_request_not_signed_by_slack_is_refused_with_401(
@@ -548,85 +278,26 @@ class TestBadRequestsChangeNothing:
         connection.close()
         assert world(desk.bot) == desk.before
 
-    @pytest.mark.parametrize("request_from", FROM_ANOTHER_WORKSPACE)
-    def test_a_request_from_another_workspace_is_refused(
-        self, request_from: Callable[[SlackStandIn], bytes], desk: Desk
+    @pytest.mark.parametrize("metadata", FORGED_METADATA)
+    @pytest.mark.parametrize(("view", "first_field", "values"), MODALS_OF_TICKET_1)
+    def test_a_modal_whose_private_metadata_the_bot_never_wrote_is_refused_in_the_modal(
+        self,
+        view: dict[str, Any],
+        first_field: str,
+        values: dict[str, Any],
+        metadata: str,
+        desk: Desk,
+        caplog: pytest.LogCaptureFixture,
     ) -> None:
-        body = request_from(desk.slack)
-        content_type = "application/json" if body.startswith(b"{") else FORM
+        """Issue 11: these got a 500, and a traceback in the log."""
+        forged = {**view, "id": "V0FORGED", "hash": "1.forged", "private_metadata": metadata}
 
-        status, answer = desk.bot.request(body, content_type)
+        with caplog.at_level(logging.ERROR):
+            status, answer = desk.bot.submit_view(LEAD, forged, values)
 
-        assert (status, answer) == (401, b"This app serves one workspace only.")
-        assert world(desk.bot) == desk.before
-
-    @pytest.mark.parametrize("request_for", UNKNOWN)
-    def test_what_the_bot_does_not_have_is_answered_404_as_bolt_does(
-        self, request_for: Callable[[SlackStandIn], bytes], desk: Desk
-    ) -> None:
-        """Slack never sends these (the manifest does not declare them)."""
-        status, answer = desk.bot.request(request_for(desk.slack), FORM)
-
-        assert (status, json.loads(answer)) == (404, {"error": "unhandled request"})
-        assert world(desk.bot) == desk.before
-
-    def test_someone_off_the_team_is_told_so_before_an_unknown_command_is_looked_up(
-        self, desk: Desk
-    ) -> None:
-        status, answer = desk.bot.request(command(desk.slack, EVE, "/frobnicate", "1"), FORM)
-
-        assert status == 200 and "not on the Servicekanal team" in json.loads(answer)["text"]
-        assert world(desk.bot) == desk.before
-
-    @pytest.mark.parametrize(
-        ("action_id", "value", "answer"),
-        [
-            ("ticket_claim", "", NO_TICKET),
-            ("ticket_claim", "-1", NO_TICKET),
-            ("ticket_resolve", "abc", NO_TICKET),
-            ("ticket_reply", "-1", NO_TICKET),
-            ("ticket_claim", "99999999999999999999", NO_TICKET),
-            ("ticket_claim", "0", "There is no ticket #0."),
-            ("ticket_followup", "abc", NO_TICKET),
-            ("ticket_followup", "999", "There is no ticket #999."),
-            ("ticket_escalate", "999", "There is no ticket #999."),
-            ("ticket_dm", "x", NO_TICKET),
-            ("reply_approve", "x", NO_TICKET),
-        ],
-    )
-    def test_a_button_with_a_value_the_bot_never_made_is_answered_and_changes_nothing(
-        self, action_id: str, value: str, answer: str, desk: Desk
-    ) -> None:
-        """Only a forger with the signing secret can send these; no modal opens for them."""
-        response_url = desk.slack.response_url()
-        body = button(desk.slack, LEAD, action_id, value, response_url=response_url)
-
-        desk.bot.request(body, FORM)
-
-        [said_back] = desk.bot.responses_to(response_url)
-        assert said_back["text"] == answer
-        assert desk.slack.calls_to("views.open") == []
-        assert world(desk.bot) == desk.before
-
-    @pytest.mark.parametrize(("user", "name", "text", "answer"), TYPED_WRONG)
-    def test_a_command_typed_wrong_is_answered_only_to_the_caller(
-        self, user: str, name: str, text: str, answer: str, desk: Desk
-    ) -> None:
-        said_back = desk.bot.slash(user, name, text)
-
-        assert answer in said(said_back)
-        assert said(said_back).count("Usage:") <= 1
-        assert only_to_the_caller(said_back)
-        assert world(desk.bot) == desk.before
-
-    @pytest.mark.parametrize(("user", "name", "text", "answer"), TOO_BIG)
-    def test_50000_characters_where_they_cannot_go_are_refused_without_an_echo(
-        self, user: str, name: str, text: str, answer: str, desk: Desk
-    ) -> None:
-        said_back = desk.bot.slash(user, name, text)
-
-        assert answer in said(said_back) and only_to_the_caller(said_back)
-        assert len(said(said_back)) < 1000
+        assert status == 200
+        assert answer == {"response_action": "errors", "errors": {first_field: NOT_OUR_MODAL}}
+        assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
         assert world(desk.bot) == desk.before
 
 

@@ -12,7 +12,8 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from bot.present import CardView, CustomerView, EscalationView
 from bot.replies import ReplyContext
-from handlers.blocks.cards import escalation, ticket_card
+from handlers.blocks.cards import ticket_card
+from handlers.blocks.escalations import escalation
 from handlers.blocks.replies import reply_modal
 from handlers.blocks.text import section, slack_date
 from store.models import EscalationKind
