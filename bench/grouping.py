@@ -56,12 +56,10 @@ from packaging.requirements import Requirement
 from sklearn.feature_extraction.text import HashingVectorizer
 
 from bot.config import GroupingSettings
-from bot.grouping import (
+from bot.grouping import Grouper, OpenTicket, assign
+from bot.similarity import (
     AlikeIndex,
-    Grouper,
-    OpenTicket,
     VectorIndex,
-    assign,
     normalise,
     without_addresses,
     word_vectorizer,

@@ -8,13 +8,8 @@ stays alone.
 
 The pieces, for the services built on top of this module:
 
-- `words(text)` and `normalise(text)`: the text as grouping reads it (case, umlauts,
-  handles, URLs, emoji, hashtags, German and English stop words).
-- `VectorIndex(word_vectorizer())`: the similarity, kept warm. The open texts are word
-  vectors (scikit-learn's `HashingVectorizer`: no vocabulary to fit, so a text is encoded
-  once, on arrival, and nothing is recomputed when texts arrive or leave); a new text is
-  compared with all of them in one sparse product. Any `AlikeIndex` can stand in for it
-  (the benchmark's candidates do).
+- `bot.similarity`: how a text is read (`words`, `normalise`) and the similarity kept
+  warm (`VectorIndex`, any `AlikeIndex`).
 - `Grouper`: the decision, in two steps so that the caller can store it first:
   `assess(text, at)` says what would happen (`ALONE`, `JOIN` a group, `FORM` a group with
   these open tickets) and changes nothing but the window; `record(key, assessment,
@@ -33,191 +28,17 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
-import re
 import threading
-import unicodedata
-from collections.abc import Collection, Hashable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from functools import cache
-from typing import Generic, Protocol, TypeVar
+from typing import Generic
 
-import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, HashingVectorizer
-from stop_words import get_stop_words
 
 from bot.config import GroupingSettings
-
-K = TypeVar("K", bound=Hashable)
-V = TypeVar("V")
-
-_URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
-_HANDLE = re.compile(r"(?<![\w@])@\w{1,15}")  # X handles; e-mail addresses stay words
-_NOT_A_WORD = re.compile(r"[\W_]+")  # punctuation, emoji, the # of hashtags
-_TRANSLITERATE = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
-
-
-def fold(text: str) -> str:
-    """Lower case as German is typed without umlauts: `Störung` -> `stoerung`, `ß` -> `ss`."""
-    text = unicodedata.normalize("NFKC", text).casefold().translate(_TRANSLITERATE)
-    # Other accents (é, ñ) are dropped: customers type them either way.
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-@cache
-def stop_words() -> frozenset[str]:
-    """German and English words that say nothing about the question, folded."""
-    listed = itertools.chain(get_stop_words("german"), ENGLISH_STOP_WORDS)
-    return frozenset(fold(word) for word in listed)
-
-
-def without_addresses(text: str) -> str:
-    """The text without its URLs and @handles, which say nothing about the question."""
-    return _HANDLE.sub(" ", _URL.sub(" ", text))
-
-
-def words(text: str) -> list[str]:
-    """The words of a customer text that carry its meaning, folded, in order."""
-    text = without_addresses(text)
-    folded = _NOT_A_WORD.sub(" ", fold(text)).split()
-    meaningful = [word for word in folded if word not in stop_words()]
-    # A text of stop words only ("Was ist da los??") is still compared by its words.
-    return meaningful or folded
-
-
-def normalise(text: str) -> str:
-    """The text as grouping compares it: its meaningful words, folded, space-separated."""
-    return " ".join(words(text))
-
-
-class AlikeIndex(Protocol[K, V]):
-    """A similarity kept warm: the open texts, encoded once, compared with each new one.
-
-    Similarities are symmetric, between 0 and 1, and 1 for a text with itself (0 for a
-    text with no words).
-    """
-
-    def encode(self, text: str) -> V:
-        """The text as this index compares it."""
-        ...
-
-    def add(self, key: K, encoded: V) -> None:
-        """Keep an open text."""
-        ...
-
-    def discard(self, key: K) -> None:
-        """Forget a text; unknown keys are ignored."""
-        ...
-
-    def scores(self, encoded: V) -> Mapping[K, float]:
-        """The similarity of the encoded text to each kept text (kept texts left out: 0)."""
-        ...
-
-    def similarity(self, first: V, second: V) -> float:
-        """The similarity of two encoded texts."""
-        ...
-
-
-def word_vectorizer() -> HashingVectorizer:
-    """Texts as their meaningful words (`words`), each counted once, in unit-length vectors.
-
-    Words are hashed into 2**20 columns: no vocabulary to fit, and two words share a
-    column rarely enough not to matter.
-    """
-    return HashingVectorizer(
-        analyzer=words, n_features=2**20, binary=True, alternate_sign=False, norm="l2"
-    )
-
-
-class VectorIndex(Generic[K]):
-    """Cosine similarity of the unit-length vectors a `HashingVectorizer` makes.
-
-    A text is encoded alone, on arrival, and kept as one sparse row; a new text is compared
-    with all kept rows in one sparse product. Rows are appended in blocks; a discarded row
-    is zeroed at once and dropped when the discarded rows are half the matrix.
-    """
-
-    _BLOCK = 128
-
-    def __init__(self, vectorizer: HashingVectorizer) -> None:
-        self._vectorizer = vectorizer
-        self._features: int = vectorizer.n_features
-        self._matrix = sparse.csr_matrix((0, self._features), dtype=np.float64)
-        self._pending: list[sparse.csr_matrix] = []
-        self._keys: list[K | None] = []  # by row; None where discarded
-        self._rows: dict[K, int] = {}
-        self._query = np.zeros(self._features, dtype=np.float64)
-
-    def __len__(self) -> int:
-        return len(self._rows)
-
-    def encode(self, text: str) -> sparse.csr_matrix:
-        """The text's vector: one row, unit length (zero for a text without features)."""
-        vector: sparse.csr_matrix = self._vectorizer.transform([text])
-        return vector
-
-    def add(self, key: K, encoded: sparse.csr_matrix) -> None:
-        """Keep an open text's vector."""
-        self.discard(key)
-        self._rows[key] = len(self._keys)
-        self._keys.append(key)
-        self._pending.append(encoded)
-        if len(self._pending) >= self._BLOCK:
-            self._stack()
-
-    def discard(self, key: K) -> None:
-        """Forget a text's vector."""
-        row = self._rows.pop(key, None)
-        if row is None:
-            return
-        self._keys[row] = None
-        stacked = self._matrix.shape[0]
-        if row < stacked:
-            start, end = self._matrix.indptr[row], self._matrix.indptr[row + 1]
-            self._matrix.data[start:end] = 0.0
-        else:
-            self._pending[row - stacked] = sparse.csr_matrix((1, self._features))
-        discarded = len(self._keys) - len(self._rows)
-        if discarded > self._BLOCK and discarded * 2 > len(self._keys):
-            self._compact()
-
-    def scores(self, encoded: sparse.csr_matrix) -> dict[K, float]:
-        """The cosine of the encoded text with every kept text that shares a feature with it."""
-        self._stack()
-        if not self._rows or encoded.nnz == 0:
-            return {}
-        # A dense query makes the product one pass over the kept rows; it is reset after.
-        self._query[encoded.indices] = encoded.data
-        try:
-            cosines = self._matrix @ self._query
-        finally:
-            self._query[encoded.indices] = 0.0
-        keys = self._keys
-        return {
-            key: float(cosines[row])
-            for row in np.flatnonzero(cosines)
-            if (key := keys[row]) is not None
-        }
-
-    def similarity(self, first: sparse.csr_matrix, second: sparse.csr_matrix) -> float:
-        """The cosine of two encoded texts."""
-        return float(first.multiply(second).sum())
-
-    def _stack(self) -> None:
-        if self._pending:
-            self._matrix = sparse.vstack([self._matrix, *self._pending], format="csr")
-            self._pending = []
-
-    def _compact(self) -> None:
-        self._stack()
-        alive = [row for row, key in enumerate(self._keys) if key is not None]
-        self._matrix = self._matrix[alive]
-        self._matrix.eliminate_zeros()
-        self._keys = [self._keys[row] for row in alive]
-        self._rows = {key: row for row, key in enumerate(self._keys) if key is not None}
+from bot.similarity import AlikeIndex, K, V, VectorIndex, word_vectorizer
 
 
 @dataclass(frozen=True)

@@ -10,16 +10,8 @@ import pytest
 
 from bench.grouping import quality, read_tweets
 from bot.config import GroupingSettings
-from bot.grouping import (
-    Grouper,
-    OpenTicket,
-    Outcome,
-    VectorIndex,
-    assign,
-    normalise,
-    word_grouper,
-    word_vectorizer,
-)
+from bot.grouping import Grouper, OpenTicket, Outcome, assign, word_grouper
+from bot.similarity import VectorIndex, normalise, word_vectorizer
 from bot.tuning import group_texts, read_texts
 from tests.conftest import REFERENCE
 
