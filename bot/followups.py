@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import dateparser
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from bot.clock import Clock, system_clock
 from bot.errors import Refused
@@ -17,7 +18,7 @@ from bot.feed import Change, TicketFeed
 from bot.present import PAGE_SIZE, ActivityKind, ActivityView, Page
 from bot.roster import Member
 from bot.text import excerpt
-from bot.tickets import Tickets
+from bot.tickets import REPEAT_WINDOW, Tickets
 from store.db import session_scope
 from store.followups import count_open_followups, open_followups
 from store.models import EventKind, FollowUp, FollowUpState, TicketState
@@ -201,9 +202,13 @@ class FollowUps:
         now = self.clock()
         check_due(due, now=now, zone=self.zone)
         with session_scope(self.engine) as session:
-            ticket = Tickets.get(session, ticket_id)
+            # Locked, so that the same promise arriving twice at once is recorded once.
+            ticket = Tickets.get(session, ticket_id, lock=True)
             if ticket.state == TicketState.RESOLVED:
                 raise Refused(f"#{ticket_id} is resolved; reopen it before promising anything.")
+            made = _same_promise(session, ticket_id=ticket_id, member=member, due=due, now=now)
+            if made is not None:
+                return made
             owner = ticket.owner_slack_id or member.user_id
             followup = FollowUp(
                 ticket_id=ticket_id,
@@ -278,3 +283,22 @@ class FollowUps:
                 start,
                 count_open_followups(session),
             )
+
+
+# A replayed `/followup 12 2h` parses "2h" again a few seconds later; a double click on
+# "Record follow-up" repeats the very time. Either is the promise made a moment ago.
+SAME_DUE = timedelta(minutes=1)
+
+
+def _same_promise(
+    session: Session, *, ticket_id: int, member: Member, due: datetime, now: datetime
+) -> FollowUp | None:
+    """The open promise this person made on this ticket a moment ago for (about) `due`."""
+    for made in open_followups(session, ticket_id=ticket_id):
+        if (
+            made.created_by == member.user_id
+            and abs(made.due_at - due) <= SAME_DUE
+            and now - made.created_at <= REPEAT_WINDOW
+        ):
+            return made
+    return None

@@ -13,17 +13,21 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlmodel import select
 
+from bot.followups import Promise
+from handlers import ids
+from handlers.blocks.followups import promise_offer
 from standins.http import wait_for
 from standins.signing import FORM
 from standins.slack_api import ANNA, BEN, LEAD, TOM, SlackStandIn
 from standins.x_api import XStandIn
 from store.db import session_scope
-from store.models import Direction, Message, Reply, ReplyState
+from store.models import Direction, FollowUp, Message, Reply, ReplyState
 from tests.e2e.test_working_a_ticket import build_team, said
 from tests.harness import BotHarness, button, make_settings
 
@@ -418,3 +422,39 @@ def test_a_trainees_dm_waits_for_a_lead_and_shows_masked(
     assert [dm.text for dm in x.dms_to(str(customer["id"]))] == [f"{text} ^TT"]
     shown = " ".join(thread_texts(slack))
     assert "answered as a DM" in shown and "2345678" not in shown.replace("0171 ••••678", "")
+
+
+def followups_of(bot: BotHarness, ticket: int) -> list[FollowUp]:
+    with session_scope(bot.bot.engine) as session:
+        return list(session.exec(select(FollowUp).where(FollowUp.ticket_id == ticket)))
+
+
+def test_a_followup_slack_delivers_three_times_is_promised_once(
+    desk: BotHarness, x: XStandIn, slack: SlackStandIn
+) -> None:
+    """One promise, one reminder set: a replayed /followup, and a double click on its offer."""
+    new_ticket(desk, x, 1)
+    desk.slash(ANNA, "/claim", "1")
+    response_url = slack.response_url()
+    body = desk.slash_body(ANNA, "/followup", "1 2h Techniker", response_url=response_url)
+
+    statuses = at_once(*[lambda: desk.request(body, FORM)] * 2)
+    statuses.append(desk.request(body, FORM))
+
+    assert [status for status, _ in statuses] == [200, 200, 200]
+    desk.responses_to(response_url, count=3)
+    desk.deliver()
+    assert len(followups_of(desk, 1)) == 1
+    assert sum("Techniker" in text for text in thread_texts(slack)) == 1
+
+    promised = followups_of(desk, 1)[0].due_at
+    due = promised + timedelta(hours=1)
+    offer = promise_offer(1, Promise(phrase="in drei Stunden", due=due))
+    value = offer["blocks"][1]["elements"][0]["value"]
+    urls = [slack.response_url() for _ in range(2)]
+    clicks = [button(slack, ANNA, ids.PROMISE_CONFIRM, value, response_url=url) for url in urls]
+    at_once(*[functools.partial(desk.request, click, FORM) for click in clicks])
+    for url in urls:
+        desk.responses_to(url)  # both clicks are answered
+
+    assert sorted(f.due_at for f in followups_of(desk, 1)) == [promised, due]
