@@ -78,6 +78,7 @@ class ReplyKind(StrEnum):
 
 class ReplyState(StrEnum):
     AWAITING_APPROVAL = "awaiting_approval"  # a trainee's reply, waiting for a lead
+    QUEUED = "queued"  # in the X outbox, waiting for its turn at X's pace
     SENDING = "sending"  # being sent, or sent with no answer from X yet
     UNKNOWN = "unknown"  # X did not answer clearly: found in X or sent again, never twice
     SENT = "sent"
@@ -243,6 +244,9 @@ class Reply(SQLModel, table=True):
     approved_by: str | None = Field(default=None, max_length=32)
     automatic: bool = False  # the out-of-hours answer: not a first response
     request_key: str | None = Field(default=None, max_length=64)
+    # Set on the rows of a group answer (SPEC §10): the X outbox sends every row without
+    # one first, so an agent's individual reply never waits behind a group.
+    group_id: int | None = Field(default=None, index=True)
     created_at: datetime = _when(index=True)
     sent_at: datetime | None = _when(nullable=True, index=True)
     checked_at: datetime | None = _when(nullable=True)
