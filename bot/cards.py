@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from bot.present import CardView, CustomerMessageView, CustomerView
+from bot.topics import rules as topic_rules
+from bot.topics import shown_name
 from store import tickets as ticket_queries
 from store.models import Channel, Customer, Message, Ticket
 
@@ -96,6 +98,8 @@ class Looks:
             followup_due=promise.due_at if promise else None,
             overdue=promise is not None and promise.due_fired_at is not None,
             reveal_id=reveal_id,
+            topic=shown_name(ticket.topic) if ticket.topic else None,
+            topics=tuple(rule.name for rule in topic_rules(session)),
         )
 
     def customer_message(

@@ -87,6 +87,8 @@ class CardView:
     followup_due: datetime | None = None
     overdue: bool = False
     reveal_id: int | None = None  # the text is masked; this message can be revealed
+    topic: str | None = None  # the topic's name as cards show it
+    topics: tuple[str, ...] = ()  # every topic, for the card's Topic menu
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,7 @@ class ActivityKind(StrEnum):
     FOLLOWUP_DUE = "followup_due"
     UNCLAIMED = "unclaimed"
     SLA_WARNING = "sla_warning"
+    ASSIGNED = "assigned"  # auto-assignment gave the ticket to `target`
 
 
 @dataclass(frozen=True)
@@ -194,6 +197,15 @@ class EscalationView:
     examples: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class AwayOfferView:
+    """To a lead: `away` went away holding these open tickets; re-assign them?"""
+
+    away: str
+    ticket_ids: tuple[int, ...]
+    at: datetime
+
+
 class Presenter(Protocol):
     """Renders domain views as Slack messages."""
 
@@ -219,6 +231,10 @@ class Presenter(Protocol):
 
     def escalation(self, escalation: EscalationView) -> SlackMessage:
         """A page, for the on-call DM and the escalation channel."""
+        ...
+
+    def away_offer(self, offer: AwayOfferView) -> SlackMessage:
+        """To a lead, by DM: someone went away with open tickets; buttons to re-assign."""
         ...
 
     def approval(self, approval: ApprovalView) -> SlackMessage:

@@ -16,6 +16,7 @@ from bot.present import (
     SlackMessage,
 )
 from handlers import ids
+from handlers.blocks.assign import away_offer
 from handlers.blocks.escalations import escalation
 from handlers.blocks.text import (
     count,
@@ -170,7 +171,8 @@ def ticket_card(card: CardView) -> SlackMessage:
     header = f"*#{card.ticket_id}* · {STATE_LABELS.get(card.state, card.state)}"
     if card.url:
         header += f" · {link(card.url, 'open on X')}"
-    context = [
+    context = [f"🏷️ *{escape_within(card.topic, 40)}*"] if card.topic else []
+    context += [
         f"🕒 {slack_date(card.created_at)}",
         f"via {SOURCE_LABELS.get(card.source, card.source)}",
     ]
@@ -326,6 +328,7 @@ def activity(view: ActivityView) -> SlackMessage:
         "unclaimed": (
             f"🔔 #{view.ticket_id} has waited {minutes} business minutes; nobody has claimed it."
         ),
+        "assigned": f"👤 {target}, #{view.ticket_id} is yours: Servicekanal assigned it to you.",
         "sla_warning": (
             f"⌛ {owner_or_channel}, #{view.ticket_id} has {minutes} business minutes "
             "left for its first answer."
@@ -353,3 +356,4 @@ class BlockKitPresenter:
     activity = staticmethod(activity)
     escalation = staticmethod(escalation)
     approval = staticmethod(approval)
+    away_offer = staticmethod(away_offer)

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from bot.present import (
     ActivityView,
     ApprovalView,
+    AwayOfferView,
     CardView,
     CustomerMessageView,
     EscalationView,
@@ -89,6 +90,10 @@ class RecordingPresenter:
     def approval(self, approval: ApprovalView) -> SlackMessage:
         self.shown.append(approval)
         return {"text": f"approval {approval.state} #{approval.ticket_id}"}
+
+    def away_offer(self, offer: AwayOfferView) -> SlackMessage:
+        self.shown.append(offer)
+        return {"text": f"away offer {offer.away}: {list(offer.ticket_ids)}"}
 
     def kinds(self) -> list[str]:
         """What was shown, by kind, in order."""

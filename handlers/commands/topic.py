@@ -1,0 +1,56 @@
+"""/topic list | add <name> <#channel> <keyword> [keyword …] | remove <name>"""
+
+from __future__ import annotations
+
+from slack_bolt import Ack, Respond
+
+from bot.commands import Usage, words
+from bot.roster import Member
+from bot.services import Services
+from bot.topics import channel_of, shown_name
+from handlers.blocks.topics import topic_list
+from handlers.context import Payload
+
+USAGE = Usage(
+    "/topic",
+    "list | add <name> #channel <keyword> [keyword …] | remove <name>",
+)
+
+
+def handle_topic(
+    ack: Ack, command: Payload, respond: Respond, services: Services, member: Member
+) -> None:
+    """/topic: show the topics; leads add and remove them."""
+    ack()
+    verb, rest = words(command["text"], 2)
+    verb = verb.lower()  # as the roster middleware reads it to decide who may
+    if verb in ("", "list") and not rest:
+        shown = topic_list(services.topics.all(), services.settings.support_channel_id)
+        respond(response_type="ephemeral", **shown)
+        return
+    if verb == "add":
+        name, channel_token, keywords = words(rest, 3)
+        channel = channel_of(channel_token)
+        if not keywords or channel is None:
+            raise USAGE.refuse("Name a channel with # and at least one keyword." if name else "")
+        added = services.topics.add(
+            name=name, channel=channel, keywords=keywords.split(), author=member.user_id
+        )
+        respond(
+            f"Topic *{shown_name(added.name)}*: new tickets with "
+            f"{', '.join(added.keywords)} go to <#{channel}>. Invite the bot there "
+            f"(`/invite @Servicekanal`) if it is not in it yet.",
+            response_type="in_channel",
+        )
+        return
+    if verb == "remove":
+        name, extra = words(rest, 2)
+        if not name or extra:
+            raise USAGE.refuse()
+        removed = services.topics.remove(name=name)
+        respond(
+            f"Topic *{shown_name(removed)}* removed; its tickets stay where they are.",
+            response_type="in_channel",
+        )
+        return
+    raise USAGE.refuse()
