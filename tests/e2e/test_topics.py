@@ -214,3 +214,21 @@ def test_an_owner_going_away_is_offered_to_the_lead_not_moved_silently(
 def owners_of(bot: BotHarness) -> dict[int, str | None]:
     with session_scope(bot.bot.engine) as session:
         return {t.id: t.owner_slack_id for t in session.exec(select(Ticket)) if t.id is not None}
+
+
+def test_each_channel_keeps_its_own_pace(
+    database_url: str, channels: SlackStandIn, x: XStandIn
+) -> None:
+    """Slack's one post per second holds per channel: #festnetz does not wait for support."""
+    settings = make_settings(database_url, channels, x)
+    paced = BotHarness(settings, channels, x, post_interval=30)
+    try:
+        set_up_topics(paced)
+        for i in range(3):
+            x.mention(x.add_user(f"dsl{i}"), f"DSL weg {i}")
+            x.mention(x.add_user(f"rechnung{i}"), f"Rechnung falsch {i}")
+        paced.poll()
+        paced.deliver()  # at once: one card in each channel, the rest wait for their turn
+        assert len(channels.cards(FESTNETZ)) == 1 and len(channels.cards(SUPPORT)) == 1
+    finally:
+        paced.close()
