@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Generic, Protocol, TypedDict, TypeVar
 
-from store.models import EscalationKind, ReplyKind, ReplyState
+from store.models import Direction, EscalationKind, ReplyKind, ReplyState
 
 TICKET_EVENT_TYPE = "servicekanal_ticket"
 POST_EVENT_TYPE = "servicekanal_post"
@@ -206,6 +206,31 @@ class AwayOfferView:
     at: datetime
 
 
+@dataclass(frozen=True)
+class MovedLine:
+    """One message of a moved ticket, for the summary in the new thread."""
+
+    direction: Direction
+    channel: str
+    author: str | None  # the agent of a note or an answer
+    text: str  # as Slack may show it (a DM masked)
+    at: datetime
+    message_id: int | None = None
+
+
+@dataclass(frozen=True)
+class MovedView:
+    """A ticket moved from one channel to another (its topic's)."""
+
+    ticket_id: int
+    from_channel: str
+    to_channel: str
+    topic: str
+    actor: str
+    at: datetime
+    lines: tuple[MovedLine, ...] = ()
+
+
 class Presenter(Protocol):
     """Renders domain views as Slack messages."""
 
@@ -231,6 +256,14 @@ class Presenter(Protocol):
 
     def escalation(self, escalation: EscalationView) -> SlackMessage:
         """A page, for the on-call DM and the escalation channel."""
+        ...
+
+    def moved_here(self, moved: MovedView) -> SlackMessage:
+        """In the new card's thread: moved from where, by whom, the conversation so far."""
+        ...
+
+    def moved_away(self, moved: MovedView) -> SlackMessage:
+        """The old card's new content: where the ticket went."""
         ...
 
     def away_offer(self, offer: AwayOfferView) -> SlackMessage:

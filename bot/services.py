@@ -25,6 +25,7 @@ from bot.followups import FollowUps
 from bot.hours import ServiceCalendar
 from bot.inbox import Inbox
 from bot.ingest import Ingest
+from bot.moving import Moves
 from bot.pii import PiiDetector
 from bot.present import Presenter
 from bot.replies import Replies
@@ -112,6 +113,9 @@ class Services:
         )
         self.canned = CannedAnswers(engine=engine, clock=clock)
         self.topics = Topics(engine=engine, clock=clock)
+        self.moves = Moves(
+            engine=engine, feed=self.feed, support_channel=settings.support_channel_id, clock=clock
+        )
         self.tickets = Tickets(engine=engine, roster=self.roster, feed=self.feed, clock=clock)
         self.followups = FollowUps(engine=engine, feed=self.feed, zone=zone, clock=clock)
         self.delivery = Delivery(

@@ -115,7 +115,7 @@ class Topics:
 
     def add(self, *, name: str, channel: str, keywords: Sequence[str], author: str) -> TopicRule:
         """A new topic, tried after the ones there are."""
-        if not _NAME.match(name):
+        if not _NAME.match(name) or name.lower() in ("none", "-"):
             raise Refused(
                 f"“{excerpt(name, 40)}” cannot be a topic name: letters, digits, - and _, "
                 "at most 32."

@@ -55,6 +55,7 @@ class OutboxState(StrEnum):
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+    MOVED = "moved"  # its ticket moved channel before it was posted: queued again there
 
 
 class OutboxKind(StrEnum):
@@ -103,6 +104,7 @@ class EventKind(StrEnum):
     REPLY_DRAFTED = "reply_drafted"
     REPLY_APPROVED = "reply_approved"
     REPLY_REJECTED = "reply_rejected"
+    MOVED = "moved"  # to another topic (and channel)
     ASSIGNED = "assigned"  # auto-assignment (or a lead's re-assignment) gave it an owner
 
 

@@ -26,6 +26,7 @@ from handlers.blocks.text import (
     section,
     slack_date,
 )
+from handlers.blocks.topics import moved_away, moved_here, topic_menu
 
 STATE_LABELS = {
     "new": "🆕 New",
@@ -200,7 +201,11 @@ def ticket_card(card: CardView) -> SlackMessage:
     if privacy is not None:
         blocks.append(privacy)
     blocks.append(section(status_line(card)))
-    blocks.append(card_buttons(card.ticket_id, resolved=card.state == "resolved"))
+    actions = card_buttons(card.ticket_id, resolved=card.state == "resolved")
+    menu = topic_menu(card)
+    if menu is not None:
+        actions["elements"].append(menu)
+    blocks.append(actions)
     return {
         "text": (
             f"#{card.ticket_id} from @{card.customer.username}: {escape_within(card.text, 150)}"
@@ -357,3 +362,5 @@ class BlockKitPresenter:
     escalation = staticmethod(escalation)
     approval = staticmethod(approval)
     away_offer = staticmethod(away_offer)
+    moved_here = staticmethod(moved_here)
+    moved_away = staticmethod(moved_away)

@@ -1,49 +1,37 @@
-"""/topic list | add <name> <#channel> <keyword> [keyword …] | remove <name>"""
+"""/topic list | add <name> <#channel> <keyword> [keyword …] | remove <name>
+| move <ticket> <name|none>"""
 
 from __future__ import annotations
 
 from slack_bolt import Ack, Respond
 
-from bot.commands import Usage, words
+from bot.commands import Usage, ticket_number, words
 from bot.roster import Member
 from bot.services import Services
+from bot.text import escape_slack
 from bot.topics import channel_of, shown_name
 from handlers.blocks.topics import topic_list
 from handlers.context import Payload
 
 USAGE = Usage(
     "/topic",
-    "list | add <name> #channel <keyword> [keyword …] | remove <name>",
+    "list | add <name> #channel <keyword> [keyword …] | remove <name> | move <ticket> <name|none>",
 )
 
 
 def handle_topic(
     ack: Ack, command: Payload, respond: Respond, services: Services, member: Member
 ) -> None:
-    """/topic: show the topics; leads add and remove them."""
+    """/topic: show the topics, move a ticket; leads add and remove topics."""
     ack()
     verb, rest = words(command["text"], 2)
     verb = verb.lower()  # as the roster middleware reads it to decide who may
     if verb in ("", "list") and not rest:
         shown = topic_list(services.topics.all(), services.settings.support_channel_id)
         respond(response_type="ephemeral", **shown)
-        return
-    if verb == "add":
-        name, channel_token, keywords = words(rest, 3)
-        channel = channel_of(channel_token)
-        if not keywords or channel is None:
-            raise USAGE.refuse("Name a channel with # and at least one keyword." if name else "")
-        added = services.topics.add(
-            name=name, channel=channel, keywords=keywords.split(), author=member.user_id
-        )
-        respond(
-            f"Topic *{shown_name(added.name)}*: new tickets with "
-            f"{', '.join(added.keywords)} go to <#{channel}>. Invite the bot there "
-            f"(`/invite @Servicekanal`) if it is not in it yet.",
-            response_type="in_channel",
-        )
-        return
-    if verb == "remove":
+    elif verb == "add":
+        add(rest, respond, services, member)
+    elif verb == "remove":
         name, extra = words(rest, 2)
         if not name or extra:
             raise USAGE.refuse()
@@ -52,5 +40,33 @@ def handle_topic(
             f"Topic *{shown_name(removed)}* removed; its tickets stay where they are.",
             response_type="in_channel",
         )
-        return
-    raise USAGE.refuse()
+    elif verb == "move":
+        token, name, extra = words(rest, 3)
+        if not name or extra:
+            raise USAGE.refuse("" if extra else "Which ticket, to which topic?")
+        ticket_id = ticket_number(token, USAGE)
+        wanted = None if name.lower() == "none" else name
+        target = services.moves.move(ticket_id=ticket_id, topic=wanted, member=member)
+        respond(
+            f"<@{member.user_id}> moved #{ticket_id} to <#{target.channel}> ({target.label}).",
+            response_type="in_channel",
+        )
+    else:
+        raise USAGE.refuse()
+
+
+def add(rest: str, respond: Respond, services: Services, member: Member) -> None:
+    """`/topic add festnetz #festnetz DSL Router …`."""
+    name, channel_token, keywords = words(rest, 3)
+    channel = channel_of(channel_token)
+    if not keywords or channel is None:
+        raise USAGE.refuse("Name a channel with # and at least one keyword." if name else "")
+    added = services.topics.add(
+        name=name, channel=channel, keywords=keywords.split(), author=member.user_id
+    )
+    respond(
+        f"Topic *{shown_name(added.name)}*: new tickets with "
+        f"{escape_slack(', '.join(added.keywords))} go to <#{channel}>. Invite the bot there "
+        "(`/invite @Servicekanal`) if it is not in it yet.",
+        response_type="in_channel",
+    )

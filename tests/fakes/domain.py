@@ -17,6 +17,7 @@ from bot.present import (
     CardView,
     CustomerMessageView,
     EscalationView,
+    MovedView,
     NoteView,
     ReplySentView,
     SlackMessage,
@@ -94,6 +95,14 @@ class RecordingPresenter:
     def away_offer(self, offer: AwayOfferView) -> SlackMessage:
         self.shown.append(offer)
         return {"text": f"away offer {offer.away}: {list(offer.ticket_ids)}"}
+
+    def moved_here(self, moved: MovedView) -> SlackMessage:
+        self.shown.append(moved)
+        return {"text": f"moved here #{moved.ticket_id}"}
+
+    def moved_away(self, moved: MovedView) -> SlackMessage:
+        self.shown.append(moved)
+        return {"text": f"moved away #{moved.ticket_id}"}
 
     def kinds(self) -> list[str]:
         """What was shown, by kind, in order."""
