@@ -195,5 +195,9 @@ class Services:
             clock=clock,
         )
         self.stats = Stats(
-            engine=engine, zone=zone, sla_minutes=settings.first_response_sla_minutes, clock=clock
+            engine=engine,
+            zone=zone,
+            sla_minutes=settings.first_response_sla_minutes,
+            is_open=calendar.is_open,
+            clock=clock,
         )

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from standins.http import wait_for
 from standins.signing import FORM
 from standins.slack_api import LEAD, SlackStandIn
 from standins.x_api import XStandIn
@@ -340,3 +341,30 @@ def test_moving_refuses_what_makes_no_sense_and_changes_nothing(
         assert all(r.get("response_type", "ephemeral") == "ephemeral" for r in answer), text
     assert "There is no topic" in said(bot.slash(KAI, "/topic", "move 1 kabel"))
     assert world(bot) == before
+
+
+def test_stats_by_topic_and_the_home_tab_shows_skills_and_presence(
+    bot: BotHarness, channels: SlackStandIn, x: XStandIn
+) -> None:
+    bot.slash(LEAD, "/team", f"add <@{KAI}|kai> agent")
+    set_up_topics(bot)
+    bot.slash(LEAD, "/team", f"skills <@{KAI}|kai> festnetz,tv")
+    x.mention(x.add_user("koeln"), "Seit heute morgen kein DSL in Köln")
+    x.mention(x.add_user("zahler"), "Rechnung doppelt abgebucht")
+    bot.poll_and_deliver()
+    bot.slash(KAI, "/reply", "1 Wir prüfen den Anschluss.")
+
+    [answer] = bot.slash(LEAD, "/stats", "7d")
+    numbers = json.dumps(answer["blocks"], ensure_ascii=False)
+    assert "*Per topic*" in numbers and "Festnetz" in numbers and "_no topic_" in numbers
+    assert f"<@{KAI}> · Festnetz" in numbers
+
+    def home() -> str:
+        channels.home_views.pop(KAI, None)
+        bot.event({"type": "app_home_opened", "user": KAI, "channel": "D0KAI", "tab": "home"})
+        view = wait_for(lambda: channels.home_views.get(KAI))
+        return json.dumps(view["blocks"], ensure_ascii=False)
+
+    assert "🟢 present" in home() and "skills: Festnetz, TV" in home()
+    bot.slash(KAI, "/away")
+    assert "🌴 away" in home()
