@@ -114,6 +114,7 @@ def test_only_leads_set_up_topics_and_bad_input_changes_nothing(
 ) -> None:
     bot.slash(LEAD, "/team", f"add <@{KAI}|kai> agent")
     set_up_topics(bot)
+    channels.add_channel("CKABEL0001", "kabel", bot_member=False)
     before = world(bot)
     refusals = [
         bot.slash(KAI, "/topic", f"add dsl <#{FESTNETZ}|festnetz> DSL"),
@@ -129,11 +130,15 @@ def test_only_leads_set_up_topics_and_bad_input_changes_nothing(
         bot.slash(LEAD, "/team", f"skills <@{KAI}|kai>"),
         bot.slash(KAI, "/team", f"skills <@{KAI}|kai> festnetz"),
         bot.slash(KAI, "/away", "now"),
+        bot.slash(LEAD, "/topic", "add kabel <#CKABEL0001|kabel> Kabel"),  # the bot is not in it
+        bot.slash(LEAD, "/topic", "add kabel <#CNOWHERE01|kabel> Kabel"),
     ]
     for answer in refusals:
         assert all(r.get("response_type", "ephemeral") == "ephemeral" for r in answer)
     assert "Only team leads" in said(refusals[0]) and "Usage: `/topic" in said(refusals[2])
     assert "no topic “kabel”" in said(refusals[9])
+    assert "`/invite @Servicekanal`" in said(refusals[13])
+    assert "knows no channel" in said(refusals[14])
     assert world(bot) == before
 
     assert "removed" in said(bot.slash(LEAD, "/topic", "remove tv"))
@@ -358,6 +363,7 @@ def test_stats_by_topic_and_the_home_tab_shows_skills_and_presence(
     numbers = json.dumps(answer["blocks"], ensure_ascii=False)
     assert "*Per topic*" in numbers and "Festnetz" in numbers and "_no topic_" in numbers
     assert f"<@{KAI}> · Festnetz" in numbers
+    wait_for(lambda: channels.files)  # the chart, uploaded after the answer
 
     def home() -> str:
         channels.home_views.pop(KAI, None)
