@@ -333,7 +333,14 @@ def activity(view: ActivityView) -> SlackMessage:
         "unclaimed": (
             f"🔔 #{view.ticket_id} has waited {minutes} business minutes; nobody has claimed it."
         ),
-        "assigned": f"👤 {target}, #{view.ticket_id} is yours: Servicekanal assigned it to you.",
+        "assigned": (
+            f"👤 {target}, #{view.ticket_id} is yours: "
+            + (
+                f"{actor} re-assigned it to you."
+                if view.actor
+                else "Servicekanal assigned it to you."
+            )
+        ),
         "sla_warning": (
             f"⌛ {owner_or_channel}, #{view.ticket_id} has {minutes} business minutes "
             "left for its first answer."
