@@ -49,7 +49,13 @@ class TopicRule:
     @property
     def pattern(self) -> re.Pattern[str]:
         """Any keyword as a whole word of folded text (a keyword may be several words)."""
-        words = "|".join(re.escape(fold(k)) for k in sorted(self.keywords, key=len, reverse=True))
+        words = "|".join(
+            r"\s+".join(re.escape(word) for word in fold(k).split())
+            for k in sorted(self.keywords, key=len, reverse=True)
+            if k.strip()
+        )
+        if not words:
+            return re.compile(r"(?!)")  # no keywords: never matches (not: always)
         return re.compile(rf"(?<!\w)(?:{words})(?!\w)")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from standins.slack_api import LEAD, SlackStandIn
 from standins.x_api import XStandIn
 from store.db import session_scope
 from store.models import Ticket
+from tests.fakes.domain import FakeClock
 from tests.harness import SUPPORT, BotHarness, interaction, make_settings, world
 
 FESTNETZ, MOBILFUNK, TV = "CFESTNETZ", "CMOBILFUNK", "CTV0000001"
@@ -374,3 +376,33 @@ def test_stats_by_topic_and_the_home_tab_shows_skills_and_presence(
     assert "🟢 present" in home() and "skills: Festnetz, TV" in home()
     bot.slash(KAI, "/away")
     assert "🌴 away" in home()
+
+
+def test_alerts_and_follow_up_pings_of_a_topic_ticket_happen_in_its_channel(
+    database_url: str, channels: SlackStandIn, x: XStandIn
+) -> None:
+    clock = FakeClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+    settings = make_settings(database_url, channels, x, followup_warn_minutes=0)
+    bot = BotHarness(settings, channels, x, clock=clock)
+    try:
+        bot.slash(LEAD, "/team", f"add <@{KAI}|kai> agent")
+        set_up_topics(bot)
+        x.mention(x.add_user("koeln"), "kein DSL in Köln", created_at=clock())
+        bot.poll_and_deliver()
+        card = channels.card(1, FESTNETZ)
+        clock.advance(minutes=11)
+        bot.bot.services.sweeper.run()
+        bot.deliver()
+        kai = bot.bot.services.roster.member(KAI)
+        assert kai is not None
+        bot.bot.services.followups.promise(
+            ticket_id=1, member=kai, due=clock() + timedelta(minutes=5), note="Rückruf"
+        )
+        clock.advance(minutes=6)
+        bot.bot.services.sweeper.run()
+        bot.deliver()
+        thread = " ".join(shown(m) for m in channels.thread(FESTNETZ, card.ts))
+        assert "nobody has claimed it" in thread and "is due now" in thread
+        assert channels.messages(SUPPORT) == []  # nothing of it in the support channel
+    finally:
+        bot.close()
