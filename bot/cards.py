@@ -64,6 +64,7 @@ class Looks:
         customer: Customer | None = None,
         opening: Message | None = None,
         earlier_tickets: int | None = None,
+        topics: tuple[str, ...] | None = None,
     ) -> CardView:
         """Everything the ticket's card shows; what the caller already holds is not read again."""
         assert ticket.id is not None
@@ -99,7 +100,7 @@ class Looks:
             overdue=promise is not None and promise.due_fired_at is not None,
             reveal_id=reveal_id,
             topic=shown_name(ticket.topic) if ticket.topic else None,
-            topics=tuple(rule.name for rule in topic_rules(session)),
+            topics=topics if topics is not None else tuple(r.name for r in topic_rules(session)),
         )
 
     def customer_message(

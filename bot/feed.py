@@ -102,12 +102,18 @@ class TicketFeed:
         now: datetime,
         earlier_tickets: int | None = None,
         channel: str | None = None,
+        topics: tuple[str, ...] | None = None,
     ) -> None:
         """Queue the card of a ticket just opened, in the ticket's channel (or `channel`,
         where a move takes it)."""
         assert ticket.id is not None
         view = self.looks.card(
-            session, ticket, customer=customer, opening=opening, earlier_tickets=earlier_tickets
+            session,
+            ticket,
+            customer=customer,
+            opening=opening,
+            earlier_tickets=earlier_tickets,
+            topics=topics,
         )
         card = self.presenter.ticket_card(view)
         where = channel or ticket.channel_id

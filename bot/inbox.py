@@ -175,7 +175,9 @@ class Inbox:
         session.add(message)
         session.flush()
         if new:
-            self.feed.opened(session, ticket, customer=customer, opening=message, now=now)
+            self.feed.opened(
+                session, ticket, customer=customer, opening=message, now=now, topics=routes.names
+            )
             result.new_tickets.append(ticket.id)
             return
         self.feed.customer_wrote(session, message, customer=customer, now=now)
@@ -280,6 +282,7 @@ class Inbox:
             now=now,
             # A customer first seen in this batch has no tickets but the ones made here.
             earlier_tickets=0 if customer.id in batch.first_timers else None,
+            topics=batch.router.names,  # read once per batch, not per card
         )
         result.new_tickets.append(ticket.id)
 

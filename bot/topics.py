@@ -70,6 +70,11 @@ class Router:
         """A router trying `rules` in this order."""
         return cls(tuple((rule, rule.pattern) for rule in rules))
 
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The topics' names, in order (for the cards' Topic menus)."""
+        return tuple(rule.name for rule, _ in self.rules)
+
     def route(self, text: str) -> TopicRule | None:
         """The first topic whose keyword `text` contains, or None."""
         folded = fold(text)
