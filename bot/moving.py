@@ -96,14 +96,16 @@ class Moves:
     ) -> None:
         assert ticket.id is not None and old.id is not None
         # Locked and read afresh: the posting worker claims rows with a conditional
-        # UPDATE, so from here on it either has this row already or never will.
+        # UPDATE, so from here on it either has this row already or never will. A row the
+        # worker holds locked (it is recording the post, and locks the ticket next) is
+        # skipped rather than waited for, so the two never wait for each other.
         locked = session.exec(
             select(SlackOutbox)
             .where(col(SlackOutbox.id) == old.id)
-            .with_for_update()
+            .with_for_update(skip_locked=True)
             .execution_options(populate_existing=True)
-        ).one()
-        if locked.state == OutboxState.SENDING:
+        ).first()
+        if locked is None or locked.state == OutboxState.SENDING:
             raise Refused(f"#{ticket.id}'s card is being posted right now; try again in a moment.")
         unposted = locked.state == OutboxState.PENDING
         waiting = (

@@ -14,7 +14,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlmodel import select
+from sqlalchemy import text as sql
+from sqlmodel import SQLModel, select
 
 from standins.http import wait_for
 from standins.signing import FORM
@@ -406,3 +407,54 @@ def test_alerts_and_follow_up_pings_of_a_topic_ticket_happen_in_its_channel(
         assert channels.messages(SUPPORT) == []  # nothing of it in the support channel
     finally:
         bot.close()
+
+
+def test_a_move_that_fails_halfway_changes_nothing_and_can_be_done_again(
+    bot: BotHarness, channels: SlackStandIn, x: XStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bot.slash(LEAD, "/team", f"add <@{KAI}|kai> agent")
+    set_up_topics(bot)
+    x.mention(x.add_user("zahler"), "Rechnung doppelt abgebucht")
+    bot.poll_and_deliver()
+    before = world(bot)
+    feed = bot.bot.services.moves.feed
+
+    def crash(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("the process dies here")
+
+    # The new card is queued and the old one's key given away, the summary is not: the
+    # whole move must roll back.
+    monkeypatch.setattr(type(feed), "moved_here", crash)
+    kai = bot.bot.services.roster.member(KAI)
+    assert kai is not None
+    with pytest.raises(RuntimeError):
+        bot.bot.services.moves.move(ticket_id=1, topic="festnetz", member=kai)
+    assert world(bot) == before
+    monkeypatch.undo()
+
+    bot.slash(KAI, "/topic", "move 1 festnetz")
+    bot.deliver()
+    new = channels.card(1, FESTNETZ)
+    assert len(channels.cards(FESTNETZ)) == 1 and len(channels.thread(FESTNETZ, new.ts)) == 1
+
+
+def test_a_card_being_posted_this_instant_is_not_moved(
+    bot: BotHarness, channels: SlackStandIn, x: XStandIn
+) -> None:
+    bot.slash(LEAD, "/team", f"add <@{KAI}|kai> agent")
+    set_up_topics(bot)
+    x.mention(x.add_user("zahler"), "Rechnung doppelt abgebucht")
+    bot.poll()
+    with bot.bot.engine.begin() as connection:  # the worker has claimed the card's row
+        connection.execute(sql("UPDATE slackoutbox SET state = 'sending' WHERE id = 1"))
+    before = world_without_delivery(bot)
+    assert "try again in a moment" in said(bot.slash(KAI, "/topic", "move 1 festnetz"))
+    assert world_without_delivery(bot) == before
+
+
+def world_without_delivery(bot: BotHarness) -> dict[str, list[str]]:
+    with bot.bot.engine.connect() as connection:
+        return {
+            table.name: sorted(repr(tuple(row)) for row in connection.execute(table.select()))
+            for table in SQLModel.metadata.sorted_tables
+        }
