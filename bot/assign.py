@@ -101,6 +101,8 @@ class Assigner:
         now = self.clock()
         with session_scope(self.engine, readonly=True) as session:
             open_ids = _open_tickets_of(session, away)
+        if not self.is_open(now):  # outside service hours everybody counts as away
+            return [(ticket_id, None) for ticket_id in open_ids]
         moved: list[tuple[int, str | None]] = []
         for ticket_id in open_ids:
             with session_scope(self.engine) as session:

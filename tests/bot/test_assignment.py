@@ -145,3 +145,21 @@ def test_away_people_and_closed_hours_get_nothing(engine: Engine) -> None:
     assert closed.assigner.assign([ticket]) is None
     closed.roster.set_away(user_id="UA", away=False)
     assert closed.assigner.assign([ticket]) == "UA"
+
+
+def test_a_leads_re_assignment_follows_the_rule_and_outside_hours_moves_nothing(
+    engine: Engine,
+) -> None:
+    clock = FakeClock(datetime.fromisoformat("2026-11-24T09:00:00+01:00"))
+    services = auto(engine, clock, service_hours="mon-fri 08:00-20:00", max_open_per_agent=1)
+    team(services, UA="agent", UB="agent", UC="agent")
+    first, second, third = tickets(services, clock, 3)
+    assert [services.assigner.assign([t]) for t in (first, second)] == ["UA", "UB"]
+    services.roster.set_away(user_id="UA", away=True)
+
+    clock.now = datetime.fromisoformat("2026-11-24T21:00:00+01:00")
+    assert services.assigner.reassign_from(away="UA", lead="UL") == [(first, None)]
+    clock.now = datetime.fromisoformat("2026-11-25T09:00:00+01:00")
+    assert services.assigner.reassign_from(away="UA", lead="UL") == [(first, "UC")]
+    assert owners(engine)[first] == "UC"
+    assert services.assigner.assign([third]) is None  # UB and UC at the cap of one
