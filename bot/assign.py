@@ -69,6 +69,37 @@ class Assigner:
         for ticket_id in ticket_ids:
             self.assign([ticket_id])
 
+    def waiting(self, *, limit: int = 50, give_up_after: int = 10) -> int:
+        """Assign tickets still waiting for an owner, oldest first; how many were given.
+
+        Runs with the sweeps: what arrived out of hours is shared out at opening, and
+        what nobody had room for goes to the first one who has (back from `/away`, below
+        the cap again). After `give_up_after` refusals in a row it stops until next time.
+        """
+        if self.mode != AUTO or not self.is_open(self.clock()):
+            return 0
+        with session_scope(self.engine, readonly=True) as session:
+            ids = [
+                int(i)
+                for i in session.exec(
+                    select(Ticket.id)
+                    .where(col(Ticket.owner_slack_id).is_(None))
+                    .where(col(Ticket.state) == TicketState.NEW)
+                    .order_by(col(Ticket.created_at), col(Ticket.id))
+                    .limit(limit)
+                )
+                if i is not None
+            ]
+        given = refused = 0
+        for ticket_id in ids:
+            if self.assign([ticket_id]) is None:
+                refused += 1
+                if refused >= give_up_after:
+                    break
+            else:
+                given, refused = given + 1, 0
+        return given
+
     def assign(self, ticket_ids: Sequence[int], *, exclude: Collection[str] = ()) -> str | None:
         """Give these tickets, together, to the one the rule picks; their owner, or None.
 

@@ -163,3 +163,22 @@ def test_a_leads_re_assignment_follows_the_rule_and_outside_hours_moves_nothing(
     assert services.assigner.reassign_from(away="UA", lead="UL") == [(first, "UC")]
     assert owners(engine)[first] == "UC"
     assert services.assigner.assign([third]) is None  # UB and UC at the cap of one
+
+
+def test_waiting_tickets_go_out_at_opening_and_to_whoever_has_room_again(
+    engine: Engine,
+) -> None:
+    clock = FakeClock(datetime.fromisoformat("2026-11-23T22:00:00+01:00"))  # Monday night
+    services = auto(engine, clock, service_hours="mon-fri 08:00-20:00", max_open_per_agent=2)
+    team(services, UA="agent", UB="agent")
+    night = tickets(services, clock, 5)
+    services.ingest.opened(night)  # as ingest hands them over: closed, nothing assigned
+    assert services.assigner.waiting() == 0
+    assert set(owners(engine).values()) == {None}
+
+    clock.now = datetime.fromisoformat("2026-11-24T08:00:00+01:00")
+    assert services.assigner.waiting() == 4  # two each, the oldest first
+    assert owners(engine)[night[4]] is None
+    services.tickets.resolve(ticket_id=night[0], member=services.roster.member("UA"))  # type: ignore[arg-type]
+    assert services.assigner.waiting() == 1
+    assert owners(engine)[night[4]] == "UA"
