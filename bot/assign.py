@@ -85,6 +85,9 @@ class Assigner:
                     select(Ticket.id)
                     .where(col(Ticket.owner_slack_id).is_(None))
                     .where(col(Ticket.state) == TicketState.NEW)
+                    # Never owned: a ticket someone gave back with /release stays for
+                    # people to pull, rather than landing straight back on someone.
+                    .where(col(Ticket.claimed_at).is_(None))
                     .order_by(col(Ticket.created_at), col(Ticket.id))
                     .limit(limit)
                 )

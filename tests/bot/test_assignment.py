@@ -182,3 +182,6 @@ def test_waiting_tickets_go_out_at_opening_and_to_whoever_has_room_again(
     services.tickets.resolve(ticket_id=night[0], member=services.roster.member("UA"))  # type: ignore[arg-type]
     assert services.assigner.waiting() == 1
     assert owners(engine)[night[4]] == "UA"
+
+    services.tickets.release(ticket_id=night[1], member=services.roster.member("UB"))  # type: ignore[arg-type]
+    assert services.assigner.waiting() == 0  # given back on purpose: people pull it
