@@ -210,6 +210,7 @@ class Bot:
         jobs: list[tuple[str, Callable[[], object], int]] = [
             ("settle_replies", self.services.delivery.settle, sweep_every),
             ("sweep", self.services.sweeper.run, sweep_every),
+            ("assign_waiting", self.services.assigner.waiting, sweep_every),
             ("spikes", self.services.spikes.check, 60),
         ]
         if poll:  # the polls also run right at the start

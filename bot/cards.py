@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from bot.present import CardView, CustomerMessageView, CustomerView
+from bot.topics import rules as topic_rules
+from bot.topics import shown_name
 from store import tickets as ticket_queries
 from store.models import Channel, Customer, Message, Ticket
 
@@ -62,6 +64,7 @@ class Looks:
         customer: Customer | None = None,
         opening: Message | None = None,
         earlier_tickets: int | None = None,
+        topics: tuple[str, ...] | None = None,
     ) -> CardView:
         """Everything the ticket's card shows; what the caller already holds is not read again."""
         assert ticket.id is not None
@@ -96,6 +99,8 @@ class Looks:
             followup_due=promise.due_at if promise else None,
             overdue=promise is not None and promise.due_fired_at is not None,
             reveal_id=reveal_id,
+            topic=shown_name(ticket.topic) if ticket.topic else None,
+            topics=topics if topics is not None else tuple(r.name for r in topic_rules(session)),
         )
 
     def customer_message(

@@ -129,6 +129,10 @@ class Settings(GroupingSettings):
     )
     vip_followers: int = Field(default=10000, ge=0)
     public_contact_data: Annotated[list[str], NoDecode] = []
+    # SPEC §13: `pull` (people claim) or `auto` (new tickets are given to someone).
+    assignment: Literal["pull", "auto"] = "pull"
+    max_open_per_agent: int = Field(default=8, ge=1, le=1000)
+    auto_assign_trainees: bool = False
     oncall_rota: Annotated[list[str], NoDecode] = []
 
     database_url: str = "sqlite:///servicekanal.db"

@@ -20,6 +20,7 @@ from bot.present import (
     ActivityView,
     ApprovalView,
     EscalationView,
+    MovedView,
     NoteView,
     Presenter,
     ReplySentView,
@@ -96,21 +97,40 @@ class TicketFeed:
         session: Session,
         ticket: Ticket,
         *,
-        customer: Customer,
-        opening: Message,
+        customer: Customer | None = None,
+        opening: Message | None = None,
         now: datetime,
         earlier_tickets: int | None = None,
+        channel: str | None = None,
+        topics: tuple[str, ...] | None = None,
     ) -> None:
-        """Queue the card of a ticket just opened, in the ticket's channel."""
+        """Queue the card of a ticket just opened, in the ticket's channel (or `channel`,
+        where a move takes it)."""
         assert ticket.id is not None
         view = self.looks.card(
-            session, ticket, customer=customer, opening=opening, earlier_tickets=earlier_tickets
+            session,
+            ticket,
+            customer=customer,
+            opening=opening,
+            earlier_tickets=earlier_tickets,
+            topics=topics,
         )
         card = self.presenter.ticket_card(view)
-        outbox.post_card(
-            session=session, ticket_id=ticket.id, channel=ticket.channel_id, message=card, now=now
-        )
+        where = channel or ticket.channel_id
+        outbox.post_card(session=session, ticket_id=ticket.id, channel=where, message=card, now=now)
         after_commit(session, self.wake)
+
+    def moved_here(self, session: Session, moved: MovedView, now: datetime) -> None:
+        """Into the new card's thread: where the ticket came from, the conversation so far."""
+        message = self.presenter.moved_here(moved)
+        outbox.post_in_thread(session=session, ticket_id=moved.ticket_id, message=message, now=now)
+
+    def moved_away(
+        self, session: Session, moved: MovedView, *, dedup_key: str, now: datetime
+    ) -> None:
+        """The old card, once posted, now says where the ticket went."""
+        message = self.presenter.moved_away(moved)
+        outbox.update_posted(session=session, dedup_key=dedup_key, message=message, now=now)
 
     def customer_wrote(
         self,

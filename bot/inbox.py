@@ -17,6 +17,7 @@ from sqlmodel import Session
 from bot.clock import Clock, system_clock
 from bot.feed import Change, TicketFeed
 from bot.pii import PiiDetector
+from bot.topics import Router, router
 from bot.x_models import DirectMessage, Tweet, XUser
 from store import tickets as queries
 from store.db import session_scope
@@ -90,6 +91,7 @@ class _Batch:
     customers: dict[str, Customer]
     first_timers: set[int] = field(default_factory=set)
     open_tickets: dict[int, Ticket] = field(default_factory=dict)
+    router: Router = field(default_factory=Router)
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,7 @@ class Inbox:
             stored = queries.stored_external_ids(
                 session=session, channel=Channel.DM, external_ids=[m.id for m in messages]
             )
+            routes = router(session)
             for dm in messages:
                 if dm.sender.id == self.brand.id:
                     result.skipped += 1  # our own DMs are stored when they are sent
@@ -125,20 +128,24 @@ class Inbox:
                     result.duplicates += 1
                 else:
                     stored.add(dm.id)
-                    self._store_dm(session, dm, result)
+                    self._store_dm(session, dm, result, routes)
         return result
 
-    def _store_dm(self, session: Session, dm: DirectMessage, result: IngestResult) -> None:
+    def _store_dm(
+        self, session: Session, dm: DirectMessage, result: IngestResult, routes: Router
+    ) -> None:
         now = self.clock()
         customer = _customer(session, dm.sender, now)
         assert customer.id is not None
         ticket = queries.open_ticket_of_customer(session=session, customer_id=customer.id)
         new = ticket is None
         if ticket is None:
+            topic = routes.route(dm.text)
             ticket = Ticket(
                 customer_id=customer.id,
                 source=TicketSource.DM,
-                channel_id=self.support_channel,
+                channel_id=topic.channel_id if topic else self.support_channel,
+                topic=topic.name if topic else None,
                 out_of_hours=not self.is_open(now),
                 previous_ticket_id=(
                     latest.id
@@ -168,7 +175,9 @@ class Inbox:
         session.add(message)
         session.flush()
         if new:
-            self.feed.opened(session, ticket, customer=customer, opening=message, now=now)
+            self.feed.opened(
+                session, ticket, customer=customer, opening=message, now=now, topics=routes.names
+            )
             result.new_tickets.append(ticket.id)
             return
         self.feed.customer_wrote(session, message, customer=customer, now=now)
@@ -193,6 +202,7 @@ class Inbox:
                     customers=queries.customers_by_x_id(
                         session=session, x_user_ids={t.author.id for t in chunk}
                     ),
+                    router=router(session),
                 )
                 for tweet in chunk:
                     self._store_one(session, tweet, source, query, result, batch)
@@ -243,12 +253,15 @@ class Inbox:
                 session, message, customer=customer, now=now, reopened=match.reopen
             )
             return
+        # A tweet joining a ticket (above) keeps that ticket's topic; only new ones are routed.
+        topic = batch.router.route(tweet.text)
         ticket = Ticket(
             customer_id=customer.id,
             source=TicketSource.MENTION if mentioned else source,
             keyword_query=None if mentioned else query,
             conversation_id=tweet.conversation_id or tweet.id,
-            channel_id=self.support_channel,
+            channel_id=topic.channel_id if topic else self.support_channel,
+            topic=topic.name if topic else None,
             is_fail=is_fail_tweet(tweet),
             has_pii=has_pii,
             out_of_hours=not self.is_open(now),
@@ -269,6 +282,7 @@ class Inbox:
             now=now,
             # A customer first seen in this batch has no tickets but the ones made here.
             earlier_tickets=0 if customer.id in batch.first_timers else None,
+            topics=batch.router.names,  # read once per batch, not per card
         )
         result.new_tickets.append(ticket.id)
 

@@ -33,6 +33,10 @@ MAX_BACKOFF = timedelta(minutes=5)
 UNREADABLE_TRIES = 3
 
 
+def _nothing_opened(_tickets: Sequence[int]) -> None:
+    return None
+
+
 def search_stream(query: str) -> str:
     """The cursor name of one keyword query."""
     return f"search:{query}"
@@ -48,6 +52,8 @@ class Ingest:
     keyword_queries: Sequence[str] = ()
     backfill: timedelta = timedelta(hours=24)
     clock: Clock = system_clock
+    # Called with the tickets each poll opened, once they are stored (auto-assignment).
+    opened: Callable[[Sequence[int]], None] = _nothing_opened
     last_success: datetime | None = field(default=None, init=False)
     _dm_requests: list[datetime] = field(default_factory=list, init=False)
     _blocked_until: dict[str, datetime] = field(default_factory=dict, init=False)
@@ -80,6 +86,7 @@ class Ingest:
         if since is None:  # the very first poll imports only the backfill window
             messages = [m for m in messages if m.created_at >= now - self.backfill]
         result = self.inbox.store_dms(messages)
+        self.opened(result.new_tickets)
         newest = self._readable_up_to(
             DM_STREAM, [m.id for m in batch.messages], batch.newest_id, batch.unreadable_ids
         )
@@ -142,6 +149,7 @@ class Ingest:
             return IngestResult()
         self._failures.pop(stream, None)
         result = self.inbox.store(batch.tweets, source=source, query=query)
+        self.opened(result.new_tickets)
         newest = self._readable_up_to(
             stream, [t.id for t in batch.tweets], batch.newest_id, batch.unreadable_ids
         )

@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Generic, Protocol, TypedDict, TypeVar
 
-from store.models import EscalationKind, ReplyKind, ReplyState
+from store.models import Direction, EscalationKind, ReplyKind, ReplyState
 
 TICKET_EVENT_TYPE = "servicekanal_ticket"
 POST_EVENT_TYPE = "servicekanal_post"
@@ -87,6 +87,8 @@ class CardView:
     followup_due: datetime | None = None
     overdue: bool = False
     reveal_id: int | None = None  # the text is masked; this message can be revealed
+    topic: str | None = None  # the topic's name as cards show it
+    topics: tuple[str, ...] = ()  # every topic, for the card's Topic menu
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,7 @@ class ActivityKind(StrEnum):
     FOLLOWUP_DUE = "followup_due"
     UNCLAIMED = "unclaimed"
     SLA_WARNING = "sla_warning"
+    ASSIGNED = "assigned"  # auto-assignment gave the ticket to `target`
 
 
 @dataclass(frozen=True)
@@ -194,6 +197,40 @@ class EscalationView:
     examples: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class AwayOfferView:
+    """To a lead: `away` went away holding these open tickets; re-assign them?"""
+
+    away: str
+    ticket_ids: tuple[int, ...]
+    at: datetime
+
+
+@dataclass(frozen=True)
+class MovedLine:
+    """One message of a moved ticket, for the summary in the new thread."""
+
+    direction: Direction
+    channel: str
+    author: str | None  # the agent of a note or an answer
+    text: str  # as Slack may show it (a DM masked)
+    at: datetime
+    message_id: int | None = None
+
+
+@dataclass(frozen=True)
+class MovedView:
+    """A ticket moved from one channel to another (its topic's)."""
+
+    ticket_id: int
+    from_channel: str
+    to_channel: str
+    topic: str
+    actor: str
+    at: datetime
+    lines: tuple[MovedLine, ...] = ()
+
+
 class Presenter(Protocol):
     """Renders domain views as Slack messages."""
 
@@ -219,6 +256,18 @@ class Presenter(Protocol):
 
     def escalation(self, escalation: EscalationView) -> SlackMessage:
         """A page, for the on-call DM and the escalation channel."""
+        ...
+
+    def moved_here(self, moved: MovedView) -> SlackMessage:
+        """In the new card's thread: moved from where, by whom, the conversation so far."""
+        ...
+
+    def moved_away(self, moved: MovedView) -> SlackMessage:
+        """The old card's new content: where the ticket went."""
+        ...
+
+    def away_offer(self, offer: AwayOfferView) -> SlackMessage:
+        """To a lead, by DM: someone went away with open tickets; buttons to re-assign."""
         ...
 
     def approval(self, approval: ApprovalView) -> SlackMessage:

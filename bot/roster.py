@@ -40,6 +40,8 @@ class Member:
     role: Role
     initials: str
     name: str
+    skills: tuple[str, ...] = ()  # topic names (`/team skills`)
+    away: bool = False
 
     @property
     def is_lead(self) -> bool:
@@ -57,7 +59,9 @@ def required_role(kind: str, name: str, text: str = "") -> Role:
     if kind == "command":
         if name == "/stats":
             return Role.LEAD
-        if name in ("/team", "/canned") and first in ("add", "remove"):
+        if name in ("/team", "/canned", "/topic") and first in ("add", "remove"):
+            return Role.LEAD
+        if name == "/team" and first == "skills":
             return Role.LEAD
         if name == "/oncall" and first:
             return Role.LEAD
@@ -68,8 +72,9 @@ def required_role(kind: str, name: str, text: str = "") -> Role:
     return Role.TRAINEE
 
 
-# Buttons and modals only leads may use: approving and returning trainees' replies.
-LEAD_ACTIONS = frozenset({"reply_approve", "reply_reject"})
+# Buttons and modals only leads may use: approving and returning trainees' replies,
+# answering the offer to re-assign the tickets of someone who went away.
+LEAD_ACTIONS = frozenset({"reply_approve", "reply_reject", "away_reassign", "away_keep"})
 LEAD_VIEWS = frozenset({"reply_reject_modal"})
 
 
@@ -109,7 +114,12 @@ class Roster:
         """A roster row as a member; ADMIN_USER_IDS are leads whatever the row says."""
         role = Role.LEAD if agent.slack_user_id in self.admins else Role(agent.role)
         return Member(
-            user_id=agent.slack_user_id, role=role, initials=agent.initials, name=agent.name
+            user_id=agent.slack_user_id,
+            role=role,
+            initials=agent.initials,
+            name=agent.name,
+            skills=tuple(s for s in agent.skills.split(",") if s),
+            away=agent.away,
         )
 
     def ensure_admins(self) -> None:
@@ -149,6 +159,29 @@ class Roster:
             agent.updated_at = now
             session.add(agent)
         return Member(user_id=user_id, role=role, initials=agent.initials, name=name)
+
+    def set_skills(self, *, user_id: str, topics: Collection[str]) -> None:
+        """The topics someone works (names as stored); auto-assignment reads them."""
+        with session_scope(self.engine) as session:
+            agent = session.get(Agent, user_id)
+            if agent is None:
+                raise Refused(f"<@{user_id}> is not on the team; `/team add` them first.")
+            agent.skills = ",".join(topics)
+            agent.updated_at = self.clock()
+            session.add(agent)
+
+    def set_away(self, *, user_id: str, away: bool) -> bool:
+        """`/away` or `/back`; whether it changed anything (twice `/away` is once)."""
+        with session_scope(self.engine) as session:
+            agent = session.get(Agent, user_id)
+            if agent is None:
+                raise Refused(NOT_ON_TEAM)
+            if agent.away == away:
+                return False
+            agent.away = away
+            agent.updated_at = self.clock()
+            session.add(agent)
+            return True
 
     def remove(self, *, user_id: str) -> None:
         """Take someone off the roster (their tickets stay theirs until handed over)."""

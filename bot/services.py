@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 
 from bot.approval import Approvals
+from bot.assign import Assigner
 from bot.canned import CannedAnswers
 from bot.cards import Looks
 from bot.checks import ReplyRules
@@ -24,6 +25,7 @@ from bot.followups import FollowUps
 from bot.hours import ServiceCalendar
 from bot.inbox import Inbox
 from bot.ingest import Ingest
+from bot.moving import Moves
 from bot.pii import PiiDetector
 from bot.present import Presenter
 from bot.replies import Replies
@@ -32,6 +34,7 @@ from bot.spikes import SpikeWatch
 from bot.stats import Stats
 from bot.sweeps import Sweeper, SweepRules
 from bot.tickets import Tickets
+from bot.topics import Topics
 from bot.x import XSide
 from store.models import Role
 
@@ -109,6 +112,10 @@ class Services:
             engine=engine, directory=slack.directory, admins=settings.admin_user_ids, clock=clock
         )
         self.canned = CannedAnswers(engine=engine, clock=clock)
+        self.topics = Topics(engine=engine, clock=clock)
+        self.moves = Moves(
+            engine=engine, feed=self.feed, support_channel=settings.support_channel_id, clock=clock
+        )
         self.tickets = Tickets(engine=engine, roster=self.roster, feed=self.feed, clock=clock)
         self.followups = FollowUps(engine=engine, feed=self.feed, zone=zone, clock=clock)
         self.delivery = Delivery(
@@ -167,14 +174,30 @@ class Services:
             pii=pii,
             clock=clock,
         )
+        self.assigner = Assigner(
+            engine=engine,
+            feed=self.feed,
+            mode=settings.assignment,
+            cap=settings.max_open_per_agent,
+            trainees=settings.auto_assign_trainees,
+            is_open=calendar.is_open,
+            leads=lambda: [m.user_id for m in self.roster.members() if m.is_lead],
+            render_offer=presenter.away_offer,
+            clock=clock,
+        )
         self.ingest = Ingest(
             engine=engine,
             x=x,
             inbox=self.inbox,
+            opened=self.assigner.new_tickets,
             keyword_queries=settings.x_keyword_queries,
             backfill=timedelta(hours=settings.backfill_hours),
             clock=clock,
         )
         self.stats = Stats(
-            engine=engine, zone=zone, sla_minutes=settings.first_response_sla_minutes, clock=clock
+            engine=engine,
+            zone=zone,
+            sla_minutes=settings.first_response_sla_minutes,
+            is_open=calendar.is_open,
+            clock=clock,
         )

@@ -16,11 +16,14 @@ Definitions (also in the README):
 - *Promises kept*: of the follow-ups due in the period (and already due), the share the
   customer heard from us before the due time. Late answers and promises still open after
   their time are broken; cancelled ones do not count.
+- *Per topic* (SPEC §13): the same figures for each topic's tickets (by the topic they
+  have now), and per person and topic the tickets they answered first and their median.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from statistics import median
@@ -33,10 +36,17 @@ from bot.errors import Refused
 from bot.present import PAGE_SIZE, Page
 from bot.text import excerpt
 from store import stats as queries
+from store import topic_stats
 from store.db import session_scope
 from store.followups import count_open_followups, open_followups
-from store.models import EventKind
+from store.models import Agent, EventKind
 from store.stats import Backlog
+from store.topic_stats import AgentTopicRow, TopicRow
+
+
+def _always_open(_at: datetime) -> bool:
+    return True
+
 
 PERIODS = {"today": "today", "7d": "the last 7 days", "30d": "the last 30 days"}
 
@@ -84,6 +94,8 @@ class StatsReport:
     busiest_hours: list[tuple[int, int]] = field(default_factory=list)
     top_canned: list[tuple[str, int]] = field(default_factory=list)
     series: list[SeriesPoint] = field(default_factory=list)
+    topics: list[TopicRow] = field(default_factory=list)
+    agent_topics: list[AgentTopicRow] = field(default_factory=list)
 
     @property
     def sla_percent(self) -> float | None:
@@ -125,6 +137,9 @@ class HomeData:
     tickets: Page[HomeTicket]
     followups: Page[HomeFollowUp]
     team: StatsReport | None = None
+    skills: tuple[str, ...] = ()  # the topics they work (`/team skills`)
+    # present, away, or closed (outside service hours); None: not on the roster
+    presence: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -134,6 +149,7 @@ class Stats:
     engine: Engine
     zone: ZoneInfo
     sla_minutes: int
+    is_open: Callable[[datetime], bool] = _always_open
     clock: Clock = system_clock
 
     def window(self, period: str) -> tuple[datetime, datetime]:
@@ -181,6 +197,8 @@ class Stats:
                 busiest_hours=self._busiest(hours),
                 top_canned=queries.top_canned(session, start, end),
                 series=self._series(period, hours),
+                topics=topic_stats.by_topic(session, start, end, self.sla_minutes),
+                agent_topics=topic_stats.by_agent_and_topic(session, start, end),
             )
 
     def _busiest(self, hours: list[tuple[datetime, int, float | None]]) -> list[tuple[int, int]]:
@@ -240,7 +258,19 @@ class Stats:
                 followups_from,
                 count_open_followups(session, owner=slack_user_id),
             )
-        return HomeData(slack_user_id, tickets, followups, self.report("today") if lead else None)
+            agent = session.get(Agent, slack_user_id)
+        presence = None
+        if agent is not None:
+            # Outside service hours everybody is away by default: nothing is assigned then.
+            presence = "away" if agent.away else ("present" if self.is_open(now) else "closed")
+        return HomeData(
+            slack_user_id,
+            tickets,
+            followups,
+            self.report("today") if lead else None,
+            skills=tuple(s for s in agent.skills.split(",") if s) if agent else (),
+            presence=presence,
+        )
 
 
 def _agents(

@@ -59,3 +59,10 @@ REJECT_NOTE = "note"
 # Paging through a list (ephemeral lists and the Home tab's); the value names the list.
 LIST_PREVIOUS = "list_previous"
 LIST_NEXT = "list_next"
+
+# To a lead by DM when someone goes away holding open tickets (SPEC §13).
+AWAY_REASSIGN = "away_reassign"  # value: the away person's user id
+AWAY_KEEP = "away_keep"
+
+# The card's Topic menu (static select); each option's value is `<ticket>|<topic>`.
+TOPIC_MENU = "ticket_topic"

@@ -55,6 +55,7 @@ class OutboxState(StrEnum):
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+    MOVED = "moved"  # its ticket moved channel before it was posted: queued again there
 
 
 class OutboxKind(StrEnum):
@@ -103,6 +104,8 @@ class EventKind(StrEnum):
     REPLY_DRAFTED = "reply_drafted"
     REPLY_APPROVED = "reply_approved"
     REPLY_REJECTED = "reply_rejected"
+    MOVED = "moved"  # to another topic (and channel)
+    ASSIGNED = "assigned"  # auto-assignment (or a lead's re-assignment) gave it an owner
 
 
 class EscalationKind(StrEnum):
@@ -122,8 +125,27 @@ class Agent(SQLModel, table=True):
     role: str = Field(max_length=16)
     initials: str = Field(max_length=8)
     name: str = Field(default="", max_length=200)
+    # The topics this person works (`/team skills`), comma-separated topic names.
+    skills: str = Field(default="", max_length=500)
+    away: bool = False  # `/away` until `/back`: auto-assignment passes them by
+    # When auto-assignment last gave them a ticket: ties go to whoever waited longest.
+    last_assigned_at: datetime | None = _when(nullable=True)
     created_at: datetime = _when()
     updated_at: datetime = _when()
+
+
+class Topic(SQLModel, table=True):
+    """A topic (`/topic add`): its channel and the keywords that route a new ticket there.
+
+    `id` is the order topics were added in, which is the order they are tried in.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=32)
+    channel_id: str = Field(max_length=32)
+    keywords: str = Field(max_length=1000)  # space-separated, as the lead typed them
+    created_by: str = Field(max_length=32)
+    created_at: datetime = _when()
 
 
 class Canned(SQLModel, table=True):
@@ -166,6 +188,8 @@ class Ticket(SQLModel, table=True):
     keyword_query: str | None = Field(default=None, max_length=512)
     channel_id: str = Field(max_length=32)
     card_ts: str | None = Field(default=None, max_length=32)
+    # The topic's name when it was routed or moved; kept if the topic is removed later.
+    topic: str | None = Field(default=None, max_length=32, index=True)
     has_pii: bool = False
     is_fail: bool = False
     out_of_hours: bool = False

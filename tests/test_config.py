@@ -65,6 +65,8 @@ def test_defaults_are_the_contracts() -> None:
     assert not settings.socket_mode
     assert (settings.group_window_hours, settings.group_min_size) == (24, 3)
     assert settings.group_similarity == DEFAULT_GROUP_SIMILARITY
+    assert (settings.assignment, settings.max_open_per_agent) == ("pull", 8)
+    assert settings.auto_assign_trainees is False
 
 
 def test_lists_are_split_as_the_contract_says() -> None:
@@ -109,6 +111,10 @@ def test_an_empty_out_of_hours_reply_disables_it() -> None:
         ({"GROUP_SIMILARITY": "high"}, "GROUP_SIMILARITY is invalid"),
         ({"GROUP_MIN_SIZE": "1"}, "GROUP_MIN_SIZE is invalid"),
         ({"GROUP_WINDOW_HOURS": "0"}, "GROUP_WINDOW_HOURS is invalid"),
+        ({"ASSIGNMENT": "push"}, "ASSIGNMENT is invalid"),
+        ({"MAX_OPEN_PER_AGENT": "0"}, "MAX_OPEN_PER_AGENT is invalid"),
+        ({"MAX_OPEN_PER_AGENT": "many"}, "MAX_OPEN_PER_AGENT is invalid"),
+        ({"AUTO_ASSIGN_TRAINEES": "sometimes"}, "AUTO_ASSIGN_TRAINEES is invalid"),
     ],
 )
 def test_a_malformed_setting_is_named_in_one_line(environ: dict[str, str], expected: str) -> None:

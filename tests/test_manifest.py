@@ -48,6 +48,9 @@ def test_the_manifest_has_every_command_of_the_spec() -> None:
         "/oncall",
         "/team",
         "/stats",
+        "/topic",  # SPEC §13
+        "/away",
+        "/back",
     }
     assert {c["command"] for c in manifest()["features"]["slash_commands"]} == spec
 
@@ -56,7 +59,7 @@ def test_commands_that_name_users_ask_slack_to_escape_them() -> None:
     escaped = {
         c["command"] for c in manifest()["features"]["slash_commands"] if c.get("should_escape")
     }
-    assert {"/handover", "/oncall", "/team"} <= escaped
+    assert {"/handover", "/oncall", "/team", "/topic"} <= escaped
 
 
 def test_the_message_shortcut_is_the_one_the_bot_knows() -> None:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from slack_bolt import App
 
 from handlers import ids
-from handlers.actions import approval, card, lists, privacy, reply_confirm
+from handlers.actions import approval, away, card, lists, privacy, reply_confirm, topic
 from handlers.blocks import followups as followup_blocks
 from handlers.refusals import answered
 from handlers.views import followup_modal, reply_modal
@@ -28,6 +28,9 @@ LISTENERS: dict[str, Callable[..., None]] = {
     ids.REJECT: approval.handle_reject,
     ids.LIST_PREVIOUS: lists.handle_paging,
     ids.LIST_NEXT: lists.handle_paging,
+    ids.AWAY_REASSIGN: away.handle_away_reassign,
+    ids.AWAY_KEEP: away.handle_away_keep,
+    ids.TOPIC_MENU: topic.handle_topic_menu,
 }
 # These two answer on an ephemeral offer whose button acts once: a refusal takes its place.
 ONE_SHOT_OFFERS: dict[str, Callable[..., None]] = {

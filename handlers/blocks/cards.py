@@ -16,6 +16,7 @@ from bot.present import (
     SlackMessage,
 )
 from handlers import ids
+from handlers.blocks.assign import away_offer
 from handlers.blocks.escalations import escalation
 from handlers.blocks.text import (
     count,
@@ -25,6 +26,7 @@ from handlers.blocks.text import (
     section,
     slack_date,
 )
+from handlers.blocks.topics import moved_away, moved_here, topic_menu
 
 STATE_LABELS = {
     "new": "🆕 New",
@@ -170,7 +172,8 @@ def ticket_card(card: CardView) -> SlackMessage:
     header = f"*#{card.ticket_id}* · {STATE_LABELS.get(card.state, card.state)}"
     if card.url:
         header += f" · {link(card.url, 'open on X')}"
-    context = [
+    context = [f"🏷️ *{escape_within(card.topic, 40)}*"] if card.topic else []
+    context += [
         f"🕒 {slack_date(card.created_at)}",
         f"via {SOURCE_LABELS.get(card.source, card.source)}",
     ]
@@ -198,7 +201,11 @@ def ticket_card(card: CardView) -> SlackMessage:
     if privacy is not None:
         blocks.append(privacy)
     blocks.append(section(status_line(card)))
-    blocks.append(card_buttons(card.ticket_id, resolved=card.state == "resolved"))
+    actions = card_buttons(card.ticket_id, resolved=card.state == "resolved")
+    menu = topic_menu(card)
+    if menu is not None:
+        actions["elements"].append(menu)
+    blocks.append(actions)
     return {
         "text": (
             f"#{card.ticket_id} from @{card.customer.username}: {escape_within(card.text, 150)}"
@@ -326,6 +333,14 @@ def activity(view: ActivityView) -> SlackMessage:
         "unclaimed": (
             f"🔔 #{view.ticket_id} has waited {minutes} business minutes; nobody has claimed it."
         ),
+        "assigned": (
+            f"👤 {target}, #{view.ticket_id} is yours: "
+            + (
+                f"{actor} re-assigned it to you."
+                if view.actor
+                else "Servicekanal assigned it to you."
+            )
+        ),
         "sla_warning": (
             f"⌛ {owner_or_channel}, #{view.ticket_id} has {minutes} business minutes "
             "left for its first answer."
@@ -353,3 +368,6 @@ class BlockKitPresenter:
     activity = staticmethod(activity)
     escalation = staticmethod(escalation)
     approval = staticmethod(approval)
+    away_offer = staticmethod(away_offer)
+    moved_here = staticmethod(moved_here)
+    moved_away = staticmethod(moved_away)

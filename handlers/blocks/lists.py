@@ -160,13 +160,23 @@ def history(found: History) -> dict[str, Any]:
     return {"text": f"History of @{found.username}", "blocks": blocks}
 
 
+def member_line(member: Member) -> str:
+    """`• @anna — agent, initials AS · skills festnetz, tv · 🌴 away`."""
+    line = f"• <@{member.user_id}> — {member.role}, initials {member.initials}"
+    if member.skills:
+        line += f" · skills {escape_within(', '.join(member.skills), 300)}"
+    if member.away:
+        line += " · 🌴 away"
+    return line
+
+
 def team(members: Sequence[Member]) -> dict[str, Any]:
     """`/team list`."""
     if not members:
         return {
             "text": "Nobody is on the team yet. A lead adds people with `/team add @name agent`."
         }
-    lines = "\n".join(f"• <@{m.user_id}> — {m.role}, initials {m.initials}" for m in members)
+    lines = "\n".join(member_line(m) for m in members)
     return {"text": "The team", "blocks": [section(f"*The team* ({len(members)})\n{lines}")]}
 
 

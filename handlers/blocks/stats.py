@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from bot.stats import HomeData, StatsReport
+from bot.topics import shown_name
 from handlers.blocks.cards import STATE_LABELS
 from handlers.blocks.lists import Entry, followup_entry, page_blocks
 from handlers.blocks.text import escape_within, section, slack_date
@@ -76,6 +77,7 @@ def stats_blocks(report: StatsReport) -> list[dict[str, Any]]:
                 f"{_minutes(agent.median_first_response):>6}` <@{agent.slack_user_id}>"
             )
         blocks.append(section("*Per agent*\n" + "\n".join(lines)))
+    blocks.extend(topic_blocks(report))
     extras = []
     if report.busiest_hours:
         extras.append(
@@ -100,6 +102,30 @@ def stats_blocks(report: StatsReport) -> list[dict[str, Any]]:
             ],
         }
     )
+    return blocks
+
+
+def topic_blocks(report: StatsReport) -> list[dict[str, Any]]:
+    """Per topic, and who answered which topic first; nothing while there are no topics."""
+    if not any(row.topic for row in report.topics):
+        return []
+    lines = ["`    in  median    90 %  SLA kept`"]
+    for row in report.topics[:20]:
+        decided = row.sla_kept + row.sla_missed
+        kept = _percent(100 * row.sla_kept / decided if decided else None)
+        name = escape_within(shown_name(row.topic), 40) if row.topic else "_no topic_"
+        lines.append(
+            f"`{row.tickets_in:>6} {_minutes(row.p50):>7} {_minutes(row.p90):>7} {kept:>9}` {name}"
+        )
+    blocks = [section("*Per topic*\n" + "\n".join(lines))]
+    if report.agent_topics:
+        people = ["`answered  median`"]
+        for agent in report.agent_topics[:30]:
+            name = escape_within(shown_name(agent.topic), 40) if agent.topic else "_no topic_"
+            people.append(
+                f"`{agent.answered:>8} {_minutes(agent.p50):>7}` <@{agent.slack_user_id}> · {name}"
+            )
+        blocks.append(section("*Who works which topic* (first answers)\n" + "\n".join(people)))
     return blocks
 
 
@@ -168,6 +194,22 @@ def chart_png(report: StatsReport) -> bytes:
         plt.close(figure)
 
 
+PRESENCE = {
+    "present": "🟢 present: tickets can be assigned to you (`/away` to pause)",
+    "away": "🌴 away: no tickets are assigned to you (`/back` when you are back)",
+    "closed": "🌙 outside service hours: nothing is assigned now",
+}
+
+
+def presence_blocks(data: HomeData) -> list[dict[str, Any]]:
+    """My skills and whether auto-assignment gives me tickets now."""
+    if data.presence is None:
+        return []
+    skills = ", ".join(shown_name(s) for s in data.skills) or "none yet (a lead sets them)"
+    text = f"{PRESENCE[data.presence]} · skills: {escape_within(skills, 300)}"
+    return [{"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}]
+
+
 def home_view(data: HomeData) -> dict[str, Any]:
     """The App Home tab: my tickets and promises, a page of each; for leads, today's numbers.
 
@@ -186,6 +228,7 @@ def home_view(data: HomeData) -> dict[str, Any]:
     ]
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Your tickets"}},
+        *presence_blocks(data),
         *page_blocks(
             title="Open tickets",
             entries=tickets,

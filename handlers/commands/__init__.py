@@ -16,11 +16,13 @@ from handlers.commands import (
     history,
     note,
     oncall,
+    presence,
     release,
     reply,
     resolve,
     stats,
     team,
+    topic,
 )
 from handlers.refusals import answered
 
@@ -39,6 +41,9 @@ COMMANDS: dict[str, Callable[..., None]] = {
     "/oncall": oncall.handle_oncall,
     "/stats": stats.handle_stats,
     "/dm": dm.handle_dm,
+    "/topic": topic.handle_topic,
+    "/away": presence.handle_away,
+    "/back": presence.handle_back,
 }
 
 

@@ -1,4 +1,5 @@
-"""/team list | add <@user> <agent|trainee|lead> [initials] | remove <@user>"""
+"""/team list | add <@user> <agent|trainee|lead> [initials] | remove <@user>
+| skills <@user> <topic>[,<topic>…]"""
 
 from __future__ import annotations
 
@@ -9,7 +10,11 @@ from bot.services import Services
 from handlers.blocks.lists import team
 from handlers.context import Payload
 
-USAGE = Usage("/team", "list | add @colleague <agent|trainee|lead> [initials] | remove @colleague")
+USAGE = Usage(
+    "/team",
+    "list | add @colleague <agent|trainee|lead> [initials] | remove @colleague"
+    " | skills @colleague <topic>[,<topic>…]",
+)
 
 
 def handle_team(ack: Ack, command: Payload, respond: Respond, services: Services) -> None:
@@ -29,6 +34,18 @@ def handle_team(ack: Ack, command: Payload, respond: Respond, services: Services
         )
         added = f"<@{member.user_id}> is on the team as {member.role}"
         respond(f"{added}, initials {member.initials}.", response_type="in_channel")
+        return
+    if verb == "skills":
+        user_token, listed, extra = words(rest, 3)
+        if not listed or extra:
+            raise USAGE.refuse("Name the topics, comma-separated, like `festnetz,tv`.")
+        user_id = slack_user(user_token, USAGE)
+        # Every name must be a topic: a typo would silently give someone no tickets.
+        names = [services.topics.named(n).name for n in listed.split(",") if n.strip()]
+        if not names:
+            raise USAGE.refuse()
+        services.roster.set_skills(user_id=user_id, topics=names)
+        respond(f"<@{user_id}> works {', '.join(names)}.", response_type="in_channel")
         return
     if verb != "remove":
         raise USAGE.refuse()

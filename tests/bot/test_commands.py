@@ -119,7 +119,7 @@ def test_roles_rank_trainee_agent_lead() -> None:
     assert allows(trainee, Role.TRAINEE) and not allows(trainee, Role.AGENT)
 
 
-def test_the_lead_only_ids_are_the_ones_of_the_approval_buttons_and_modal() -> None:
+def test_the_lead_only_ids_are_the_approval_and_away_offer_buttons_and_the_modal() -> None:
     # bot/ cannot import handlers/, so the roster names the ids itself; they must agree.
-    assert {ids.APPROVE, ids.REJECT} == LEAD_ACTIONS
+    assert {ids.APPROVE, ids.REJECT, ids.AWAY_REASSIGN, ids.AWAY_KEEP} == LEAD_ACTIONS
     assert {ids.REJECT_MODAL} == LEAD_VIEWS

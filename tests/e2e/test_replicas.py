@@ -92,3 +92,45 @@ def test_three_replicas_together_keep_slacks_pace_in_one_channel(
     finally:
         for replica in replicas:
             replica.close()
+
+
+def test_replicas_with_auto_assignment_give_each_ticket_once_and_keep_the_cap(
+    shared_database: str, slack: SlackStandIn, x: XStandIn
+) -> None:
+    # Issue 14: whichever replica stores a ticket assigns it, in one transaction that locks
+    # the candidates' roster rows; a lead's re-assignment on another replica takes turns.
+    settings = make_settings(
+        shared_database, slack, x, poll_interval_seconds=1, assignment="auto", max_open_per_agent=5
+    )
+    replicas = [BotHarness(settings, slack, x) for _ in range(3)]
+    try:
+        build_team(replicas[0])  # Anna and Ben, agents
+        for replica in replicas:
+            replica.bot.start_background(poll=True)
+        for i in range(14):
+            x.mention(x.add_user(f"kunde{i}"), f"Frage {i}")
+        wait_for(lambda: len(slack.cards()) == 14, timeout=30)
+        for replica in replicas:
+            replica.deliver()
+
+        def assigned_lines() -> Counter[int]:
+            lines: Counter[int] = Counter()
+            for card in slack.cards():
+                for message in slack.thread("CSUPPORT1", card.ts):
+                    if "Servicekanal assigned it to you" in message.text:
+                        lines[int(card.payload["ticket_id"])] += 1
+            return lines
+
+        wait_for(lambda: len(assigned_lines()) == 10, timeout=30)
+        lines = assigned_lines()
+        assert set(lines.values()) == {1}  # one owner, mentioned once, per assigned ticket
+        owners = Counter(
+            "ANNA" if f"<@{ANNA}>" in m.text else "BEN"
+            for card in slack.cards()
+            for m in slack.thread("CSUPPORT1", card.ts)
+            if "assigned it to you" in m.text
+        )
+        assert owners == {"ANNA": 5, "BEN": 5}  # the cap of five each; four stay unclaimed
+    finally:
+        for replica in replicas:
+            replica.close()

@@ -13,9 +13,11 @@ from sqlalchemy import Engine
 from bot.present import (
     ActivityView,
     ApprovalView,
+    AwayOfferView,
     CardView,
     CustomerMessageView,
     EscalationView,
+    MovedView,
     NoteView,
     ReplySentView,
     SlackMessage,
@@ -89,6 +91,18 @@ class RecordingPresenter:
     def approval(self, approval: ApprovalView) -> SlackMessage:
         self.shown.append(approval)
         return {"text": f"approval {approval.state} #{approval.ticket_id}"}
+
+    def away_offer(self, offer: AwayOfferView) -> SlackMessage:
+        self.shown.append(offer)
+        return {"text": f"away offer {offer.away}: {list(offer.ticket_ids)}"}
+
+    def moved_here(self, moved: MovedView) -> SlackMessage:
+        self.shown.append(moved)
+        return {"text": f"moved here #{moved.ticket_id}"}
+
+    def moved_away(self, moved: MovedView) -> SlackMessage:
+        self.shown.append(moved)
+        return {"text": f"moved away #{moved.ticket_id}"}
 
     def kinds(self) -> list[str]:
         """What was shown, by kind, in order."""
