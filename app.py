@@ -201,7 +201,12 @@ class Bot:
 
     def start_background(self, *, poll: bool = True) -> None:
         """Start the posting worker and the scheduler (X polling, housekeeping)."""
-        for name, work in (("slack-poster", self.poster.run), ("app-home", self.homes.run)):
+        workers = (
+            ("slack-poster", self.poster.run),
+            ("app-home", self.homes.run),
+            ("x-outbox", self.services.x_outbox.run),
+        )
+        for name, work in workers:
             thread = threading.Thread(target=work, args=(self._stop,), name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -252,6 +257,7 @@ class Bot:
             self.leadership.release()
         self._stop.set()
         self.poster.wake()
+        self.services.x_outbox.wake()
         for thread in self._threads:
             thread.join(timeout=15)
         self._threads.clear()

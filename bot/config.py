@@ -107,6 +107,8 @@ class Settings(GroupingSettings):
     x_api_url: str = "https://api.twitter.com"
     x_keyword_queries: Annotated[list[str], NoDecode] = []
     x_allow_unsummoned_replies: bool = False
+    # Posting pace when X sends no rate-limit headers (SPEC §10); X's own limit is 100.
+    x_posts_per_15_min: int = Field(default=100, ge=1, le=10000)
 
     poll_interval_seconds: int = Field(default=15, ge=1, le=3600)
     dm_poll_interval_seconds: int = Field(default=60, ge=1, le=3600)

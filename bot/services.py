@@ -24,6 +24,7 @@ from bot.followups import FollowUps
 from bot.hours import ServiceCalendar
 from bot.inbox import Inbox
 from bot.ingest import Ingest
+from bot.pace import XPace
 from bot.pii import PiiDetector
 from bot.present import Presenter
 from bot.replies import Replies
@@ -33,6 +34,7 @@ from bot.stats import Stats
 from bot.sweeps import Sweeper, SweepRules
 from bot.tickets import Tickets
 from bot.x import XSide
+from bot.x_outbox import XOutbox
 from store.models import Role
 
 AUTOMATIC_INITIALS = "Bot"  # the signature of the out-of-hours answer
@@ -111,13 +113,19 @@ class Services:
         self.canned = CannedAnswers(engine=engine, clock=clock)
         self.tickets = Tickets(engine=engine, roster=self.roster, feed=self.feed, clock=clock)
         self.followups = FollowUps(engine=engine, feed=self.feed, zone=zone, clock=clock)
+        self.pace = XPace(engine, posts_per_window=settings.x_posts_per_15_min, clock=clock)
+        x.client.listen(self.pace.observe)
         self.delivery = Delivery(
             engine=engine,
             x=x,
             feed=self.feed,
             business_minutes=calendar.business_minutes_between,
             clock=clock,
+            pace=self.pace,
         )
+        # Group answers queue their rows here and call `x_outbox.wake()`;
+        # `x_outbox.progress(group_id)` is the group card's "212 of 500 answered".
+        self.x_outbox = XOutbox(engine, delivery=self.delivery, pace=self.pace, clock=clock)
         self.approvals = Approvals(
             engine=engine, delivery=self.delivery, feed=self.feed, clock=clock
         )

@@ -20,6 +20,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from bot.clock import Clock, system_clock
+from bot.x_calls import Outcome, XCall, XListener, billed, outcome_of, read_window, route_of
 from bot.x_models import (
     DirectMessage,
     DirectMessageBatch,
@@ -27,6 +28,7 @@ from bot.x_models import (
     Tweet,
     TweetBatch,
     XAuthFailed,
+    XCreditsUsedUp,
     XRateLimited,
     XRefused,
     XUnavailable,
@@ -72,13 +74,16 @@ class RewritingAdapter(HTTPAdapter):
 
     tweepy builds every URL on https://api.twitter.com and never sets a timeout, so both
     are fixed at the transport: the request keeps its path and query, only the scheme and
-    host change, and a request without a timeout gets ours.
+    host change, and a request without a timeout gets ours. Every call is reported to
+    the listeners (`bot/x_calls.py`): the pace, the budget and the metrics read it here,
+    the one place that sees X's status and headers.
     """
 
     def __init__(self, base_url: str, timeout: float) -> None:
         super().__init__(max_retries=0)
         self._base = urlsplit(base_url)
         self._timeout = timeout
+        self.listeners: list[XListener] = []
 
     def send(  # type: ignore[override]
         self, request: requests.PreparedRequest, **kwargs: Any
@@ -91,7 +96,26 @@ class RewritingAdapter(HTTPAdapter):
             )
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self._timeout
-        return super().send(request, **kwargs)
+        route = route_of(request.method or "GET", urlsplit(request.url or "").path)
+        try:
+            response = super().send(request, **kwargs)
+        except requests.RequestException:
+            self._report(XCall(route, Outcome.TIMEOUT, None, None, None, 0))
+            raise
+        if self.listeners:
+            sent = request.body.encode() if isinstance(request.body, str) else request.body
+            kind, units = billed(route, response.status_code, sent, response.content)
+            window = read_window(response.headers)
+            status = response.status_code
+            self._report(XCall(route, outcome_of(status), status, window, kind, units))
+        return response
+
+    def _report(self, call: XCall) -> None:
+        for listener in self.listeners:
+            try:
+                listener(call)
+            except Exception:  # a counter must never break a call to X
+                log.exception("an X call listener failed")
 
 
 class XClient:
@@ -119,9 +143,13 @@ class XClient:
             return_type=dict,
             wait_on_rate_limit=False,
         )
-        adapter = RewritingAdapter(base_url, timeout)
-        self._client.session.mount("https://", adapter)
-        self._client.session.mount("http://", adapter)
+        self._adapter = RewritingAdapter(base_url, timeout)
+        self._client.session.mount("https://", self._adapter)
+        self._client.session.mount("http://", self._adapter)
+
+    def listen(self, listener: XListener) -> None:
+        """Have `listener` told of every call to X (`bot/x_calls.py`)."""
+        self._adapter.listeners.append(listener)
 
     def _call(self, method: Any, *args: Any, **kwargs: Any) -> Any:
         """Call one tweepy method and turn every failure into an XError."""
@@ -135,6 +163,8 @@ class XClient:
         except tweepy.TwitterServerError as exc:
             raise XUnavailable(f"HTTP {exc.response.status_code}") from None
         except tweepy.HTTPException as exc:
+            if exc.response.status_code == 402:
+                raise XCreditsUsedUp(402, _detail(exc)) from None
             raise XRefused(exc.response.status_code, _detail(exc)) from None
         except requests.ConnectionError as exc:
             # A refused or unreachable connection never reached X; a read timeout or a

@@ -158,6 +158,10 @@ class XAuthFailed(XRefused):
     """401: the credentials are wrong or revoked."""
 
 
+class XCreditsUsedUp(XRefused):
+    """402: the account's X credits are used up; nothing goes through until they are topped up."""
+
+
 # X's JSON is untrusted like any input, so pydantic reads it strictly: an id is a string of
 # digits (or an integer), never a float or a bool; text is a string. A required field that
 # cannot be read makes its entry unreadable, an optional one of the wrong JSON type counts
