@@ -36,8 +36,9 @@ from bot.config import Settings, describe_settings_error
 from bot.errors import Refused
 from bot.health import Health
 from bot.leader import Leadership, leadership_for
+from bot.metrics import Metrics
 from bot.services import Services, SlackSide, personal_data_detector
-from bot.slack import HomePublisher, SlackDirectory, SlackPoster
+from bot.slack import CountingWebClient, HomePublisher, SlackDirectory, SlackPoster
 from bot.x import XClient, XSide
 from bot.x_models import XAuthFailed, XError, XUser
 from handlers.blocks.cards import BlockKitPresenter
@@ -193,6 +194,7 @@ class Bot:
     homes: HomePublisher
     health: Health
     leadership: Leadership
+    metrics: Metrics
     _stop: threading.Event = field(default_factory=threading.Event, init=False)
     _threads: list[threading.Thread] = field(default_factory=list, init=False)
     _scheduler: BackgroundScheduler | None = field(default=None, init=False)
@@ -214,7 +216,7 @@ class Bot:
         sweep_every = self.settings.sweep_interval_seconds
         jobs: list[tuple[str, Callable[[], object], int]] = [
             ("settle_replies", self.services.delivery.settle, sweep_every),
-            ("sweep", self.services.sweeper.run, sweep_every),
+            ("sweep", self.metrics.timed(self.services.sweeper.run), sweep_every),
             ("spikes", self.services.spikes.check, 60),
         ]
         if poll:  # the polls also run right at the start
@@ -274,6 +276,7 @@ class Bot:
             signing_secret=None
             if self.settings.socket_mode or not secret
             else secret.get_secret_value(),
+            metrics=self.metrics.exposition,
         )
         port = self.settings.port if port is None else port
         return HttpServer(endpoint, host=host, port=port, threads=LISTENER_THREADS)
@@ -334,17 +337,26 @@ def build(
         migrate(engine)
     except SQLAlchemyError as exc:
         raise StartupError(f"DATABASE_URL cannot be used: {type(exc).__name__}: {exc}") from None
+    # A registry per built bot: several bots in one process (tests) keep their own figures.
+    metrics = Metrics(engine, clock=clock)
     token = settings.slack_bot_token.get_secret_value()
-    slack_client = WebClient(token=token, base_url=settings.slack_api_url, timeout=10)
+    slack_client = CountingWebClient(
+        token=token, base_url=settings.slack_api_url, timeout=10, listener=metrics.slack_call
+    )
     team_id, bot_user_id = slack_identity(slack_client)
     x = x_client(settings, timeout=x_timeout, clock=clock)
+    x.listen(metrics.x_call)
     brand = x_identity(x)
     # The poster's client never retries on its own: a blind retry of a post whose answer
     # was lost could post it twice. The queue decides, after checking Slack.
     poster = SlackPoster(
         engine=engine,
-        client=WebClient(
-            token=token, base_url=settings.slack_api_url, timeout=10, retry_handlers=[]
+        client=CountingWebClient(
+            token=token,
+            base_url=settings.slack_api_url,
+            timeout=10,
+            retry_handlers=[],
+            listener=metrics.slack_call,
         ),
         clock=clock,
         min_interval=settings.slack_post_interval_seconds
@@ -363,6 +375,9 @@ def build(
         presenter=BlockKitPresenter(),
         clock=clock,
     )
+    services.delivery.sent_listeners.append(metrics.replied)
+    services.ingest.listeners.append(metrics.polled)
+    metrics.follow_polls(lambda: services.ingest.last_success)
     try:
         services.roster.ensure_admins()
     except Refused as exc:
@@ -391,7 +406,7 @@ def build(
     )
     lease = timedelta(seconds=max(30, 3 * settings.poll_interval_seconds))
     leadership = leadership_for(engine, lease=lease, clock=clock)
-    return Bot(settings, engine, services, app, poster, homes, health, leadership)
+    return Bot(settings, engine, services, app, poster, homes, health, leadership, metrics)
 
 
 def run_sandbox(*, host: str, port: int, keep: bool, directory: Path) -> int:

@@ -48,6 +48,8 @@ class Ingest:
     keyword_queries: Sequence[str] = ()
     backfill: timedelta = timedelta(hours=24)
     clock: Clock = system_clock
+    # Told what each poll of a stream stored (metrics count tickets in).
+    listeners: list[Callable[[IngestResult], None]] = field(default_factory=list)
     last_success: datetime | None = field(default=None, init=False)
     _dm_requests: list[datetime] = field(default_factory=list, init=False)
     _blocked_until: dict[str, datetime] = field(default_factory=dict, init=False)
@@ -80,6 +82,7 @@ class Ingest:
         if since is None:  # the very first poll imports only the backfill window
             messages = [m for m in messages if m.created_at >= now - self.backfill]
         result = self.inbox.store_dms(messages)
+        self._tell(result)
         newest = self._readable_up_to(
             DM_STREAM, [m.id for m in batch.messages], batch.newest_id, batch.unreadable_ids
         )
@@ -142,6 +145,7 @@ class Ingest:
             return IngestResult()
         self._failures.pop(stream, None)
         result = self.inbox.store(batch.tweets, source=source, query=query)
+        self._tell(result)
         newest = self._readable_up_to(
             stream, [t.id for t in batch.tweets], batch.newest_id, batch.unreadable_ids
         )
@@ -150,6 +154,10 @@ class Ingest:
                 cursors.advance(session=session, name=stream, newest_id=newest, now=now)
         self.last_success = self.clock()
         return result
+
+    def _tell(self, result: IngestResult) -> None:
+        for listener in self.listeners:
+            listener(result)
 
     def _readable_up_to(
         self, stream: str, read: Sequence[str], newest: str | None, unreadable: Sequence[str]
