@@ -6,6 +6,7 @@ settings -> engine -> clients -> services -> Bolt app -> run
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import signal
 import sys
@@ -75,6 +76,7 @@ STARTUP_ATTEMPTS = 6
 SANDBOX_PORT = 8080
 SANDBOX_SAVE_SECONDS = 5.0  # how often `sandbox --keep` material is written
 LISTENER_THREADS = 16  # waitress threads and Bolt listener threads each
+X_BUDGET_FLUSH_SECONDS = 5  # how often this replica adds its X request counts to the database
 
 
 class StartupError(Exception):
@@ -218,6 +220,7 @@ class Bot:
             ("settle_replies", self.services.delivery.settle, sweep_every),
             ("sweep", self.metrics.timed(self.services.sweeper.run), sweep_every),
             ("spikes", self.services.spikes.check, 60),
+            ("x_budget", self.services.x_budget.flush, X_BUDGET_FLUSH_SECONDS),
         ]
         if poll:  # the polls also run right at the start
             jobs += [
@@ -257,6 +260,8 @@ class Bot:
             self._scheduler.shutdown(wait=True)
             self._scheduler = None
             self.leadership.release()
+        with contextlib.suppress(SQLAlchemyError):  # the counts of the last seconds
+            self.services.x_budget.flush()
         self._stop.set()
         self.poster.wake()
         self.services.x_outbox.wake()

@@ -50,6 +50,8 @@ class Ingest:
     clock: Clock = system_clock
     # Told what each poll of a stream stored (metrics count tickets in).
     listeners: list[Callable[[IngestResult], None]] = field(default_factory=list)
+    # True while the X budget is used up: keyword searches wait, mentions and DMs go on.
+    keywords_paused: Callable[[], bool] = lambda: False
     last_success: datetime | None = field(default=None, init=False)
     _dm_requests: list[datetime] = field(default_factory=list, init=False)
     _blocked_until: dict[str, datetime] = field(default_factory=dict, init=False)
@@ -110,6 +112,8 @@ class Ingest:
     def poll_keywords(self) -> IngestResult:
         """Run every keyword query and store what it finds."""
         result = IngestResult()
+        if self.keyword_queries and self.keywords_paused():
+            return result
         for query in self.keyword_queries:
             result.add(
                 self._poll(

@@ -32,6 +32,7 @@ DM_PER_WINDOW = 15
 DM_PER_DAY = 1440
 RESERVE_FRACTION = 0.05  # of a window kept for individual replies while a group is sent
 LAST_TENTH = 0.1
+CREDITS_BACKOFF = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,9 @@ class XPace:
                 left = call.window.reset_at - now
                 if left > self._span.get(kind, timedelta(0)) and left <= timedelta(days=1):
                     self._span[kind] = left
-            if call.outcome == Outcome.RATE_LIMITED:
+            if call.status == 402:  # credits used up: try again in a while, not at once
+                self._blocked[kind] = now + CREDITS_BACKOFF
+            elif call.outcome == Outcome.RATE_LIMITED:
                 reset = call.window.reset_at if call.window else None
                 self._blocked[kind] = reset if reset and reset > now else now + self._window
 

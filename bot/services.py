@@ -34,6 +34,7 @@ from bot.stats import Stats
 from bot.sweeps import Sweeper, SweepRules
 from bot.tickets import Tickets
 from bot.x import XSide
+from bot.x_budget import XBudget
 from bot.x_outbox import XOutbox
 from store.models import Role
 
@@ -165,6 +166,17 @@ class Services:
             rules=SweepRules.from_settings(settings),
             clock=clock,
         )
+        self.x_budget = XBudget(
+            engine=engine,
+            prices=settings.x_prices,
+            zone=zone,
+            feed=self.feed,
+            escalations=self.escalations,
+            leads=lambda: [m.user_id for m in self.roster.members() if m.role == Role.LEAD],
+            monthly_budget=settings.x_monthly_budget,
+            clock=clock,
+        )
+        x.client.listen(self.x_budget.observe, replay=True)
         self.spikes = SpikeWatch(engine=engine, escalations=self.escalations, clock=clock)
         self.inbox = Inbox(
             engine=engine,
@@ -181,8 +193,13 @@ class Services:
             inbox=self.inbox,
             keyword_queries=settings.x_keyword_queries,
             backfill=timedelta(hours=settings.backfill_hours),
+            keywords_paused=self.x_budget.keyword_searches_paused,
             clock=clock,
         )
         self.stats = Stats(
-            engine=engine, zone=zone, sla_minutes=settings.first_response_sla_minutes, clock=clock
+            engine=engine,
+            zone=zone,
+            sla_minutes=settings.first_response_sla_minutes,
+            x_spend=self.x_budget.spend,
+            clock=clock,
         )

@@ -21,6 +21,7 @@ Definitions (also in the README):
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from statistics import median
@@ -32,6 +33,7 @@ from bot.clock import Clock, system_clock
 from bot.errors import Refused
 from bot.present import PAGE_SIZE, Page
 from bot.text import excerpt
+from bot.x_budget import Spend
 from store import stats as queries
 from store.db import session_scope
 from store.followups import count_open_followups, open_followups
@@ -84,6 +86,7 @@ class StatsReport:
     busiest_hours: list[tuple[int, int]] = field(default_factory=list)
     top_canned: list[tuple[str, int]] = field(default_factory=list)
     series: list[SeriesPoint] = field(default_factory=list)
+    x_spend: Spend | None = None  # what X cost in the period (SPEC §11)
 
     @property
     def sla_percent(self) -> float | None:
@@ -134,6 +137,7 @@ class Stats:
     engine: Engine
     zone: ZoneInfo
     sla_minutes: int
+    x_spend: Callable[[datetime, datetime], Spend] | None = None
     clock: Clock = system_clock
 
     def window(self, period: str) -> tuple[datetime, datetime]:
@@ -181,6 +185,7 @@ class Stats:
                 busiest_hours=self._busiest(hours),
                 top_canned=queries.top_canned(session, start, end),
                 series=self._series(period, hours),
+                x_spend=self.x_spend(start, end) if self.x_spend else None,
             )
 
     def _busiest(self, hours: list[tuple[datetime, int, float | None]]) -> list[tuple[int, int]]:

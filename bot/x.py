@@ -58,6 +58,7 @@ USER_FIELDS = ["username", "name", "public_metrics", "verified"]
 EXPANSIONS = ["author_id", "referenced_tweets.id"]
 DM_FIELDS = ["id", "text", "event_type", "created_at", "sender_id", "dm_conversation_id"]
 PAGE_SIZE = 100
+EARLY_CALLS = 8
 # Every read of DM events: messages only, with their senders, a full page.
 DM_PARAMS: dict[str, Any] = {
     "dm_event_fields": DM_FIELDS,
@@ -84,6 +85,8 @@ class RewritingAdapter(HTTPAdapter):
         self._base = urlsplit(base_url)
         self._timeout = timeout
         self.listeners: list[XListener] = []
+        # The first calls (start-up's `GET /2/users/me`), for listeners that join later.
+        self.early: list[XCall] = []
 
     def send(  # type: ignore[override]
         self, request: requests.PreparedRequest, **kwargs: Any
@@ -102,7 +105,7 @@ class RewritingAdapter(HTTPAdapter):
         except requests.RequestException:
             self._report(XCall(route, Outcome.TIMEOUT, None, None, None, 0))
             raise
-        if self.listeners:
+        if self.listeners or len(self.early) < EARLY_CALLS:
             sent = request.body.encode() if isinstance(request.body, str) else request.body
             kind, units = billed(route, response.status_code, sent, response.content)
             window = read_window(response.headers)
@@ -111,6 +114,8 @@ class RewritingAdapter(HTTPAdapter):
         return response
 
     def _report(self, call: XCall) -> None:
+        if len(self.early) < EARLY_CALLS:
+            self.early.append(call)
         for listener in self.listeners:
             try:
                 listener(call)
@@ -147,8 +152,12 @@ class XClient:
         self._client.session.mount("https://", self._adapter)
         self._client.session.mount("http://", self._adapter)
 
-    def listen(self, listener: XListener) -> None:
-        """Have `listener` told of every call to X (`bot/x_calls.py`)."""
+    def listen(self, listener: XListener, *, replay: bool = False) -> None:
+        """Have `listener` told of every call to X (`bot/x_calls.py`); `replay`: also of
+        the first calls made before it listened (start-up's, which X bills too)."""
+        if replay:
+            for call in self._adapter.early:
+                listener(call)
         self._adapter.listeners.append(listener)
 
     def _call(self, method: Any, *args: Any, **kwargs: Any) -> Any:

@@ -31,6 +31,40 @@ class XKind(StrEnum):
     DM_SENT = "dm_sent"
 
 
+# X's published pay-per-use prices in USD (SPEC §11); X_PRICES overrides any of them.
+DEFAULT_PRICES: dict[XKind, float] = {
+    XKind.POST_READ: 0.005,
+    XKind.OWNED_READ: 0.001,
+    XKind.USER_READ: 0.010,
+    XKind.DM_EVENT_READ: 0.010,
+    XKind.POST: 0.015,
+    XKind.POST_WITH_URL: 0.20,
+    XKind.DM_SENT: 0.015,
+}
+
+
+def parse_prices(value: str) -> dict[XKind, float]:
+    """`X_PRICES`: `kind=USD` pairs, `,`- or `;`-separated; kinds not named keep X's price."""
+    prices = dict(DEFAULT_PRICES)
+    for part in re.split(r"[,;]", value):
+        if not part.strip():
+            continue
+        name, equals, amount = part.partition("=")
+        name = name.strip().lower()
+        if not equals or name not in set(XKind):
+            raise ValueError(
+                f"expected kind=USD pairs with kinds {', '.join(XKind)}; “{name[:30]}” is not one"
+            )
+        try:
+            price = float(amount)
+        except ValueError:
+            raise ValueError(f"the price of {name} is not a number") from None
+        if not 0 <= price < 1000:
+            raise ValueError(f"the price of {name} must be between 0 and 1000 USD")
+        prices[XKind(name)] = price
+    return prices
+
+
 class Outcome(StrEnum):
     """How a call ended, as operators count it."""
 
