@@ -49,6 +49,7 @@ NOT_SUMMONED = "not been mentioned"
 # How long a reply may stay unconfirmed before it is checked in X and sent again.
 SETTLE_AFTER = timedelta(seconds=30)
 MAX_ATTEMPTS = 5
+UNREACHABLE_PAUSE = timedelta(seconds=15)  # the X outbox's wait when X cannot be reached
 _URL = re.compile(r"https?://\S+")
 _LEADING_MENTIONS = re.compile(r"^(?:@\w{1,15}\s+)+")
 
@@ -215,8 +216,12 @@ class Delivery:
             ),
         )
 
-    def attempt(self, reply_id: int) -> ReplyResult:
-        """Call X once for a reply row that is `sending`, and record what came of it."""
+    def attempt(self, reply_id: int, *, queued: bool = False) -> ReplyResult:
+        """Call X once for a reply row that is `sending`, and record what came of it.
+
+        `queued`: the X outbox sends it, nobody waits for it: when X cannot be reached
+        it goes back into the outbox for a later try instead of failing.
+        """
         with session_scope(self.engine, readonly=True) as session:
             reply = session.get(Reply, reply_id)
             assert reply is not None
@@ -241,6 +246,10 @@ class Delivery:
             return self._requeue(reply, exc.reset_at, "X's rate limit for posting is used up")
         except XUnavailable as exc:
             if not exc.maybe_processed:
+                if queued:
+                    if self.pace is not None:
+                        self.pace.hold(ReplyKind(reply.kind), UNREACHABLE_PAUSE)
+                    return self._requeue(reply, None, "X could not be reached")
                 return self._fail(reply, "X could not be reached, so nothing was sent. Try again.")
             log.warning("reply %s: X gave no clear answer (%s); checking", reply_id, exc)
             self._set_state(reply_id, ReplyState.UNKNOWN, str(exc))

@@ -87,6 +87,11 @@ class XPace:
                 reset = call.window.reset_at if call.window else None
                 self._blocked[kind] = reset if reset and reset > now else now + self._window
 
+    def hold(self, kind: ReplyKind, pause: timedelta) -> None:
+        """Send nothing of `kind` for `pause` (X could not be reached)."""
+        with self._lock:
+            self._blocked[kind] = max(self._blocked.get(kind, self._clock()), self._clock() + pause)
+
     def blocked_until(self, kind: ReplyKind) -> datetime | None:
         """When a 429 said the window opens again, if it is still closed."""
         with self._lock:

@@ -132,7 +132,7 @@ class XOutbox:
                 time.sleep(wait)
 
     def _send(self, reply_id: int) -> None:
-        result = self._delivery.attempt(reply_id)
+        result = self._delivery.attempt(reply_id, queued=True)
         if result.status == ReplyStatus.FAILED:
             with session_scope(self._engine, readonly=True) as session:
                 reply = session.get(Reply, reply_id)
