@@ -4,9 +4,9 @@
 
 N customers asked; a group answer queues one public reply to each (the rows engineer B's
 Answer all writes). The X stand-in enforces a posting window on `POST /2/tweets` with
-X's headers: `--limit` posts per `--window` seconds (X: 100 per 900 s; the defaults are
-X's window scaled down 100 times, 20 posts per 9 s being a little tighter than 100 per
-900 s scaled); the bot learns the window only from the headers. While the group is
+X's headers: `--limit` posts per `--window` seconds (X: 100 per 900 s; the defaults
+scale X's 15 minutes down to 9 s and its 100 posts to 20, so that a run takes about a
+minute and a half); the bot learns the window only from the headers. While the group is
 sent, agents answer `--individual` other customers. Measured: from the first group post
 to the last, against the floor the window sets (every window used fully), the 429s X
 answered, and how long each individual reply took to reach X.

@@ -105,8 +105,11 @@ class XPace:
         now = self._clock()
         with self._lock:
             seen = self._seen.get(kind)
-        if seen is not None and seen[0].reset_at > now:
-            return seen[0]
+        if seen is not None:
+            if seen[0].reset_at > now:
+                return seen[0]
+            # X's window was reset since its last answer: a fresh one of the same size.
+            return Window(seen[0].limit, seen[0].limit, now + self.span(kind))
         limit = self._fallback[kind]
         sent, oldest = self._sent_since(kind, now - self._window)
         remaining = limit - sent
