@@ -27,7 +27,15 @@ from bot.followups import Promise
 from bot.pace import XPace
 from bot.present import ActivityKind, ActivityView, ReplySentView, SentKind
 from bot.x import XSide
-from bot.x_models import XCreditsUsedUp, XError, XRateLimited, XRefused, XUnavailable
+from bot.x_models import (
+    DUPLICATE,
+    XCreditsUsedUp,
+    XError,
+    XRateLimited,
+    XRefused,
+    XUnavailable,
+    explain_refusal,
+)
 from store.db import session_scope
 from store.followups import fulfil_promises
 from store.models import (
@@ -44,8 +52,6 @@ from store.models import (
 
 log = logging.getLogger(__name__)
 
-DUPLICATE = "duplicate content"
-NOT_SUMMONED = "not been mentioned"
 # How long a reply may stay unconfirmed before it is checked in X and sent again.
 SETTLE_AFTER = timedelta(seconds=30)
 MAX_ATTEMPTS = 5
@@ -240,7 +246,7 @@ class Delivery:
             if DUPLICATE in exc.detail and reply.attempts > 1:
                 # A resend of a reply whose first answer was lost: X says it is there.
                 return self._reconcile(reply, assume_posted=True)
-            return self._fail(reply, _explain(exc, dm=reply.kind == ReplyKind.DM))
+            return self._fail(reply, explain_refusal(exc, dm=reply.kind == ReplyKind.DM))
         except XRateLimited as exc:
             # Nothing was posted: it waits for the window's reset (the pace read it).
             return self._requeue(reply, exc.reset_at, "X's rate limit for posting is used up")
@@ -441,25 +447,3 @@ class Delivery:
             assert ticket is not None
             line = ActivityView(reply.ticket_id, kind, reply.author_slack_id, note=note)
             self.feed.record(session, ticket, Change(line=line, card=False), self.clock())
-
-
-def _explain(exc: XError, *, dm: bool = False) -> str:
-    """X's refusal in words an agent can act on."""
-    if dm and isinstance(exc, XRefused) and exc.status == 403:
-        return (
-            "X refused the DM: the customer does not accept DMs from us (they need to follow "
-            "us or open their DMs). Ask them publicly to open their DMs."
-        )
-    if isinstance(exc, XRateLimited):
-        when = f" after {exc.reset_at:%H:%M} UTC" if exc.reset_at else " in a few minutes"
-        return f"X's rate limit for posting is used up; try again{when}."
-    if isinstance(exc, XRefused):
-        if DUPLICATE in exc.detail:
-            return "X refuses duplicates: this exact text was posted before. Change a few words."
-        if NOT_SUMMONED in exc.detail:
-            return (
-                "X refused a public reply because the customer did not mention or quote us. "
-                "Answer with `/dm`, or by hand on X."
-            )
-        return f"X refused it ({exc.status}): {exc.detail}"
-    return exc.user_message

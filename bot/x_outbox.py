@@ -187,11 +187,9 @@ class XOutbox:
                 .group_by(col(Reply.state), col(Reply.kind))
             ).all()
             sent = sum(n for state, _, n, _ in rows if state == ReplyState.SENT)
-            stopped = failed = 0
+            failed = sum(n for state, _, n, _ in rows if state == ReplyState.FAILED)
             eta: timedelta | None = None
-            for state, kind, n, last_id in rows:
-                if state == ReplyState.FAILED:
-                    failed += n
+            for state, kind, _, last_id in rows:
                 if state != ReplyState.QUEUED:
                     continue
                 ahead = session.exec(
