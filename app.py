@@ -405,6 +405,7 @@ def build(
         mode="socket" if settings.socket_mode else "http",
         last_poll=lambda: services.ingest.last_success,
         last_post=lambda: poster.last_success,
+        x_queue=lambda: sum(services.x_outbox.depth().values()),
     )
     log.info(
         "ready: brand account @%s, support channel %s", brand.username, settings.support_channel_id
