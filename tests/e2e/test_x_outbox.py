@@ -21,12 +21,13 @@ from standins.http import wait_for
 from standins.slack_api import ANNA, LEAD, SlackStandIn
 from standins.x_api import XStandIn
 from store.db import session_scope
-from store.models import Reply, ReplyKind, ReplyState, Ticket
+from store.models import Customer, Reply, ReplyKind, ReplyState, Ticket
 from tests.e2e.test_working_a_ticket import build_team, said
 from tests.harness import BotHarness, make_settings
 
 GROUP = 7
 POSTS = "POST /2/tweets"
+DMS = "POST /2/dm_conversations/with/:id/messages"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -54,21 +55,26 @@ def storm(bot: BotHarness, x: XStandIn, count: int, start: int = 1) -> list[dict
     return customers
 
 
-def queue_group_answer(bot: BotHarness, group_id: int, tickets: list[int]) -> None:
+def queue_group_answer(
+    bot: BotHarness, group_id: int, tickets: list[int], *, kind: ReplyKind = ReplyKind.TWEET
+) -> None:
     """What a group answer writes (engineer B's Answer all): one queued row per member."""
     now = datetime.now(UTC)
     with session_scope(bot.bot.engine) as session:
         for ticket_id in tickets:
             ticket = session.get(Ticket, ticket_id)
             assert ticket is not None
+            customer = session.get(Customer, ticket.customer_id)
+            assert customer is not None
             session.add(
                 Reply(
                     ticket_id=ticket_id,
-                    kind=ReplyKind.TWEET,
+                    kind=kind,
                     author_slack_id=LEAD,
                     body="Ja, ab Freitag.",
                     text=f"Hallo Kunde {ticket_id}, ja: ab Freitag geht das. ^LL",
-                    in_reply_to_id=ticket.conversation_id,
+                    in_reply_to_id=ticket.conversation_id if kind == ReplyKind.TWEET else None,
+                    recipient_x_id=customer.x_user_id if kind == ReplyKind.DM else None,
                     state=ReplyState.QUEUED,
                     group_id=group_id,
                     created_at=now,
@@ -121,6 +127,25 @@ def test_a_group_answer_goes_out_at_the_pace_of_xs_window_without_a_429(
     progress = outbox.progress(GROUP)
     assert (progress.sent, progress.total, progress.eta) == (24, 24, None)
     assert progress.describe() == "24 of 24 answered"
+
+
+def test_dms_of_a_group_answer_go_at_the_dm_endpoints_own_pace(
+    desk: BotHarness, x: XStandIn
+) -> None:
+    customers = storm(desk, x, 8)
+    x.posting_window(limit=100, window=2.0, dms=3)
+    outbox = desk.bot.services.x_outbox
+    queue_group_answer(desk, GROUP, list(range(1, 9)), kind=ReplyKind.DM)
+
+    started = time.monotonic()
+    with worker(outbox):
+        wait_for(lambda: all(x.dms_to(c["id"]) for c in customers), timeout=30)
+    took = time.monotonic() - started
+
+    assert took >= 4.0  # 8 DMs at 3 per 2-second window: three windows
+    assert len(x.calls_to(DMS)) == 8  # not one 429
+    assert [len(x.dms_to(c["id"])) for c in customers] == [1] * 8
+    assert outbox.progress(GROUP).describe() == "8 of 8 answered"
 
 
 def test_an_agents_reply_goes_out_at_once_while_a_group_answer_is_being_sent(
