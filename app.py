@@ -6,6 +6,7 @@ settings -> engine -> clients -> services -> Bolt app -> run
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import signal
 import sys
@@ -36,8 +37,9 @@ from bot.config import Settings, describe_settings_error
 from bot.errors import Refused
 from bot.health import Health
 from bot.leader import Leadership, leadership_for
+from bot.metrics import Metrics
 from bot.services import Services, SlackSide, personal_data_detector
-from bot.slack import HomePublisher, SlackDirectory, SlackPoster
+from bot.slack import CountingWebClient, HomePublisher, SlackDirectory, SlackPoster
 from bot.x import XClient, XSide
 from bot.x_models import XAuthFailed, XError, XUser
 from handlers.blocks.cards import BlockKitPresenter
@@ -74,6 +76,7 @@ STARTUP_ATTEMPTS = 6
 SANDBOX_PORT = 8080
 SANDBOX_SAVE_SECONDS = 5.0  # how often `sandbox --keep` material is written
 LISTENER_THREADS = 16  # waitress threads and Bolt listener threads each
+X_BUDGET_FLUSH_SECONDS = 5  # how often this replica adds its X request counts to the database
 
 
 class StartupError(Exception):
@@ -193,6 +196,7 @@ class Bot:
     homes: HomePublisher
     health: Health
     leadership: Leadership
+    metrics: Metrics
     _stop: threading.Event = field(default_factory=threading.Event, init=False)
     _threads: list[threading.Thread] = field(default_factory=list, init=False)
     _scheduler: BackgroundScheduler | None = field(default=None, init=False)
@@ -201,7 +205,12 @@ class Bot:
 
     def start_background(self, *, poll: bool = True) -> None:
         """Start the posting worker and the scheduler (X polling, housekeeping)."""
-        for name, work in (("slack-poster", self.poster.run), ("app-home", self.homes.run)):
+        workers = (
+            ("slack-poster", self.poster.run),
+            ("app-home", self.homes.run),
+            ("x-outbox", self.services.x_outbox.run),
+        )
+        for name, work in workers:
             thread = threading.Thread(target=work, args=(self._stop,), name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -209,9 +218,10 @@ class Bot:
         sweep_every = self.settings.sweep_interval_seconds
         jobs: list[tuple[str, Callable[[], object], int]] = [
             ("settle_replies", self.services.delivery.settle, sweep_every),
-            ("sweep", self.services.sweeper.run, sweep_every),
+            ("sweep", self.metrics.timed(self.services.sweeper.run), sweep_every),
             ("assign_waiting", self.services.assigner.waiting, sweep_every),
             ("spikes", self.services.spikes.check, 60),
+            ("x_budget", self.services.x_budget.flush, X_BUDGET_FLUSH_SECONDS),
         ]
         if poll:  # the polls also run right at the start
             jobs += [
@@ -251,8 +261,11 @@ class Bot:
             self._scheduler.shutdown(wait=True)
             self._scheduler = None
             self.leadership.release()
+        with contextlib.suppress(SQLAlchemyError):  # the counts of the last seconds
+            self.services.x_budget.flush()
         self._stop.set()
         self.poster.wake()
+        self.services.x_outbox.wake()
         for thread in self._threads:
             thread.join(timeout=15)
         self._threads.clear()
@@ -269,6 +282,7 @@ class Bot:
             signing_secret=None
             if self.settings.socket_mode or not secret
             else secret.get_secret_value(),
+            metrics=self.metrics.exposition,
         )
         port = self.settings.port if port is None else port
         return HttpServer(endpoint, host=host, port=port, threads=LISTENER_THREADS)
@@ -329,17 +343,26 @@ def build(
         migrate(engine)
     except SQLAlchemyError as exc:
         raise StartupError(f"DATABASE_URL cannot be used: {type(exc).__name__}: {exc}") from None
+    # A registry per built bot: several bots in one process (tests) keep their own figures.
+    metrics = Metrics(engine, clock=clock)
     token = settings.slack_bot_token.get_secret_value()
-    slack_client = WebClient(token=token, base_url=settings.slack_api_url, timeout=10)
+    slack_client = CountingWebClient(
+        token=token, base_url=settings.slack_api_url, timeout=10, listener=metrics.slack_call
+    )
     team_id, bot_user_id = slack_identity(slack_client)
     x = x_client(settings, timeout=x_timeout, clock=clock)
+    x.listen(metrics.x_call)
     brand = x_identity(x)
     # The poster's client never retries on its own: a blind retry of a post whose answer
     # was lost could post it twice. The queue decides, after checking Slack.
     poster = SlackPoster(
         engine=engine,
-        client=WebClient(
-            token=token, base_url=settings.slack_api_url, timeout=10, retry_handlers=[]
+        client=CountingWebClient(
+            token=token,
+            base_url=settings.slack_api_url,
+            timeout=10,
+            retry_handlers=[],
+            listener=metrics.slack_call,
         ),
         clock=clock,
         min_interval=settings.slack_post_interval_seconds
@@ -358,6 +381,9 @@ def build(
         presenter=BlockKitPresenter(),
         clock=clock,
     )
+    services.delivery.sent_listeners.append(metrics.replied)
+    services.ingest.listeners.append(metrics.polled)
+    metrics.follow_polls(lambda: services.ingest.last_success)
     try:
         services.roster.ensure_admins()
     except Refused as exc:
@@ -380,13 +406,14 @@ def build(
         mode="socket" if settings.socket_mode else "http",
         last_poll=lambda: services.ingest.last_success,
         last_post=lambda: poster.last_success,
+        x_queue=lambda: sum(services.x_outbox.depth().values()),
     )
     log.info(
         "ready: brand account @%s, support channel %s", brand.username, settings.support_channel_id
     )
     lease = timedelta(seconds=max(30, 3 * settings.poll_interval_seconds))
     leadership = leadership_for(engine, lease=lease, clock=clock)
-    return Bot(settings, engine, services, app, poster, homes, health, leadership)
+    return Bot(settings, engine, services, app, poster, homes, health, leadership, metrics)
 
 
 def run_sandbox(*, host: str, port: int, keep: bool, directory: Path) -> int:

@@ -52,7 +52,7 @@ class Approvals:
         """A lead approves a trainee's reply: it goes out, with the trainee's initials."""
         reply = self._decide(reply_id, lead, ReplyState.SENDING)
         self._show_decision(reply, lead, ReplyState.SENT, None, EventKind.REPLY_APPROVED)
-        result = self.delivery.attempt(reply_id)
+        result = self.delivery.dispatch(reply_id)
         if result.status == ReplyStatus.FAILED:
             self._show_decision(reply, lead, ReplyState.FAILED, result.message, None)
         return result

@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.hours import parse_service_hours
+from bot.x_calls import DEFAULT_PRICES, XKind, parse_prices
 
 DEFAULT_OUT_OF_HOURS_REPLY = (
     "Danke für deine Nachricht! Unser Team ist gerade nicht da und meldet sich ab {opens}. "
@@ -107,6 +108,13 @@ class Settings(GroupingSettings):
     x_api_url: str = "https://api.twitter.com"
     x_keyword_queries: Annotated[list[str], NoDecode] = []
     x_allow_unsummoned_replies: bool = False
+    # Posting pace when X sends no rate-limit headers (SPEC §10); X's own limit is 100.
+    x_posts_per_15_min: int = Field(default=100, ge=1, le=10000)
+    # What X bills per request kind (SPEC §11), and the month's budget in USD.
+    x_prices: Annotated[dict[XKind, float], NoDecode] = Field(
+        default_factory=lambda: dict(DEFAULT_PRICES)
+    )
+    x_monthly_budget: float | None = Field(default=None, gt=0)
 
     poll_interval_seconds: int = Field(default=15, ge=1, le=3600)
     dm_poll_interval_seconds: int = Field(default=60, ge=1, le=3600)
@@ -190,6 +198,16 @@ class Settings(GroupingSettings):
     @classmethod
     def _semicolon_list(cls, value: Any) -> Any:
         return _split(value, ";")
+
+    @field_validator("x_prices", mode="before")
+    @classmethod
+    def _prices(cls, value: Any) -> Any:
+        return parse_prices(value) if isinstance(value, str) else value
+
+    @field_validator("x_monthly_budget", mode="before")
+    @classmethod
+    def _no_budget(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -23,9 +24,18 @@ from bot.checks import Checked
 from bot.clock import Clock, system_clock
 from bot.feed import Change, TicketFeed
 from bot.followups import Promise
+from bot.pace import XPace
 from bot.present import ActivityKind, ActivityView, ReplySentView, SentKind
 from bot.x import XSide
-from bot.x_models import XError, XRateLimited, XRefused, XUnavailable
+from bot.x_models import (
+    DUPLICATE,
+    XCreditsUsedUp,
+    XError,
+    XRateLimited,
+    XRefused,
+    XUnavailable,
+    explain_refusal,
+)
 from store.db import session_scope
 from store.followups import fulfil_promises
 from store.models import (
@@ -42,11 +52,10 @@ from store.models import (
 
 log = logging.getLogger(__name__)
 
-DUPLICATE = "duplicate content"
-NOT_SUMMONED = "not been mentioned"
 # How long a reply may stay unconfirmed before it is checked in X and sent again.
 SETTLE_AFTER = timedelta(seconds=30)
 MAX_ATTEMPTS = 5
+UNREACHABLE_PAUSE = timedelta(seconds=15)  # the X outbox's wait when X cannot be reached
 _URL = re.compile(r"https?://\S+")
 _LEADING_MENTIONS = re.compile(r"^(?:@\w{1,15}\s+)+")
 
@@ -81,6 +90,9 @@ class ReplyStatus(StrEnum):
     # nothing new was sent.
     REPEATED = "repeated"
     REFUSED = "refused"  # refused after its checks (someone took the ticket): nothing sent
+    # X's window is used up (or its credits): the answer waits in the X outbox, first in
+    # line, and goes out once (`bot/x_outbox.py`).
+    QUEUED = "queued"
 
 
 @dataclass(frozen=True)
@@ -105,6 +117,13 @@ class Delivery:
     feed: TicketFeed
     business_minutes: Callable[[datetime, datetime], float] = wall_minutes
     clock: Clock = system_clock
+    pace: XPace | None = None  # None: no pace (every answer goes straight to X)
+    # Set when rows are queued for the X outbox, so its worker looks at once.
+    woken: threading.Event = field(default_factory=threading.Event)
+    # Told of every answer that reached X (metrics count them).
+    sent_listeners: list[Callable[[Reply], None]] = field(default_factory=list)
+    # Told when X says the account's credits are used up (402): leads and on-call hear it.
+    credits_listeners: list[Callable[[], None]] = field(default_factory=list)
 
     def posted_url(self, tweet_id: str | None) -> str | None:
         """Where one of the brand's posts is on X."""
@@ -145,8 +164,70 @@ class Delivery:
         assert reply.id is not None
         return reply.id
 
-    def attempt(self, reply_id: int) -> ReplyResult:
-        """Call X once for a reply row that is `sending`, and record what came of it."""
+    def dispatch(self, reply_id: int) -> ReplyResult:
+        """Send a `sending` row now if X's window has room, else queue it for the X outbox.
+
+        An individual answer goes out in the agent's request as before; only when the
+        window is used up does it wait, first in line before any group answer.
+        """
+        with session_scope(self.engine, readonly=True) as session:
+            reply = session.get(Reply, reply_id)
+            assert reply is not None
+        if self.pace is not None:
+            kind = ReplyKind(reply.kind)
+            room = self.pace.room(kind, group=reply.group_id is not None)
+            if not room.now:
+                return self._requeue(reply, room.retry_at)
+            self.pace.took(kind, group=reply.group_id is not None)
+        return self.attempt(reply_id)
+
+    def claim(self, reply_id: int) -> bool:
+        """Take a `queued` row for sending; False when another worker took it (or it was
+        cancelled). The claim time is where a lost answer is looked for on X."""
+        with session_scope(self.engine) as session:
+            taken = session.execute(
+                update(Reply)
+                .where(col(Reply.id) == reply_id)
+                .where(col(Reply.state) == ReplyState.QUEUED)
+                .values(
+                    state=ReplyState.SENDING, checked_at=self.clock(), attempts=Reply.attempts + 1
+                )
+            )
+            return bool(taken.rowcount == 1)  # type: ignore[attr-defined]
+
+    def _requeue(self, reply: Reply, until: datetime | None, why: str = "") -> ReplyResult:
+        """Back into the X outbox: nothing was posted, so this try does not count."""
+        assert reply.id is not None
+        with session_scope(self.engine) as session:
+            session.execute(
+                update(Reply)
+                .where(col(Reply.id) == reply.id)
+                .values(
+                    state=ReplyState.QUEUED,
+                    attempts=max(0, reply.attempts - 1),
+                    error=why[:300] or None,
+                )
+            )
+        self.woken.set()
+        when = f" at {until:%H:%M} UTC" if until else " when X allows"
+        what = "DM" if reply.kind == ReplyKind.DM else "reply"
+        reason = why or "X's posting window is used up for the moment"
+        return ReplyResult(
+            ReplyStatus.QUEUED,
+            reply.ticket_id,
+            reply.text,
+            message=(
+                f"{reason}: your {what} waits in the X outbox, first in line, and goes out"
+                f"{when}, once. The thread will show it."
+            ),
+        )
+
+    def attempt(self, reply_id: int, *, queued: bool = False) -> ReplyResult:
+        """Call X once for a reply row that is `sending`, and record what came of it.
+
+        `queued`: the X outbox sends it, nobody waits for it: when X cannot be reached
+        it goes back into the outbox for a later try instead of failing.
+        """
         with session_scope(self.engine, readonly=True) as session:
             reply = session.get(Reply, reply_id)
             assert reply is not None
@@ -157,42 +238,56 @@ class Delivery:
             else:
                 assert reply.in_reply_to_id is not None
                 external_id = self.x.client.post_reply(reply.text, in_reply_to=reply.in_reply_to_id)
+        except XCreditsUsedUp:
+            for listener in self.credits_listeners:
+                listener()
+            return self._requeue(reply, None, "X's credits are used up (402)")
         except XRefused as exc:
             if DUPLICATE in exc.detail and reply.attempts > 1:
                 # A resend of a reply whose first answer was lost: X says it is there.
                 return self._reconcile(reply, assume_posted=True)
-            return self._fail(reply, _explain(exc, dm=reply.kind == ReplyKind.DM))
+            return self._fail(reply, explain_refusal(exc, dm=reply.kind == ReplyKind.DM))
         except XRateLimited as exc:
-            return self._fail(reply, _explain(exc))
+            # Nothing was posted: it waits for the window's reset (the pace read it).
+            return self._requeue(reply, exc.reset_at, "X's rate limit for posting is used up")
         except XUnavailable as exc:
             if not exc.maybe_processed:
+                if queued:
+                    if self.pace is not None:
+                        self.pace.hold(ReplyKind(reply.kind), UNREACHABLE_PAUSE)
+                    return self._requeue(reply, None, "X could not be reached")
                 return self._fail(reply, "X could not be reached, so nothing was sent. Try again.")
             log.warning("reply %s: X gave no clear answer (%s); checking", reply_id, exc)
             self._set_state(reply_id, ReplyState.UNKNOWN, str(exc))
             return self._reconcile(reply, assume_posted=False)
         return self._record_sent(reply, external_id)
 
-    def _find_on_x(self, reply: Reply) -> str | None:
-        """The id of the reply on X, if it got there after all."""
+    def _find_on_x(self, reply: Reply, since: datetime | None = None) -> str | None:
+        """The id of the reply on X, if it got there after all.
+
+        It is looked for among the brand's tweets from shortly before it was sent
+        (`since`, or when it was taken from the outbox, or written).
+        """
         if reply.kind == ReplyKind.DM:
             assert reply.recipient_x_id is not None
             for message in self.x.client.dms_with(reply.recipient_x_id):
                 if message.sender.id == self.x.brand.id and same_text(reply.text, message.text):
                     return message.id
             return None
-        own = self.x.client.own_replies(
-            self.x.brand.id, since=reply.created_at - timedelta(minutes=2)
-        )
+        since = since or reply.checked_at or reply.created_at
+        own = self.x.client.own_replies(self.x.brand.id, since=since - timedelta(minutes=2))
         for tweet in own:
             if tweet.replied_to_id == reply.in_reply_to_id and same_text(reply.text, tweet.text):
                 return tweet.id
         return None
 
-    def _reconcile(self, reply: Reply, *, assume_posted: bool) -> ReplyResult:
+    def _reconcile(
+        self, reply: Reply, *, assume_posted: bool, since: datetime | None = None
+    ) -> ReplyResult:
         """Look for the reply on X; record it if it is there."""
         assert reply.id is not None
         try:
-            found = self._find_on_x(reply)
+            found = self._find_on_x(reply, since)
         except XError as exc:
             log.warning("reply %s: cannot check X (%s); will check again", reply.id, exc)
             found = None
@@ -234,6 +329,8 @@ class Delivery:
             assert stored is not None
             if stored.state == ReplyState.SENT:  # recorded already
                 return ReplyResult(ReplyStatus.SENT, reply.ticket_id, reply.text, url=url)
+            for listener in self.sent_listeners:
+                listener(stored)
             stored.state = ReplyState.SENT
             stored.external_id = external_id
             stored.sent_at = now
@@ -310,6 +407,9 @@ class Delivery:
             )
         for reply_id in candidates:
             with session_scope(self.engine) as session:
+                before = session.get(Reply, reply_id)
+                # Where to look on X: from when it was last sent or taken from the outbox.
+                since = (before.checked_at or before.created_at) if before else None
                 taken = session.execute(
                     update(Reply)
                     .where(col(Reply.id) == reply_id)
@@ -322,13 +422,13 @@ class Delivery:
                 reply = session.get(Reply, reply_id)
                 assert reply is not None
             settled += 1
-            result = self._reconcile_then_resend(reply)
+            result = self._reconcile_then_resend(reply, since)
             if result.status == ReplyStatus.FAILED:
-                self._tell_thread(reply, ActivityKind.REPLY_FAILED, result.message)
+                self.tell_thread(reply, ActivityKind.REPLY_FAILED, result.message)
         return settled
 
-    def _reconcile_then_resend(self, reply: Reply) -> ReplyResult:
-        found = self._reconcile(reply, assume_posted=False)
+    def _reconcile_then_resend(self, reply: Reply, since: datetime | None) -> ReplyResult:
+        found = self._reconcile(reply, assume_posted=False, since=since)
         if found.status == ReplyStatus.SENT:
             return found
         if reply.attempts > MAX_ATTEMPTS:
@@ -336,33 +436,14 @@ class Delivery:
                 reply, "X never confirmed it; check the customer's tweet on X by hand."
             )
         self._set_state(reply.id or 0, ReplyState.SENDING, None)
+        if self.pace is not None:
+            self.pace.took(ReplyKind(reply.kind), group=reply.group_id is not None)
         return self.attempt(reply.id or 0)
 
-    def _tell_thread(self, reply: Reply, kind: ActivityKind, note: str) -> None:
+    def tell_thread(self, reply: Reply, kind: ActivityKind, note: str) -> None:
+        """A line in the ticket's thread about one of its answers (a failure, say)."""
         with session_scope(self.engine) as session:
             ticket = session.get(Ticket, reply.ticket_id)
             assert ticket is not None
             line = ActivityView(reply.ticket_id, kind, reply.author_slack_id, note=note)
             self.feed.record(session, ticket, Change(line=line, card=False), self.clock())
-
-
-def _explain(exc: XError, *, dm: bool = False) -> str:
-    """X's refusal in words an agent can act on."""
-    if dm and isinstance(exc, XRefused) and exc.status == 403:
-        return (
-            "X refused the DM: the customer does not accept DMs from us (they need to follow "
-            "us or open their DMs). Ask them publicly to open their DMs."
-        )
-    if isinstance(exc, XRateLimited):
-        when = f" after {exc.reset_at:%H:%M} UTC" if exc.reset_at else " in a few minutes"
-        return f"X's rate limit for posting is used up; try again{when}."
-    if isinstance(exc, XRefused):
-        if DUPLICATE in exc.detail:
-            return "X refuses duplicates: this exact text was posted before. Change a few words."
-        if NOT_SUMMONED in exc.detail:
-            return (
-                "X refused a public reply because the customer did not mention or quote us. "
-                "Answer with `/dm`, or by hand on X."
-            )
-        return f"X refused it ({exc.status}): {exc.detail}"
-    return exc.user_message

@@ -29,6 +29,7 @@ class Health:
     mode: str
     last_poll: Callable[[], datetime | None]
     last_post: Callable[[], datetime | None]
+    x_queue: Callable[[], int] | None = None  # replies and DMs waiting in the X outbox
 
     def report(self) -> tuple[int, dict[str, Any]]:
         """HTTP status and JSON body: 200 when the database answers, 503 otherwise."""
@@ -36,6 +37,8 @@ class Health:
         try:
             with session_scope(self.engine, readonly=True) as session:
                 body["slack_queue"] = outbox.count_unfinished(session=session)
+            if self.x_queue is not None:
+                body["x_queue"] = self.x_queue()
             body["database"] = "ok"
         except SQLAlchemyError as exc:
             log.error("health check: database unreachable (%s)", type(exc).__name__)

@@ -54,6 +54,10 @@ class Ingest:
     clock: Clock = system_clock
     # Called with the tickets each poll opened, once they are stored (auto-assignment).
     opened: Callable[[Sequence[int]], None] = _nothing_opened
+    # Told what each poll of a stream stored (metrics count tickets in).
+    listeners: list[Callable[[IngestResult], None]] = field(default_factory=list)
+    # True while the X budget is used up: keyword searches wait, mentions and DMs go on.
+    keywords_paused: Callable[[], bool] = lambda: False
     last_success: datetime | None = field(default=None, init=False)
     _dm_requests: list[datetime] = field(default_factory=list, init=False)
     _blocked_until: dict[str, datetime] = field(default_factory=dict, init=False)
@@ -87,6 +91,7 @@ class Ingest:
             messages = [m for m in messages if m.created_at >= now - self.backfill]
         result = self.inbox.store_dms(messages)
         self.opened(result.new_tickets)
+        self._tell(result)
         newest = self._readable_up_to(
             DM_STREAM, [m.id for m in batch.messages], batch.newest_id, batch.unreadable_ids
         )
@@ -114,6 +119,8 @@ class Ingest:
     def poll_keywords(self) -> IngestResult:
         """Run every keyword query and store what it finds."""
         result = IngestResult()
+        if self.keyword_queries and self.keywords_paused():
+            return result
         for query in self.keyword_queries:
             result.add(
                 self._poll(
@@ -150,6 +157,7 @@ class Ingest:
         self._failures.pop(stream, None)
         result = self.inbox.store(batch.tweets, source=source, query=query)
         self.opened(result.new_tickets)
+        self._tell(result)
         newest = self._readable_up_to(
             stream, [t.id for t in batch.tweets], batch.newest_id, batch.unreadable_ids
         )
@@ -158,6 +166,10 @@ class Ingest:
                 cursors.advance(session=session, name=stream, newest_id=newest, now=now)
         self.last_success = self.clock()
         return result
+
+    def _tell(self, result: IngestResult) -> None:
+        for listener in self.listeners:
+            listener(result)
 
     def _readable_up_to(
         self, stream: str, read: Sequence[str], newest: str | None, unreadable: Sequence[str]

@@ -196,7 +196,7 @@ class Replies:
         with session_scope(self.engine) as session:
             reply = self.delivery.draft(checked, author=automaton.user_id, automatic=True)
             reply_id = self.delivery.queue(session, reply)
-        return self.delivery.attempt(reply_id)
+        return self.delivery.dispatch(reply_id)
 
     def ask_to_move_to_dm(
         self, *, ticket_id: int, member: Member, request_key: str | None = None
@@ -255,7 +255,7 @@ class Replies:
                 checked.text,
                 message=f"Your {what} waits in the thread for a lead's approval.",
             )
-        result = self.delivery.attempt(reply_id)
+        result = self.delivery.dispatch(reply_id)
         if result.status != ReplyStatus.SENT:
             return result
         return replace(result, promise=self.followups.promised_in(checked.body))

@@ -26,6 +26,7 @@ from bot.hours import ServiceCalendar
 from bot.inbox import Inbox
 from bot.ingest import Ingest
 from bot.moving import Moves
+from bot.pace import XPace
 from bot.pii import PiiDetector
 from bot.present import Presenter
 from bot.replies import Replies
@@ -36,6 +37,8 @@ from bot.sweeps import Sweeper, SweepRules
 from bot.tickets import Tickets
 from bot.topics import Topics
 from bot.x import XSide
+from bot.x_budget import XBudget
+from bot.x_outbox import XOutbox
 from store.models import Role
 
 AUTOMATIC_INITIALS = "Bot"  # the signature of the out-of-hours answer
@@ -118,13 +121,19 @@ class Services:
         )
         self.tickets = Tickets(engine=engine, roster=self.roster, feed=self.feed, clock=clock)
         self.followups = FollowUps(engine=engine, feed=self.feed, zone=zone, clock=clock)
+        self.pace = XPace(engine, posts_per_window=settings.x_posts_per_15_min, clock=clock)
+        x.client.listen(self.pace.observe)
         self.delivery = Delivery(
             engine=engine,
             x=x,
             feed=self.feed,
             business_minutes=calendar.business_minutes_between,
             clock=clock,
+            pace=self.pace,
         )
+        # Group answers queue their rows here and call `x_outbox.wake()`;
+        # `x_outbox.progress(group_id)` is the group card's "212 of 500 answered".
+        self.x_outbox = XOutbox(engine, delivery=self.delivery, pace=self.pace, clock=clock)
         self.approvals = Approvals(
             engine=engine, delivery=self.delivery, feed=self.feed, clock=clock
         )
@@ -164,6 +173,17 @@ class Services:
             rules=SweepRules.from_settings(settings),
             clock=clock,
         )
+        self.x_budget = XBudget(
+            engine=engine,
+            prices=settings.x_prices,
+            zone=zone,
+            feed=self.feed,
+            escalations=self.escalations,
+            leads=lambda: [m.user_id for m in self.roster.members() if m.role == Role.LEAD],
+            monthly_budget=settings.x_monthly_budget,
+            clock=clock,
+        )
+        x.client.listen(self.x_budget.observe, replay=True)
         self.spikes = SpikeWatch(engine=engine, escalations=self.escalations, clock=clock)
         self.inbox = Inbox(
             engine=engine,
@@ -192,6 +212,7 @@ class Services:
             opened=self.assigner.new_tickets,
             keyword_queries=settings.x_keyword_queries,
             backfill=timedelta(hours=settings.backfill_hours),
+            keywords_paused=self.x_budget.keyword_searches_paused,
             clock=clock,
         )
         self.stats = Stats(
@@ -199,5 +220,6 @@ class Services:
             zone=zone,
             sla_minutes=settings.first_response_sla_minutes,
             is_open=calendar.is_open,
+            x_spend=self.x_budget.spend,
             clock=clock,
         )

@@ -26,6 +26,7 @@ from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web.slack_response import SlackResponse
 from sqlalchemy import Engine
 
 from bot.clock import Clock, system_clock
@@ -419,3 +420,25 @@ class SlackPoster:
     def _finish_failed(self, row: QueuedRow, error: str) -> None:
         with session_scope(self._engine) as session:
             outbox.mark_failed(session=session, row_id=row.id, error=error)
+
+
+class CountingWebClient(WebClient):
+    """slack_sdk's client, telling `listener` how every Web API call ended."""
+
+    def __init__(self, *args: Any, listener: Callable[[str, str], None], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._listener = listener
+
+    def api_call(self, api_method: str, **kwargs: Any) -> SlackResponse:
+        try:
+            response = super().api_call(api_method, **kwargs)
+        except SlackApiError as exc:
+            status = exc.response.status_code
+            outcome = "429" if status == 429 else "5xx" if status >= 500 else "error"
+            self._listener(api_method, outcome)
+            raise
+        except OSError:  # timeouts, refused connections (URLError is one)
+            self._listener(api_method, "timeout")
+            raise
+        self._listener(api_method, "ok")
+        return response

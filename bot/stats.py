@@ -35,6 +35,7 @@ from bot.clock import Clock, system_clock
 from bot.errors import Refused
 from bot.present import PAGE_SIZE, Page
 from bot.text import excerpt
+from bot.x_budget import Spend
 from store import stats as queries
 from store import topic_stats
 from store.db import session_scope
@@ -96,6 +97,7 @@ class StatsReport:
     series: list[SeriesPoint] = field(default_factory=list)
     topics: list[TopicRow] = field(default_factory=list)
     agent_topics: list[AgentTopicRow] = field(default_factory=list)
+    x_spend: Spend | None = None  # what X cost in the period (SPEC §11)
 
     @property
     def sla_percent(self) -> float | None:
@@ -150,6 +152,7 @@ class Stats:
     zone: ZoneInfo
     sla_minutes: int
     is_open: Callable[[datetime], bool] = _always_open
+    x_spend: Callable[[datetime, datetime], Spend] | None = None
     clock: Clock = system_clock
 
     def window(self, period: str) -> tuple[datetime, datetime]:
@@ -199,6 +202,7 @@ class Stats:
                 series=self._series(period, hours),
                 topics=topic_stats.by_topic(session, start, end, self.sla_minutes),
                 agent_topics=topic_stats.by_agent_and_topic(session, start, end),
+                x_spend=self.x_spend(start, end) if self.x_spend else None,
             )
 
     def _busiest(self, hours: list[tuple[datetime, int, float | None]]) -> list[tuple[int, int]]:

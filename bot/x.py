@@ -20,6 +20,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from bot.clock import Clock, system_clock
+from bot.x_calls import Outcome, XCall, XListener, billed, outcome_of, read_window, route_of
 from bot.x_models import (
     DirectMessage,
     DirectMessageBatch,
@@ -27,6 +28,7 @@ from bot.x_models import (
     Tweet,
     TweetBatch,
     XAuthFailed,
+    XCreditsUsedUp,
     XRateLimited,
     XRefused,
     XUnavailable,
@@ -56,6 +58,7 @@ USER_FIELDS = ["username", "name", "public_metrics", "verified"]
 EXPANSIONS = ["author_id", "referenced_tweets.id"]
 DM_FIELDS = ["id", "text", "event_type", "created_at", "sender_id", "dm_conversation_id"]
 PAGE_SIZE = 100
+EARLY_CALLS = 8
 # Every read of DM events: messages only, with their senders, a full page.
 DM_PARAMS: dict[str, Any] = {
     "dm_event_fields": DM_FIELDS,
@@ -72,13 +75,18 @@ class RewritingAdapter(HTTPAdapter):
 
     tweepy builds every URL on https://api.twitter.com and never sets a timeout, so both
     are fixed at the transport: the request keeps its path and query, only the scheme and
-    host change, and a request without a timeout gets ours.
+    host change, and a request without a timeout gets ours. Every call is reported to
+    the listeners (`bot/x_calls.py`): the pace, the budget and the metrics read it here,
+    the one place that sees X's status and headers.
     """
 
     def __init__(self, base_url: str, timeout: float) -> None:
         super().__init__(max_retries=0)
         self._base = urlsplit(base_url)
         self._timeout = timeout
+        self.listeners: list[XListener] = []
+        # The first calls (start-up's `GET /2/users/me`), for listeners that join later.
+        self.early: list[XCall] = []
 
     def send(  # type: ignore[override]
         self, request: requests.PreparedRequest, **kwargs: Any
@@ -91,7 +99,28 @@ class RewritingAdapter(HTTPAdapter):
             )
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self._timeout
-        return super().send(request, **kwargs)
+        route = route_of(request.method or "GET", urlsplit(request.url or "").path)
+        try:
+            response = super().send(request, **kwargs)
+        except requests.RequestException:
+            self._report(XCall(route, Outcome.TIMEOUT, None, None, None, 0))
+            raise
+        if self.listeners or len(self.early) < EARLY_CALLS:
+            sent = request.body.encode() if isinstance(request.body, str) else request.body
+            kind, units = billed(route, response.status_code, sent, response.content)
+            window = read_window(response.headers)
+            status = response.status_code
+            self._report(XCall(route, outcome_of(status), status, window, kind, units))
+        return response
+
+    def _report(self, call: XCall) -> None:
+        if len(self.early) < EARLY_CALLS:
+            self.early.append(call)
+        for listener in self.listeners:
+            try:
+                listener(call)
+            except Exception:  # a counter must never break a call to X
+                log.exception("an X call listener failed")
 
 
 class XClient:
@@ -119,9 +148,17 @@ class XClient:
             return_type=dict,
             wait_on_rate_limit=False,
         )
-        adapter = RewritingAdapter(base_url, timeout)
-        self._client.session.mount("https://", adapter)
-        self._client.session.mount("http://", adapter)
+        self._adapter = RewritingAdapter(base_url, timeout)
+        self._client.session.mount("https://", self._adapter)
+        self._client.session.mount("http://", self._adapter)
+
+    def listen(self, listener: XListener, *, replay: bool = False) -> None:
+        """Have `listener` told of every call to X (`bot/x_calls.py`); `replay`: also of
+        the first calls made before it listened (start-up's, which X bills too)."""
+        if replay:
+            for call in self._adapter.early:
+                listener(call)
+        self._adapter.listeners.append(listener)
 
     def _call(self, method: Any, *args: Any, **kwargs: Any) -> Any:
         """Call one tweepy method and turn every failure into an XError."""
@@ -135,6 +172,8 @@ class XClient:
         except tweepy.TwitterServerError as exc:
             raise XUnavailable(f"HTTP {exc.response.status_code}") from None
         except tweepy.HTTPException as exc:
+            if exc.response.status_code == 402:
+                raise XCreditsUsedUp(402, _detail(exc)) from None
             raise XRefused(exc.response.status_code, _detail(exc)) from None
         except requests.ConnectionError as exc:
             # A refused or unreachable connection never reached X; a read timeout or a

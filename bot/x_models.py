@@ -114,6 +114,11 @@ class OwnTweet:
     replied_to_id: str | None
 
 
+# How X words the refusals the bot explains (403 problem details).
+DUPLICATE = "duplicate content"
+NOT_SUMMONED = "not been mentioned"
+
+
 class XError(Exception):
     """Something went wrong talking to X; `user_message` says it for people."""
 
@@ -156,6 +161,10 @@ class XRefused(XError):
 
 class XAuthFailed(XRefused):
     """401: the credentials are wrong or revoked."""
+
+
+class XCreditsUsedUp(XRefused):
+    """402: the account's X credits are used up; nothing goes through until they are topped up."""
 
 
 # X's JSON is untrusted like any input, so pydantic reads it strictly: an id is a string of
@@ -403,3 +412,22 @@ def own_tweet_page(body: Any) -> Page[OwnTweet]:
     page = _read(_OwnTweets, body, "page of own tweets")
     own = [OwnTweet(t.id, t.text, t.referenced("replied_to")) for t in page.data]
     return Page(own, [], page.next_token)
+
+
+def explain_refusal(exc: XError, *, dm: bool = False) -> str:
+    """X's refusal in words an agent can act on."""
+    if dm and isinstance(exc, XRefused) and exc.status == 403:
+        return (
+            "X refused the DM: the customer does not accept DMs from us (they need to follow "
+            "us or open their DMs). Ask them publicly to open their DMs."
+        )
+    if isinstance(exc, XRefused):
+        if DUPLICATE in exc.detail:
+            return "X refuses duplicates: this exact text was posted before. Change a few words."
+        if NOT_SUMMONED in exc.detail:
+            return (
+                "X refused a public reply because the customer did not mention or quote us. "
+                "Answer with `/dm`, or by hand on X."
+            )
+        return f"X refused it ({exc.status}): {exc.detail}"
+    return exc.user_message

@@ -20,14 +20,22 @@ log = logging.getLogger(__name__)
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 MAX_REQUEST_BYTES = 1024 * 1024
+METRICS_TYPE = "text/plain; version=0.0.4; charset=utf-8"  # Prometheus' text format
 _REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found"}
 
 
-def slack_endpoint(app: App, *, health: Health, signing_secret: str | None) -> WsgiApp:
-    """POST /slack/events for Slack, GET /healthz for load balancers and people.
+def slack_endpoint(
+    app: App,
+    *,
+    health: Health,
+    signing_secret: str | None,
+    metrics: Callable[[], bytes] | None = None,
+) -> WsgiApp:
+    """POST /slack/events for Slack, GET /healthz for load balancers and people, GET
+    /metrics for Prometheus (`metrics`: the exposition, `bot/metrics.py`).
 
     Without a signing secret (Socket Mode, where events come over the WebSocket) only
-    /healthz is served.
+    /healthz and /metrics are served.
     """
     slack = SlackRequestHandler(app, path="/slack/events")
     verifier = SignatureVerifier(signing_secret) if signing_secret else None
@@ -37,6 +45,9 @@ def slack_endpoint(app: App, *, health: Health, signing_secret: str | None) -> W
         if path == "/healthz" and method == "GET":
             status, report = health.report()
             return _answer(start_response, status, report)
+        if path == "/metrics" and method == "GET" and metrics is not None:
+            start_response("200 OK", [("Content-Type", METRICS_TYPE)])
+            return [metrics()]
         if verifier is None:
             return _answer(start_response, 404, {"error": "not found"})
         if method != "POST":

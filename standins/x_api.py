@@ -33,6 +33,9 @@ _MENTION = re.compile(r"(?<![\w@])@(\w{1,15})")
 _HASHTAG = re.compile(r"(?<![\w#])#(\w+)")
 _URL = re.compile(r"https?://\S+")
 _ALWAYS_TWEET_FIELDS = ("id", "text", "edit_history_tweet_ids")
+POST_ROUTE = "POST /2/tweets"
+DM_ROUTE = "POST /2/dm_conversations/with/:id/messages"
+CREDITS_DETAIL = "Your enrolled account does not have any credits to fulfill this request."
 
 
 def _iso(when: datetime) -> str:
@@ -90,6 +93,8 @@ class XStandIn(StandIn):
             self.state = XState()
             self.limits: dict[str, Limit] = {}
             self.restrict_unsummoned_replies = True
+            # X's pay-per-use answer once the account's credits are gone: 402 to everything.
+            self.credits_used_up = False
             self._ids = itertools.count(1_800_000_000_000_000_000 + int(time.time() * 1000) % 10**9)
             self._user_ids = itertools.count(2_000_000_001)
         self.state.users[BRAND_ID] = {
@@ -224,6 +229,12 @@ class XStandIn(StandIn):
         """Give an endpoint (route name, e.g. `GET /2/users/:id/mentions`) a rate limit."""
         with self.lock:
             self.limits[endpoint] = Limit(limit, window)
+
+    def posting_window(self, *, limit: int, window: float = 900.0, dms: int | None = None) -> None:
+        """X's posting limits, scaled as a test likes: `limit` posts per `window` seconds
+        on `POST /2/tweets` (100 per 900 s on X), and `dms` DMs (X: 15 per 900 s)."""
+        self.rate_limit(POST_ROUTE, limit=limit, window=window)
+        self.rate_limit(DM_ROUTE, limit=limit if dms is None else dms, window=window)
 
     def brand_tweets(self) -> list[dict[str, Any]]:
         """What the brand account has posted, oldest first."""
@@ -369,6 +380,10 @@ class XStandIn(StandIn):
         denied = self._auth(request, user_context=user_context)
         if denied is not None:
             return denied
+        if self.credits_used_up:
+            return self.problem(
+                402, "CreditsDepleted", CREDITS_DETAIL, "https://api.twitter.com/2/problems/credits"
+            )
         headers, exceeded = self._limit_headers(name)
         if exceeded:
             response = self.problem(429, "Too Many Requests", "Too Many Requests")

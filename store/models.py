@@ -116,6 +116,7 @@ class EscalationKind(StrEnum):
     SLA = "sla"
     VIP = "vip"
     SPIKE = "spike"
+    X_CREDITS = "x_credits"  # X answered 402: the account's credits are used up
 
 
 class Agent(SQLModel, table=True):
@@ -414,3 +415,19 @@ class Leader(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=32)
     holder: str = Field(max_length=64)
     lease_until: datetime = _when()
+
+
+class XUsage(SQLModel, table=True):
+    """X requests of one local day and kind (SPEC §11): every replica adds its own."""
+
+    day: str = Field(primary_key=True, max_length=10)  # YYYY-MM-DD in TIMEZONE
+    kind: str = Field(primary_key=True, max_length=16)  # an XKind
+    requests: int = 0
+    units: int = 0  # what X bills: posts or events read, posts and DMs sent
+
+
+class XNotice(SQLModel, table=True):
+    """A budget or credits notice that was given, so that it is given once (its key)."""
+
+    key: str = Field(primary_key=True, max_length=64)
+    created_at: datetime = _when()

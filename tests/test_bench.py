@@ -12,6 +12,7 @@ from bench import burst as burst_bench
 from bench import grouping as grouping_bench
 from bench import ingest as ingest_bench
 from bench import memory as memory_bench
+from bench import outbox as outbox_bench
 from bench import stats as stats_bench
 from store.db import make_engine
 
@@ -28,7 +29,7 @@ def test_the_stats_benchmark_generates_and_measures_a_small_year(
 
 
 @pytest.mark.parametrize(
-    "module", [ack_bench, burst_bench, grouping_bench, ingest_bench, memory_bench]
+    "module", [ack_bench, burst_bench, grouping_bench, ingest_bench, memory_bench, outbox_bench]
 )
 def test_each_benchmark_explains_its_command(
     module: ModuleType, capsys: pytest.CaptureFixture[str]
@@ -107,4 +108,18 @@ def test_the_grouping_benchmark_measures_quality_and_speed(
     assert at_setting["held_out"] is None
     assert chosen["install_mb"] > 1
     for label in ("| words (chosen) | 0.300 |", "held out P / R", "ms/tweet at 100 open"):
+        assert label in out
+
+
+def test_the_outbox_benchmark_drains_a_group_answer_at_the_window_without_a_429(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    figures = outbox_bench.main(
+        ["--rows", "12", "--limit", "5", "--window", "1.5", "--individual", "2"]
+    )
+    out = capsys.readouterr().out
+    assert figures.rate_limited == 0 and figures.duplicates == 0
+    assert figures.span >= figures.floor - 1.5  # the window's pace holds: never faster
+    assert figures.individual_sent_at_once == 2
+    for label in ("floor the window sets", "ratio elapsed/floor", "individual reply, slowest"):
         assert label in out

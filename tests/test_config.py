@@ -17,6 +17,7 @@ from bot.config import (
     Settings,
     describe_settings_error,
 )
+from bot.x_calls import DEFAULT_PRICES, XKind
 
 ROOT = Path(__file__).resolve().parents[1]
 REQUIRED = {
@@ -209,3 +210,28 @@ def test_env_example_names_exactly_the_contracts_variables() -> None:
 def test_the_grouping_settings_need_no_tokens() -> None:
     settings = GroupingSettings(_env_file=None, group_similarity="0.5", group_min_size="4")
     assert (settings.group_similarity, settings.group_min_size) == (0.5, 4)
+
+
+def test_x_prices_default_to_xs_published_ones_and_may_be_overridden_per_kind() -> None:
+    assert load().x_prices == DEFAULT_PRICES
+    assert load().x_monthly_budget is None
+    prices = load(x_prices="post=0.02; dm_sent=0.01", x_monthly_budget="250").x_prices
+    assert prices[XKind.POST] == 0.02 and prices[XKind.DM_SENT] == 0.01
+    assert prices[XKind.POST_WITH_URL] == 0.20  # not named: X's price
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({"x_prices": "post=cheap"}, "X_PRICES is invalid: the price of post is not a number"),
+        ({"x_prices": "tweet=0.01"}, "X_PRICES is invalid: expected kind=USD pairs"),
+        ({"x_prices": "post=-1"}, "X_PRICES is invalid: the price of post must be between"),
+        ({"x_monthly_budget": "lots"}, "X_MONTHLY_BUDGET is invalid"),
+        ({"x_monthly_budget": "0"}, "X_MONTHLY_BUDGET is invalid"),
+        ({"x_posts_per_15_min": "0"}, "X_POSTS_PER_15_MIN is invalid"),
+    ],
+)
+def test_bad_x_cost_settings_stop_start_up_naming_the_setting(
+    environ: dict[str, str], expected: str
+) -> None:
+    assert expected in error_line(**environ)

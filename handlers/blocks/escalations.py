@@ -13,6 +13,7 @@ ESCALATION_LABELS = {
     "sla": "first-response SLA missed",
     "vip": "VIP customer",
     "spike": "spike",
+    "x_credits": "X credits used up",
 }
 
 

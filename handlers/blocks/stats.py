@@ -8,6 +8,8 @@ from typing import Any
 
 from bot.stats import HomeData, StatsReport
 from bot.topics import shown_name
+from bot.x_budget import Spend
+from bot.x_calls import XKind
 from handlers.blocks.cards import STATE_LABELS
 from handlers.blocks.lists import Entry, followup_entry, page_blocks
 from handlers.blocks.text import escape_within, section, slack_date
@@ -90,6 +92,8 @@ def stats_blocks(report: StatsReport) -> list[dict[str, Any]]:
         )
     if extras:
         blocks.append(section("\n".join(extras)))
+    if report.x_spend is not None:
+        blocks.append(section(x_spend_text(report.x_spend)))
     blocks.append(
         {
             "type": "context",
@@ -127,6 +131,44 @@ def topic_blocks(report: StatsReport) -> list[dict[str, Any]]:
             )
         blocks.append(section("*Who works which topic* (first answers)\n" + "\n".join(people)))
     return blocks
+
+
+X_KIND_LABELS = {
+    XKind.POST_READ: "post reads",
+    XKind.OWNED_READ: "owned reads",
+    XKind.USER_READ: "user reads",
+    XKind.DM_EVENT_READ: "DM event reads",
+    XKind.POST: "posts",
+    XKind.POST_WITH_URL: "posts with a URL",
+    XKind.DM_SENT: "DMs sent",
+}
+
+
+def _usd(value: float) -> str:
+    return f"${value:,.3f}" if value < 10 else f"${value:,.2f}"
+
+
+def x_spend_text(spend: Spend) -> str:
+    """The X spend of the period by kind, per answered customer, and against the budget."""
+    head = f"*X spend:* {_usd(spend.total)}"
+    if spend.per_customer is not None:
+        head += f" · {_usd(spend.per_customer)} per answered customer ({spend.answered_customers})"
+    lines = [head]
+    parts = [
+        f"{X_KIND_LABELS[kind]} {units:,} ({_usd(usd)})"
+        for kind, (units, usd) in sorted(spend.by_kind.items(), key=lambda item: -item[1][1])
+        if units
+    ]
+    if parts:
+        lines.append(", ".join(parts))
+    if spend.budget is not None:
+        percent = spend.budget_percent or 0.0
+        spent, budget = _usd(spend.month_total), _usd(spend.budget)
+        line = f"Budget this month: {spent} of {budget} ({percent:.0f} %)"
+        if percent >= 100:
+            line += " · keyword searches paused"
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def stats_message(report: StatsReport) -> dict[str, Any]:

@@ -13,8 +13,10 @@ import pytest
 import yaml
 
 from bot.x import XClient
+from bot.x_calls import Outcome, XCall, XKind
 from bot.x_models import (
     XAuthFailed,
+    XCreditsUsedUp,
     XRateLimited,
     XRefused,
     XUnavailable,
@@ -420,3 +422,61 @@ def test_an_answer_without_a_readable_id_is_x_failing(
     x.fail_next(route, status=201, body=body)
     with pytest.raises(XUnavailable):
         call(client(x))
+
+
+def test_the_posting_window_answers_with_xs_headers_and_429_beyond_it(x: XStandIn) -> None:
+    customer = x.add_user("karl_k")
+    tweets = [x.mention(customer, f"Frage {i}") for i in range(3)]
+    x.posting_window(limit=2, window=60)
+    calls: list[XCall] = []
+    xc = client(x)
+    xc.listen(calls.append)
+    xc.post_reply("Antwort eins", in_reply_to=tweets[0]["id"])
+    xc.post_reply("Antwort zwei", in_reply_to=tweets[1]["id"])
+    with pytest.raises(XRateLimited) as caught:
+        xc.post_reply("Antwort drei", in_reply_to=tweets[2]["id"])
+    windows = [call.window for call in calls]
+    assert [w.remaining for w in windows if w] == [1, 0, 0]
+    assert {w.limit for w in windows if w} == {2}
+    assert [call.outcome for call in calls] == [Outcome.OK, Outcome.OK, Outcome.RATE_LIMITED]
+    assert caught.value.reset_at is not None
+    assert caught.value.reset_at > datetime.now(UTC) + timedelta(seconds=55)
+    assert [(c.kind, c.units) for c in calls] == [(XKind.POST, 1), (XKind.POST, 1), (None, 0)]
+
+
+def test_the_same_text_twice_is_refused_as_x_refuses_duplicates(x: XStandIn) -> None:
+    tweet = x.mention(x.add_user("karl_k"), "Kein Netz")
+    xc = client(x)
+    xc.post_reply("Wir schauen nach.", in_reply_to=tweet["id"])
+    with pytest.raises(XRefused) as caught:
+        xc.post_reply("Wir schauen nach.", in_reply_to=tweet["id"])
+    assert caught.value.status == 403 and "duplicate content" in caught.value.detail
+
+
+def test_credits_used_up_is_a_402_on_every_call(x: XStandIn) -> None:
+    x.credits_used_up = True
+    calls: list[XCall] = []
+    xc = client(x)
+    xc.listen(calls.append)
+    with pytest.raises(XCreditsUsedUp):
+        xc.mentions(BRAND_ID, since_id="1")
+    with pytest.raises(XCreditsUsedUp):
+        xc.send_dm(x.add_user("karl_k")["id"], "Hallo")
+    assert [c.status for c in calls] == [402, 402] and {c.kind for c in calls} == {None}
+    x.credits_used_up = False
+    assert client(x).me().id == BRAND_ID
+
+
+def test_reads_are_billed_per_resource_returned(x: XStandIn) -> None:
+    customer = x.add_user("karl_k")
+    for i in range(7):
+        x.mention(customer, f"Frage {i}")
+    calls: list[XCall] = []
+    xc = client(x)
+    xc.listen(calls.append)
+    xc.mentions(BRAND_ID, since_id="1")
+    xc.search("Frage", since_id=None)
+    assert [(c.route, c.kind, c.units) for c in calls] == [
+        ("GET /2/users/:id/mentions", XKind.OWNED_READ, 7),
+        ("GET /2/tweets/search/recent", XKind.POST_READ, 7),
+    ]

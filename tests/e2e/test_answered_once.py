@@ -378,11 +378,15 @@ def test_a_failed_answer_may_be_sent_again_with_the_same_words(
     customer = new_ticket(desk, x, 1)
     x.fail_next(
         "POST /2/tweets",
-        status=429,
-        body={"title": "Too Many Requests", "detail": "Too Many", "type": "about:blank"},
-        headers={"x-rate-limit-remaining": "0", "x-rate-limit-reset": "2000000000"},
+        status=403,
+        body={
+            "title": "Forbidden",
+            "detail": "You are not permitted to perform this action.",
+            "type": "about:blank",
+            "status": 403,
+        },
     )
-    assert "rate limit" in said(desk.slash(ANNA, "/reply", "1 Wir prüfen das."))
+    assert "Nothing was sent" in said(desk.slash(ANNA, "/reply", "1 Wir prüfen das."))
     assert "Sent" in said(desk.slash(ANNA, "/reply", "1 Wir prüfen das."))
     assert answers_to(x, customer) == ["@kunde1 Wir prüfen das. ^AS"]
 

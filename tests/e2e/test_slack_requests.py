@@ -89,6 +89,7 @@ def test_health_reports_ok_with_the_queue_length(bot: BotHarness, x: XStandIn) -
     assert status == 200
     assert body["status"] == "ok" and body["database"] == "ok" and body["mode"] == "http"
     assert body["slack_queue"] == 1
+    assert body["x_queue"] == 0
     assert body["last_x_poll"] is not None
 
 

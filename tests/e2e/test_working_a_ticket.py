@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -271,11 +272,12 @@ def test_a_keyword_ticket_warns_and_x_refusal_is_explained(
         keyword_bot.close()
 
 
-def test_x_refusals_are_explained_and_nothing_is_retried(
+def test_x_refusals_are_explained_and_a_rate_limited_reply_waits_for_the_reset(
     bot: BotHarness, x: XStandIn, slack: SlackStandIn
 ) -> None:
     build_team(bot)
     open_ticket(bot, x)
+    reset = int(time.time()) + 2
     x.fail_next(
         "POST /2/tweets",
         status=429,
@@ -288,14 +290,20 @@ def test_x_refusals_are_explained_and_nothing_is_retried(
         headers={
             "x-rate-limit-limit": "200",
             "x-rate-limit-remaining": "0",
-            "x-rate-limit-reset": "2000000000",
+            "x-rate-limit-reset": str(reset),
         },
     )
-    assert "rate limit for posting is used up" in said(bot.slash(ANNA, "/reply", "1 Hallo Karl"))
+    answer = said(bot.slash(ANNA, "/reply", "1 Hallo Karl"))
+    assert "rate limit for posting is used up" in answer and "waits in the X outbox" in answer
     assert x.brand_tweets() == []
+    # The same words again are the same answer, waiting once; nothing is sent before the reset.
+    assert "on its way to the customer, once" in said(bot.slash(ANNA, "/reply", "1 Hallo Karl"))
+    outbox = bot.bot.services.x_outbox
+    assert outbox.drain() == 0
     assert len(x.calls_to("POST /2/tweets")) == 1
 
-    assert "Sent" in said(bot.slash(ANNA, "/reply", "1 Hallo Karl"))
+    wait_for(lambda: outbox.drain() == 1, timeout=10)
+    assert [t["text"] for t in x.brand_tweets()] == ["@karl_k Hallo Karl ^AS"]
     open_ticket(bot, x, "Und noch was")  # joins #1
     assert "X refuses duplicates" in said(bot.slash(ANNA, "/reply", "1 Hallo Karl"))
     assert len(x.brand_tweets()) == 1

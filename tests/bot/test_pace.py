@@ -1,0 +1,73 @@
+"""X's posting pace as the bot reads it from X's headers (`bot/pace.py`)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import Engine
+
+from bot.pace import XPace
+from bot.x_calls import POST_ROUTE, Outcome, Window, XCall
+from store.models import ReplyKind
+from tests.fakes.domain import FakeClock
+
+TWEET = ReplyKind.TWEET
+
+
+def answer(
+    clock: FakeClock, *, limit: int, remaining: int, reset_in: float, status: int = 201
+) -> XCall:
+    """X's answer to `POST /2/tweets`, with its rate-limit headers."""
+    window = Window(limit, remaining, clock() + timedelta(seconds=reset_in))
+    outcome = Outcome.RATE_LIMITED if status == 429 else Outcome.OK
+    return XCall(POST_ROUTE, outcome, status, window, None, 0)
+
+
+def test_without_headers_the_fallback_window_is_x_posts_per_15_min(engine: Engine) -> None:
+    clock = FakeClock()
+    pace = XPace(engine, posts_per_window=100, clock=clock)
+    window = pace.window(TWEET)
+    assert (window.limit, window.remaining) == (100, 100)
+    assert pace.room(TWEET, group=True).now and pace.room(TWEET, group=False).now
+
+
+def test_group_rows_leave_places_for_individual_replies_until_the_last_tenth(
+    engine: Engine,
+) -> None:
+    clock = FakeClock()
+    pace = XPace(engine, clock=clock)
+    pace.observe(answer(clock, limit=100, remaining=90, reset_in=900))
+    pace.observe(answer(clock, limit=100, remaining=5, reset_in=800))
+    assert not pace.room(TWEET, group=True).now  # 5 % of 100 stay for individual replies
+    assert pace.room(TWEET, group=False).now
+    retry = pace.room(TWEET, group=True).retry_at
+    assert retry == clock() + timedelta(seconds=800 - 90)  # when the last tenth begins
+
+    clock.advance(seconds=720)  # 80 s left of a 900 s window: the reserve is the group's
+    assert pace.room(TWEET, group=True).now
+    pace.observe(answer(clock, limit=100, remaining=0, reset_in=80))
+    assert not pace.room(TWEET, group=False).now
+
+    clock.advance(seconds=81)  # reset: a fresh window of X's size
+    window = pace.window(TWEET)
+    assert (window.limit, window.remaining) == (100, 100)
+    assert pace.room(TWEET, group=True).now
+
+
+def test_a_429_closes_the_window_until_xs_reset(engine: Engine) -> None:
+    clock = FakeClock()
+    pace = XPace(engine, clock=clock)
+    pace.observe(answer(clock, limit=100, remaining=0, reset_in=30, status=429))
+    assert pace.blocked_until(TWEET) == clock() + timedelta(seconds=30)
+    assert not pace.room(TWEET, group=False).now
+    clock.advance(seconds=31)
+    assert pace.blocked_until(TWEET) is None
+    assert pace.room(TWEET, group=False).now
+
+
+def test_the_pace_per_hour_follows_the_window_x_shows(engine: Engine) -> None:
+    clock = FakeClock()
+    pace = XPace(engine, clock=clock)
+    assert pace.per_hour(TWEET) == 95 * 4  # 100 per 15 minutes, 5 kept for individuals
+    pace.observe(answer(clock, limit=10, remaining=9, reset_in=2))
+    assert pace.per_hour(TWEET) == 9 * 1800  # 10 per 2 s, as the stand-in scales it
