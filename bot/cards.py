@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from bot.present import CardView, CustomerMessageView, CustomerView
+from bot.present import CardView, CustomerMessageView, CustomerView, GroupMemberView
+from store import groups as group_queries
 from store import tickets as ticket_queries
 from store.models import Channel, Customer, Message, Ticket
 
@@ -76,6 +77,8 @@ class Looks:
         tweet_id = opening.external_id if opening and opening.external_id else ""
         promise = ticket_queries.earliest_open_followup(session=session, ticket_id=ticket.id)
         is_tweet = opening is not None and opening.channel == Channel.TWEET
+        member = group_queries.membership(session=session, ticket_id=ticket.id)
+        in_group = member is not None and member.taken_out_at is None
         return CardView(
             ticket_id=ticket.id,
             tweet_id=tweet_id,
@@ -96,6 +99,23 @@ class Looks:
             followup_due=promise.due_at if promise else None,
             overdue=promise is not None and promise.due_fired_at is not None,
             reveal_id=reveal_id,
+            group_id=member.group_id if member is not None and in_group else None,
+        )
+
+    def member(
+        self, ticket: Ticket, customer: Customer, opening: Message | None
+    ) -> GroupMemberView:
+        """A ticket as its group's card and member list show it."""
+        assert ticket.id is not None
+        shown = self.shown(opening)[0] if opening else ""
+        is_tweet = opening is not None and opening.channel == Channel.TWEET
+        tweet_id = opening.external_id if opening and is_tweet else None
+        return GroupMemberView(
+            ticket_id=ticket.id,
+            customer=customer_view(customer, vip_followers=self.vip_followers),
+            text=shown,
+            url=tweet_url(customer.username, tweet_id) if tweet_id else None,
+            source=ticket.source,
         )
 
     def customer_message(

@@ -17,6 +17,7 @@ from store.models import EscalationKind, ReplyKind, ReplyState
 
 TICKET_EVENT_TYPE = "servicekanal_ticket"
 POST_EVENT_TYPE = "servicekanal_post"
+GROUP_EVENT_TYPE = "servicekanal_group"
 # How many entries a list shows at a time: whole entries of a few hundred characters
 # each, so a page fits Slack's blocks with room for its header and paging buttons.
 PAGE_SIZE = 20
@@ -87,6 +88,8 @@ class CardView:
     followup_due: datetime | None = None
     overdue: bool = False
     reveal_id: int | None = None  # the text is masked; this message can be revealed
+    group_id: int | None = None  # the group of alike questions it is in (SPEC §10)
+    suggestion: str | None = None  # a canned answer that would serve (its name)
 
 
 @dataclass(frozen=True)
@@ -194,6 +197,63 @@ class EscalationView:
     examples: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class GroupMemberView:
+    """One customer of a group, as the group's card and member list show them."""
+
+    ticket_id: int
+    customer: CustomerView
+    text: str
+    url: str | None
+    source: str
+    taken_out: bool = False
+    answered: bool = False
+
+
+@dataclass(frozen=True)
+class GroupProgress:
+    """What became of a group answer's rows so far."""
+
+    sent: int = 0
+    waiting: int = 0  # queued, or on their way
+    failed: int = 0
+    cancelled: int = 0
+
+    @property
+    def total(self) -> int:
+        """Every row of the answer."""
+        return self.sent + self.waiting + self.failed + self.cancelled
+
+
+@dataclass(frozen=True)
+class GroupCardView:
+    """Everything a group card shows."""
+
+    group_id: int
+    size: int
+    examples: list[GroupMemberView]
+    words: list[str]
+    resolved: bool = False
+    answer: str | None = None  # the group answer, once written
+    answer_by: str | None = None
+    awaiting_approval: bool = False
+    keep_answering: bool = False
+    stopped: bool = False
+    progress: GroupProgress = field(default_factory=GroupProgress)
+    minutes_left: int | None = None
+    suggestion: str | None = None  # a canned answer or an earlier group answer alike it
+    suggestion_from: str | None = None  # where the suggestion comes from
+
+
+@dataclass(frozen=True)
+class GroupBatchView:
+    """One message in a group card's thread, listing members that joined."""
+
+    group_id: int
+    batch: int
+    members: list[GroupMemberView]
+
+
 class Presenter(Protocol):
     """Renders domain views as Slack messages."""
 
@@ -223,4 +283,12 @@ class Presenter(Protocol):
 
     def approval(self, approval: ApprovalView) -> SlackMessage:
         """A trainee's reply for a lead to approve, or what became of it."""
+        ...
+
+    def group_card(self, group: GroupCardView) -> SlackMessage:
+        """A group's card; carries the `servicekanal_group` metadata."""
+        ...
+
+    def group_batch(self, batch: GroupBatchView) -> SlackMessage:
+        """Members that joined a group, listed in its card's thread."""
         ...

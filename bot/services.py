@@ -21,6 +21,8 @@ from bot.escalation import Escalations, OnCall
 from bot.events import EventLog
 from bot.feed import TicketFeed
 from bot.followups import FollowUps
+from bot.grouping import word_grouper
+from bot.groups import Groups
 from bot.hours import ServiceCalendar
 from bot.inbox import Inbox
 from bot.ingest import Ingest
@@ -104,6 +106,12 @@ class Services:
             wake=slack.wake,
             homes=slack.homes.changed,
         )
+        self.groups = Groups(
+            engine=engine,
+            feed=self.feed,
+            make_grouper=lambda: word_grouper(settings),
+            clock=clock,
+        )
         self.events = EventLog(engine=engine, clock=clock)
         self.roster = Roster(
             engine=engine, directory=slack.directory, admins=settings.admin_user_ids, clock=clock
@@ -166,6 +174,7 @@ class Services:
             is_open=calendar.is_open,
             pii=pii,
             clock=clock,
+            groups=self.groups,
         )
         self.ingest = Ingest(
             engine=engine,

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from slack_bolt import App
 
 from handlers import ids
-from handlers.actions import approval, card, lists, privacy, reply_confirm
+from handlers.actions import approval, card, groups, lists, privacy, reply_confirm
 from handlers.blocks import followups as followup_blocks
 from handlers.refusals import answered
 from handlers.views import followup_modal, reply_modal
@@ -28,6 +28,10 @@ LISTENERS: dict[str, Callable[..., None]] = {
     ids.REJECT: approval.handle_reject,
     ids.LIST_PREVIOUS: lists.handle_paging,
     ids.LIST_NEXT: lists.handle_paging,
+    ids.GROUP_SHOW_MEMBERS: groups.handle_show_members,
+    ids.GROUP_MEMBERS_PAGE: groups.handle_members_page,
+    ids.GROUP_TAKE_OUT: groups.handle_take_out,
+    ids.GROUP_RESOLVE: groups.handle_resolve_group,
 }
 # These two answer on an ephemeral offer whose button acts once: a refusal takes its place.
 ONE_SHOT_OFFERS: dict[str, Callable[..., None]] = {

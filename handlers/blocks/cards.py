@@ -17,7 +17,9 @@ from bot.present import (
 )
 from handlers import ids
 from handlers.blocks.escalations import escalation
+from handlers.blocks.groups import group_batch, group_card
 from handlers.blocks.text import (
+    SOURCE_LABELS,
     count,
     escape_within,
     link,
@@ -32,11 +34,6 @@ STATE_LABELS = {
     "waiting": "⏳ Waiting for customer",
     "followup": "📅 Follow-up promised",
     "resolved": "✅ Resolved",
-}
-SOURCE_LABELS = {
-    "mention": "mention",
-    "keyword": "keyword search",
-    "dm": "direct message",
 }
 
 
@@ -183,6 +180,8 @@ def ticket_card(card: CardView) -> SlackMessage:
         context.append(earlier)
     else:
         context.append("first ticket")
+    if card.group_id is not None:
+        context.append(f"🧩 in Sammelfrage {card.group_id}: answered with its group card")
     blocks: list[dict[str, Any]] = [
         section(header),
         section(customer_line(card.customer)),
@@ -353,3 +352,5 @@ class BlockKitPresenter:
     activity = staticmethod(activity)
     escalation = staticmethod(escalation)
     approval = staticmethod(approval)
+    group_card = staticmethod(group_card)
+    group_batch = staticmethod(group_batch)

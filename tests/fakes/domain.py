@@ -16,6 +16,8 @@ from bot.present import (
     CardView,
     CustomerMessageView,
     EscalationView,
+    GroupBatchView,
+    GroupCardView,
     NoteView,
     ReplySentView,
     SlackMessage,
@@ -89,6 +91,20 @@ class RecordingPresenter:
     def approval(self, approval: ApprovalView) -> SlackMessage:
         self.shown.append(approval)
         return {"text": f"approval {approval.state} #{approval.ticket_id}"}
+
+    def group_card(self, group: GroupCardView) -> SlackMessage:
+        self.shown.append(group)
+        return {
+            "text": f"group {group.group_id} of {group.size}",
+            "metadata": {
+                "event_type": "servicekanal_group",
+                "event_payload": {"group_id": group.group_id, "size": group.size},
+            },
+        }
+
+    def group_batch(self, batch: GroupBatchView) -> SlackMessage:
+        self.shown.append(batch)
+        return {"text": f"group {batch.group_id}: {[m.ticket_id for m in batch.members]}"}
 
     def kinds(self) -> list[str]:
         """What was shown, by kind, in order."""
