@@ -96,6 +96,10 @@ class ReplyResult:
     promise: Promise | None = None
 
 
+def _no_group(_session: Session, _group_id: int, _now: datetime) -> None:
+    return None
+
+
 @dataclass(frozen=True, kw_only=True)
 class Delivery:
     """Sends recorded answers to X, at most once each, and records what became of them."""
@@ -105,6 +109,8 @@ class Delivery:
     feed: TicketFeed
     business_minutes: Callable[[datetime, datetime], float] = wall_minutes
     clock: Clock = system_clock
+    # A row of a group answer went out or failed: the group's card shows its progress.
+    group_changed: Callable[[Session, int, datetime], None] = _no_group
 
     def posted_url(self, tweet_id: str | None) -> str | None:
         """Where one of the brand's posts is on X."""
@@ -220,6 +226,9 @@ class Delivery:
     def _fail(self, reply: Reply, why: str) -> ReplyResult:
         assert reply.id is not None
         self._set_state(reply.id, ReplyState.FAILED, why)
+        if reply.group_id is not None:
+            with session_scope(self.engine) as session:
+                self.group_changed(session, reply.group_id, self.clock())
         return ReplyResult(
             ReplyStatus.FAILED, reply.ticket_id, reply.text, message=f"Nothing was sent. {why}"
         )
@@ -285,6 +294,8 @@ class Delivery:
             author = reply.author_slack_id
             sent = Change(event, author, reply.canned_name, line, people=[author])
             self.feed.record(session, ticket, sent, now)
+            if stored.group_id is not None:
+                self.group_changed(session, stored.group_id, now)
         return ReplyResult(ReplyStatus.SENT, reply.ticket_id, reply.text, url=url)
 
     # -- background ----------------------------------------------------------------------

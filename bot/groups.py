@@ -98,6 +98,8 @@ class Groups:
     feed: TicketFeed
     make_grouper: Callable[[], Grouper[int, Any]]
     clock: Clock = system_clock
+    # Keep answering new members: what a member who just joined is sent (set by Services).
+    on_join: Callable[[Session, TicketGroup, Ticket, datetime], None] | None = None
     grouper: Grouper[int, Any] = field(init=False)
     _stale: bool = field(default=True, init=False)
 
@@ -177,7 +179,9 @@ class Groups:
                     assert earlier is not None
                     self.feed.record(session, earlier, Change(), now)
             self._dirty(session, group.id).listed.append(ticket.id)
-            return True
+        if outcome is Outcome.JOIN and self.on_join is not None:
+            self.on_join(session, group, ticket, now)
+        return True
 
     def forget(self, ticket_id: int) -> None:
         """A ticket is no longer open: grouping compares nothing with it any more."""

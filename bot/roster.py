@@ -69,7 +69,7 @@ def required_role(kind: str, name: str, text: str = "") -> Role:
 
 
 # Buttons and modals only leads may use: approving and returning trainees' replies.
-LEAD_ACTIONS = frozenset({"reply_approve", "reply_reject"})
+LEAD_ACTIONS = frozenset({"reply_approve", "reply_reject", "group_approve"})
 LEAD_VIEWS = frozenset({"reply_reject_modal"})
 
 

@@ -21,6 +21,7 @@ from bot.escalation import Escalations, OnCall
 from bot.events import EventLog
 from bot.feed import TicketFeed
 from bot.followups import FollowUps
+from bot.group_answers import GroupAnswers
 from bot.grouping import word_grouper
 from bot.groups import Groups
 from bot.hours import ServiceCalendar
@@ -125,6 +126,7 @@ class Services:
             feed=self.feed,
             business_minutes=calendar.business_minutes_between,
             clock=clock,
+            group_changed=self.groups.refresh,
         )
         self.approvals = Approvals(
             engine=engine, delivery=self.delivery, feed=self.feed, clock=clock
@@ -136,6 +138,15 @@ class Services:
             public_contacts=settings.public_contact_data,
             automaton=Member(slack.bot_user_id, Role.LEAD, AUTOMATIC_INITIALS, "Servicekanal"),
         )
+        self.group_answers = GroupAnswers(
+            engine=engine,
+            rules=rules,
+            delivery=self.delivery,
+            groups=self.groups,
+            roster=self.roster,
+            clock=clock,
+        )
+        self.groups.on_join = self.group_answers.answer_new_member
         self.replies = Replies(
             engine=engine,
             rules=rules,

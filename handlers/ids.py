@@ -78,3 +78,5 @@ GROUP_FOLLOWUP = "promise"
 GROUP_PREVIEW = "group_preview"
 # A suggested canned answer on a ticket card: one click sends it through the checks.
 SEND_SUGGESTION = "ticket_send_suggestion"
+GROUP_CONFIRM_MODAL = "group_confirm_modal"
+GROUP_APPROVE = "group_approve"  # a lead approves a trainee's group answer

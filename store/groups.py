@@ -163,9 +163,14 @@ def answered_tickets(*, session: Session, ticket_ids: Collection[int]) -> set[in
         select(Reply.ticket_id)
         .where(col(Reply.ticket_id).in_(list(ticket_ids)))
         .where(col(Reply.automatic).is_(False))
-        .where(col(Reply.state).not_in(["failed", "rejected"]))
+        .where(col(Reply.state).not_in(["failed", "rejected", "cancelled"]))
     )
-    return set(found)
+    first_responses = session.exec(
+        select(Ticket.id)
+        .where(col(Ticket.id).in_(list(ticket_ids)))
+        .where(col(Ticket.first_response_at).is_not(None))
+    )
+    return set(found) | {ticket_id for ticket_id in first_responses if ticket_id is not None}
 
 
 def card_rows(*, session: Session, ticket_ids: Collection[int]) -> set[int]:

@@ -10,7 +10,7 @@ from handlers import ids
 from handlers.actions import approval, card, groups, lists, privacy, reply_confirm
 from handlers.blocks import followups as followup_blocks
 from handlers.refusals import answered
-from handlers.views import followup_modal, reply_modal
+from handlers.views import followup_modal, group_answer, reply_modal
 
 LISTENERS: dict[str, Callable[..., None]] = {
     ids.CLAIM: card.handle_claim_button,
@@ -32,6 +32,10 @@ LISTENERS: dict[str, Callable[..., None]] = {
     ids.GROUP_MEMBERS_PAGE: groups.handle_members_page,
     ids.GROUP_TAKE_OUT: groups.handle_take_out,
     ids.GROUP_RESOLVE: groups.handle_resolve_group,
+    ids.GROUP_ANSWER_ALL: group_answer.handle_answer_all,
+    ids.GROUP_KEEP_ANSWERING: group_answer.handle_keep_answering,
+    ids.GROUP_STOP: group_answer.handle_stop_sending,
+    ids.GROUP_APPROVE: group_answer.handle_approve_group,
 }
 # These two answer on an ephemeral offer whose button acts once: a refusal takes its place.
 ONE_SHOT_OFFERS: dict[str, Callable[..., None]] = {

@@ -91,7 +91,19 @@ def group_card(group: GroupCardView) -> SlackMessage:
         blocks.append(section(f"💡 *Suggested answer*{source}:\n{quote(group.suggestion, 600)}"))
     elements = []
     if not group.resolved:
+        if not group.answer:
+            elements.append(button("Answer all", ids.GROUP_ANSWER_ALL, value, "primary"))
+            if group.suggestion:
+                elements.append(button("Send suggestion", ids.GROUP_SEND_SUGGESTION, value))
+        elif group.awaiting_approval:
+            elements.append(button("Approve group answer", ids.GROUP_APPROVE, value, "primary"))
         elements.append(button("Show members", ids.GROUP_SHOW_MEMBERS, value))
+        if group.answer:
+            on = "✅ Keep answering new members" if group.keep_answering else None
+            label = on or "Keep answering new members"
+            elements.append(button(label, ids.GROUP_KEEP_ANSWERING, value))
+            if group.progress.waiting or group.awaiting_approval:
+                elements.append(button("Stop sending", ids.GROUP_STOP, value, "danger"))
         elements.append(button("Resolve group", ids.GROUP_RESOLVE, value))
     else:
         elements.append(button("Show members", ids.GROUP_SHOW_MEMBERS, value))

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from standins.slack_api import SlackMessage, SlackStandIn
@@ -97,7 +98,19 @@ def drain_x_outbox(bot: BotHarness) -> int:
                 .where(Reply.state == ReplyState.QUEUED)
                 .order_by(col(Reply.group_id).is_not(None), col(Reply.id))
             ).first()
-        if row is None or row.id is None:
-            return sent
-        services.delivery.attempt(row.id)
+            if row is None or row.id is None:
+                return sent
+            reply_id = row.id
+            # Taken as the worker takes a row: conditionally, so Stop sending and the
+            # worker never both have it.
+            taken = session.execute(
+                update(Reply)
+                .where(col(Reply.id) == reply_id)
+                .where(col(Reply.state) == ReplyState.QUEUED)
+                .values(state=ReplyState.SENDING, attempts=Reply.attempts + 1)
+            )
+            session.commit()
+            if taken.rowcount != 1:  # type: ignore[attr-defined]
+                continue
+        services.delivery.attempt(reply_id)
         sent += 1

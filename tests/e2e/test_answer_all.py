@@ -1,0 +1,180 @@
+"""Answer all: one answer, personalised, for every member of a group, each answered once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from handlers import ids
+from standins.http import wait_for
+from standins.slack_api import BEN, LEAD, TOM, SlackStandIn
+from standins.x_api import XStandIn
+from store.models import Reply, ReplyState, Ticket
+from tests.e2e.alike import drain_x_outbox, group_cards, others, storm
+from tests.e2e.test_working_a_ticket import build_team, said
+from tests.harness import BotHarness
+
+ANSWER = "Hallo {name}, die Verlängerung mit dem neuen iPhone geht ab Freitag in der App."
+
+
+def open_answer_all(bot: BotHarness, user: str, group: int = 1) -> dict[str, Any]:
+    """Click Answer all on the group card; the modal it opens."""
+    before = len(bot.open_views())
+    bot.click(user, ids.GROUP_ANSWER_ALL, str(group), wait=False)
+    view: dict[str, Any] = wait_for(lambda: bot.open_views()[before:] and bot.open_views()[-1])
+    return view
+
+
+def preview(bot: BotHarness, user: str, text: str, group: int = 1) -> tuple[int, dict[str, Any]]:
+    """Write the answer and press Preview: the bot's answer (previews, or errors)."""
+    view = open_answer_all(bot, user, group)
+    values = {
+        ids.GROUP_ANSWER_BLOCK: {
+            ids.GROUP_ANSWER_TEXT: {"type": "plain_text_input", "value": text}
+        },
+        ids.GROUP_FOLLOWUP_BLOCK: {ids.GROUP_FOLLOWUP: {"type": "static_select"}},
+    }
+    status, answer = bot.submit_view(user, view, values)
+    assert answer is not None
+    return status, answer
+
+
+def send(bot: BotHarness, user: str, confirm: dict[str, Any]) -> None:
+    """Press Send on the previews, as Slack submits the pushed view."""
+    status, answer = bot.submit_view(user, confirm, {})
+    assert status == 200
+    assert answer == {"response_action": "clear"}
+
+
+def pushed(answer: dict[str, Any], view_id: str = "VCONFIRM1") -> dict[str, Any]:
+    """The view the bot pushed, with the id and hash Slack gives it."""
+    assert answer["response_action"] == "push", answer
+    view: dict[str, Any] = {**answer["view"], "id": view_id, "hash": "h-" + view_id}
+    return view
+
+
+def rows(bot: BotHarness) -> list[Reply]:
+    with Session(bot.bot.engine) as session:
+        return list(session.exec(select(Reply).order_by(col(Reply.id))))
+
+
+def tickets(bot: BotHarness) -> dict[int, Ticket]:
+    with Session(bot.bot.engine) as session:
+        return {t.id or 0: t for t in session.exec(select(Ticket))}
+
+
+def test_answer_all_answers_every_member_once_in_words_of_their_own(
+    bot: BotHarness, x: XStandIn, slack: SlackStandIn
+) -> None:
+    build_team(bot)
+    storm(x, 40)
+    mixed = others(x)
+    bot.poll_and_deliver()
+    (card,) = group_cards(slack)
+    assert card.payload["size"] == 40
+    # Ben answers one member himself before the group answer: that one is skipped.
+    assert "Sent to the customer" in said(
+        bot.slash(BEN, "/reply", "7 Schau mal in die App, da steht es.")
+    )
+
+    _, answer = preview(bot, LEAD, ANSWER)
+    confirm = pushed(answer)
+    shown = str(confirm["blocks"])
+    assert "39 public replies, 0 DMs" in shown and "1 skipped" in shown
+    assert "Hallo Kunde 0, die Verlängerung" in shown and "Hallo Kunde 1," in shown
+
+    send(bot, LEAD, confirm)
+    send(bot, LEAD, confirm)  # a double click on Send: queued once
+    queued = [r for r in rows(bot) if r.group_id == 1]
+    assert len(queued) == 39 and {r.state for r in queued} == {ReplyState.QUEUED}
+    bot.deliver()
+    (card,) = group_cards(slack)
+    assert "0 of 39 answered" in str(card.blocks)
+
+    assert drain_x_outbox(bot) == 39
+
+    posted = x.brand_tweets()
+    texts = [t["text"] for t in posted]
+    assert len(texts) == 40 and len(set(texts)) == 40  # no text twice
+    answered_tweets = {t["in_reply_to_tweet_id"] for t in posted if "in_reply_to_tweet_id" in t}
+    assert not answered_tweets & {t["id"] for t in mixed}  # the others are untouched
+    everyone = tickets(bot)
+    for ticket_id in range(1, 41):
+        ticket = everyone[ticket_id]
+        assert ticket.state == "waiting" and ticket.first_response_at is not None
+    assert all(everyone[n].first_response_at is None for n in range(41, 51))
+    bot.deliver()
+    (card,) = group_cards(slack)
+    assert "39 of 39 answered" in str(card.blocks)
+
+
+def test_an_answer_that_fails_a_check_for_one_member_says_which_and_sends_nothing(
+    bot: BotHarness, x: XStandIn, slack: SlackStandIn
+) -> None:
+    storm(x, 5)
+    bot.poll_and_deliver()
+    _, answer = preview(bot, LEAD, "Ruf uns an unter 0171 2345678, {name}!")
+    assert answer["response_action"] == "errors"
+    assert "personal data" in answer["errors"][ids.GROUP_ANSWER_BLOCK]
+    _, answer = preview(bot, LEAD, "{name} " + "x" * 270)
+    assert "too long" in answer["errors"][ids.GROUP_ANSWER_BLOCK]
+    assert rows(bot) == []
+
+
+def test_a_trainees_group_answer_waits_for_a_lead(
+    bot: BotHarness, x: XStandIn, slack: SlackStandIn
+) -> None:
+    bot.slash(LEAD, "/team", f"add <@{TOM}|tom> trainee TT")
+    storm(x, 4)
+    bot.poll_and_deliver()
+    _, answer = preview(bot, TOM, ANSWER)
+    send(bot, TOM, pushed(answer))
+    assert {r.state for r in rows(bot)} == {ReplyState.AWAITING_APPROVAL}
+    assert drain_x_outbox(bot) == 0
+    bot.deliver()
+    (card,) = group_cards(slack)
+    assert "waits for a lead" in str(card.blocks)
+
+    bot.click(TOM, ids.GROUP_APPROVE, "1")  # a trainee cannot approve it
+    assert {r.state for r in rows(bot)} == {ReplyState.AWAITING_APPROVAL}
+    bot.click(LEAD, ids.GROUP_APPROVE, "1", wait=False)
+    wait_for(lambda: {r.state for r in rows(bot)} == {ReplyState.QUEUED})
+    assert drain_x_outbox(bot) == 4
+    assert all(t["text"].endswith("^TT") for t in x.brand_tweets())
+
+
+def test_keep_answering_sends_the_answer_to_later_members_and_stop_sending_cancels(
+    bot: BotHarness, x: XStandIn, slack: SlackStandIn
+) -> None:
+    storm(x, 4)
+    bot.poll_and_deliver()
+    _, answer = preview(bot, LEAD, ANSWER)
+    send(bot, LEAD, pushed(answer))
+    assert drain_x_outbox(bot) == 4
+
+    storm(x, 2, start=4)  # before Keep answering is on: nothing for them
+    bot.poll_and_deliver()
+    assert len([r for r in rows(bot) if r.group_id == 1]) == 4
+
+    bot.click(LEAD, ids.GROUP_KEEP_ANSWERING, "1", wait=False)
+    bot.deliver_until(lambda: "✅ Keep answering" in str(group_cards(slack)[0].blocks))
+    storm(x, 3, start=6)
+    bot.poll_and_deliver()
+    late = [r for r in rows(bot) if r.group_id == 1 and r.state == ReplyState.QUEUED]
+    assert len(late) == 3
+    assert drain_x_outbox(bot) == 3
+
+    storm(x, 5, start=9)
+    bot.poll_and_deliver()
+    waiting = [r for r in rows(bot) if r.state == ReplyState.QUEUED]
+    assert len(waiting) == 5
+    bot.click(LEAD, ids.GROUP_STOP, "1", wait=False)
+    wait_for(lambda: not [r for r in rows(bot) if r.state == ReplyState.QUEUED])
+    assert len([r for r in rows(bot) if r.state == ReplyState.CANCELLED]) == 5
+    assert drain_x_outbox(bot) == 0
+    storm(x, 2, start=14)  # Keep answering is off after a stop
+    bot.poll_and_deliver()
+    assert not [r for r in rows(bot) if r.state == ReplyState.QUEUED]
+    texts = [t["text"] for t in x.brand_tweets()]
+    assert len(texts) == 7 and len(set(texts)) == 7
