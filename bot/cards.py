@@ -7,10 +7,16 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from bot.present import CardView, CustomerMessageView, CustomerView, GroupMemberView
+from bot.present import (
+    CardView,
+    CustomerMessageView,
+    CustomerView,
+    GroupMemberView,
+    Suggestion,
+)
 from store import groups as group_queries
 from store import tickets as ticket_queries
-from store.models import Channel, Customer, Message, Ticket
+from store.models import Channel, Customer, Message, Ticket, TicketState
 
 
 def shown_text(message: Message, mask: Callable[[str], str]) -> tuple[str, int | None]:
@@ -50,6 +56,8 @@ class Looks:
 
     vip_followers: int
     mask: Callable[[str], str] = str
+    # The answer to suggest for a customer's text (`bot.suggestions`); None: no suggestions.
+    suggest: Callable[[str], Suggestion | None] | None = None
 
     def shown(self, message: Message) -> tuple[str, int | None]:
         """`shown_text` of a message, with this mask."""
@@ -100,7 +108,17 @@ class Looks:
             overdue=promise is not None and promise.due_fired_at is not None,
             reveal_id=reveal_id,
             group_id=member.group_id if member is not None and in_group else None,
+            suggestion=self._suggestion(ticket, opening, in_group=in_group),
         )
+
+    def _suggestion(
+        self, ticket: Ticket, opening: Message | None, *, in_group: bool
+    ) -> Suggestion | None:
+        """What to suggest on a card not yet answered (a group member's is on its group's)."""
+        unanswered = ticket.first_response_at is None and ticket.state != TicketState.RESOLVED
+        if self.suggest is None or opening is None or in_group or not unanswered:
+            return None
+        return self.suggest(opening.text)
 
     def member(
         self, ticket: Ticket, customer: Customer, opening: Message | None

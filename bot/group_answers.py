@@ -11,7 +11,7 @@ queued once whatever arrives twice. A trainee's rows wait for a lead (`approve`)
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -28,6 +28,7 @@ from store import groups as queries
 from store import tickets as ticket_queries
 from store.db import session_scope
 from store.models import (
+    Canned,
     Customer,
     EventKind,
     GroupState,
@@ -47,6 +48,10 @@ PREVIEWS = 3
 VARIATIONS = ("", " 🙂", " 👍", " Viele Grüße!", " Danke dir!", " Thanks!", " Cheers!")
 # X's price of a post with a link, against one without (SPEC §11's defaults).
 URL_PRICE, POST_PRICE = 0.20, 0.015
+
+
+def _nothing() -> None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -105,6 +110,7 @@ class GroupAnswers:
     delivery: Delivery
     groups: Groups
     roster: Roster
+    answered: Callable[[], None] = _nothing  # a group has its answer: suggestions read afresh
     clock: Clock = system_clock
 
     # -- planning ---------------------------------------------------------------------------
@@ -198,6 +204,32 @@ class GroupAnswers:
         newest = ticket_queries.newest_customer_tweet(session=session, ticket_id=ticket.id)
         return self.rules.public(ticket=ticket, newest=newest, body=body, member=member)
 
+    def suggested_text(
+        self, *, ticket_id: int, canned: str | None, group: int | None, member: Member
+    ) -> str:
+        """A suggested answer (a canned one, or a group's) filled in for one ticket."""
+        with session_scope(self.engine, readonly=True) as session:
+            ticket = session.get(Ticket, ticket_id)
+            if ticket is None:
+                raise Refused(f"There is no ticket #{ticket_id}.")
+            customer = session.get(Customer, ticket.customer_id)
+            assert customer is not None
+            if group is not None:
+                body = self._group(session, group).answer_body
+                if body is None:
+                    raise Refused(f"Sammelfrage {group} has no answer to send.")
+            elif canned is not None:
+                found = session.get(Canned, canned)
+                if found is None:
+                    raise Refused(f"There is no canned answer `:{canned}` any more.")
+                body = found.text
+            else:
+                raise Refused("This suggestion names no answer.")
+        agent = member.name.split()[0] if member.name else ""
+        return personalise(
+            body, name=customer.name or customer.username, handle=customer.username, agent=agent
+        )
+
     # -- sending ----------------------------------------------------------------------------
 
     def send(
@@ -237,6 +269,7 @@ class GroupAnswers:
             session.add(group)
             self._queue(session, group, plan, member, now, held=trainee)
             self.groups.refresh(session, group_id, now)
+        self.answered()
         return plan
 
     def answer_new_member(

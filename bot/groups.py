@@ -39,6 +39,7 @@ from bot.present import (
     GroupMemberView,
     GroupProgress,
     Page,
+    Suggestion,
 )
 from bot.roster import Member
 from bot.similarity import words
@@ -313,7 +314,15 @@ class Groups:
             stopped=group.stopped_at is not None,
             progress=progress,
             minutes_left=math.ceil(waiting / POSTS_PER_MINUTE) if waiting else None,
+            suggestion=self._suggestion(group, [m.text for m in firsts.values()]),
         )
+
+    def _suggestion(self, group: TicketGroup, texts: list[str]) -> Suggestion | None:
+        """An answer that would serve the group, until it has its own."""
+        suggest = self.feed.looks.suggest
+        if suggest is None or group.answer_body is not None or not texts:
+            return None
+        return suggest(" ".join(texts[:EXAMPLES]))
 
     # -- agents' actions -------------------------------------------------------------------
 
@@ -336,6 +345,11 @@ class Groups:
                 for _, ticket, customer in page
             ]
         return Page(items, start, total)
+
+    def suggestion(self, *, group_id: int) -> Suggestion | None:
+        """What the group's card suggests as its answer now."""
+        with session_scope(self.engine, readonly=True) as session:
+            return self.card_view(session, self._get(session, group_id)).suggestion
 
     def take_out(self, *, group_id: int, ticket_id: int, member: Member) -> Ticket:
         """Take a member out of its group: it is grouped no more and gets its own card."""

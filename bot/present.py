@@ -66,6 +66,22 @@ class CustomerView:
 
 
 @dataclass(frozen=True)
+class Suggestion:
+    """An answer that would serve: a canned one (`canned`) or an earlier group's (`group_id`)."""
+
+    text: str
+    canned: str | None = None
+    group_id: int | None = None
+
+    @property
+    def source(self) -> str:
+        """Where it comes from, in words."""
+        if self.canned is not None:
+            return f"canned answer :{self.canned}"
+        return f"the answer to Sammelfrage {self.group_id}"
+
+
+@dataclass(frozen=True)
 class CardView:
     """Everything a ticket card shows."""
 
@@ -89,7 +105,7 @@ class CardView:
     overdue: bool = False
     reveal_id: int | None = None  # the text is masked; this message can be revealed
     group_id: int | None = None  # the group of alike questions it is in (SPEC §10)
-    suggestion: str | None = None  # a canned answer that would serve (its name)
+    suggestion: Suggestion | None = None  # an answer that would serve, one click away
 
 
 @dataclass(frozen=True)
@@ -241,8 +257,7 @@ class GroupCardView:
     stopped: bool = False
     progress: GroupProgress = field(default_factory=GroupProgress)
     minutes_left: int | None = None
-    suggestion: str | None = None  # a canned answer or an earlier group answer alike it
-    suggestion_from: str | None = None  # where the suggestion comes from
+    suggestion: Suggestion | None = None  # a canned answer or an earlier group answer
 
 
 @dataclass(frozen=True)

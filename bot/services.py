@@ -33,6 +33,7 @@ from bot.replies import Replies
 from bot.roster import Directory, Member, Roster
 from bot.spikes import SpikeWatch
 from bot.stats import Stats
+from bot.suggestions import Suggestions
 from bot.sweeps import Sweeper, SweepRules
 from bot.tickets import Tickets
 from bot.x import XSide
@@ -101,9 +102,13 @@ class Services:
             settings.service_hours, settings.timezone, settings.holidays
         )
         pii = personal_data_detector(settings)
+        self.canned = CannedAnswers(engine=engine, clock=clock)
+        self.suggestions = Suggestions(
+            engine=engine, canned=self.canned, similarity=settings.group_similarity, clock=clock
+        )
         self.feed = TicketFeed(
             presenter=presenter,
-            looks=Looks(settings.vip_followers, pii.mask),
+            looks=Looks(settings.vip_followers, pii.mask, self.suggestions.for_text),
             wake=slack.wake,
             homes=slack.homes.changed,
         )
@@ -117,7 +122,6 @@ class Services:
         self.roster = Roster(
             engine=engine, directory=slack.directory, admins=settings.admin_user_ids, clock=clock
         )
-        self.canned = CannedAnswers(engine=engine, clock=clock)
         self.tickets = Tickets(engine=engine, roster=self.roster, feed=self.feed, clock=clock)
         self.followups = FollowUps(engine=engine, feed=self.feed, zone=zone, clock=clock)
         self.delivery = Delivery(
@@ -144,6 +148,7 @@ class Services:
             delivery=self.delivery,
             groups=self.groups,
             roster=self.roster,
+            answered=self.suggestions.forget,
             clock=clock,
         )
         self.groups.on_join = self.group_answers.answer_new_member

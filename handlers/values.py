@@ -75,3 +75,11 @@ class GroupDraft(ButtonValue):
     group: TicketNumber
     body: Annotated[str, Field(max_length=3000)]
     promise: Annotated[str, Field(max_length=32)] | None = None
+
+
+class Suggested(ButtonValue):
+    """Send suggestion on a ticket card: the canned answer or the group whose answer it is."""
+
+    ticket: TicketNumber
+    canned: Annotated[str, Field(max_length=64)] | None = None
+    group: TicketNumber | None = None

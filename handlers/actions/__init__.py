@@ -36,6 +36,8 @@ LISTENERS: dict[str, Callable[..., None]] = {
     ids.GROUP_KEEP_ANSWERING: group_answer.handle_keep_answering,
     ids.GROUP_STOP: group_answer.handle_stop_sending,
     ids.GROUP_APPROVE: group_answer.handle_approve_group,
+    ids.GROUP_SEND_SUGGESTION: group_answer.handle_group_suggestion,
+    ids.SEND_SUGGESTION: group_answer.handle_ticket_suggestion,
 }
 # These two answer on an ephemeral offer whose button acts once: a refusal takes its place.
 ONE_SHOT_OFFERS: dict[str, Callable[..., None]] = {

@@ -17,7 +17,8 @@ from bot.present import (
 )
 from handlers import ids
 from handlers.blocks.escalations import escalation
-from handlers.blocks.groups import group_batch, group_card
+from handlers.blocks.groups import button as group_button
+from handlers.blocks.groups import group_batch, group_card, suggestion_section
 from handlers.blocks.text import (
     SOURCE_LABELS,
     count,
@@ -27,6 +28,7 @@ from handlers.blocks.text import (
     section,
     slack_date,
 )
+from handlers.values import Suggested
 
 STATE_LABELS = {
     "new": "🆕 New",
@@ -198,6 +200,15 @@ def ticket_card(card: CardView) -> SlackMessage:
         blocks.append(privacy)
     blocks.append(section(status_line(card)))
     blocks.append(card_buttons(card.ticket_id, resolved=card.state == "resolved"))
+    if card.suggestion is not None:
+        suggested = Suggested(
+            ticket=card.ticket_id, canned=card.suggestion.canned, group=card.suggestion.group_id
+        )
+        block = suggestion_section(card.suggestion)
+        block["accessory"] = group_button(
+            "Send suggestion", ids.SEND_SUGGESTION, suggested.encoded(), "primary"
+        )
+        blocks.append(block)
     return {
         "text": (
             f"#{card.ticket_id} from @{card.customer.username}: {escape_within(card.text, 150)}"

@@ -11,6 +11,7 @@ from bot.present import (
     GroupMemberView,
     Page,
     SlackMessage,
+    Suggestion,
 )
 from handlers import ids
 from handlers.blocks.modals import plain
@@ -46,6 +47,11 @@ def member_line(member: GroupMemberView) -> str:
     if member.answered:
         head += " · ✅ answered"
     return head + "\n" + quote(member.text, MEMBER_TEXT_LIMIT)
+
+
+def suggestion_section(suggestion: Suggestion) -> dict[str, Any]:
+    """`💡 Suggested (canned answer :name):` and the answer's text."""
+    return section(f"💡 *Suggested* ({suggestion.source}):\n{quote(suggestion.text, 600)}")
 
 
 def progress_line(group: GroupCardView) -> str | None:
@@ -87,8 +93,7 @@ def group_card(group: GroupCardView) -> SlackMessage:
     if progress:
         blocks.append(section(progress))
     if group.suggestion and not group.answer:
-        source = f" ({escape_within(group.suggestion_from, 80)})" if group.suggestion_from else ""
-        blocks.append(section(f"💡 *Suggested answer*{source}:\n{quote(group.suggestion, 600)}"))
+        blocks.append(suggestion_section(group.suggestion))
     elements = []
     if not group.resolved:
         if not group.answer:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from slack_bolt import Ack
+from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot.errors import Refused
@@ -10,8 +10,9 @@ from bot.roster import Member
 from bot.services import Services
 from handlers import ids
 from handlers.blocks.group_answers import answer_modal, confirm_modal
+from handlers.commands.reply import answer
 from handlers.context import Payload, input_value, number_on, request_key, view_values
-from handlers.values import NOT_OUR_MODAL, GroupDraft, metadata_number
+from handlers.values import NOT_OUR_MODAL, GroupDraft, Suggested, metadata_number, value_on
 
 
 def handle_answer_all(
@@ -24,6 +25,38 @@ def handle_answer_all(
     example = page.items[0].text if page.items else ""
     view = answer_modal(group_id, page.total, example)
     client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def handle_group_suggestion(
+    ack: Ack, body: Payload, action: Payload, client: WebClient, services: Services, member: Member
+) -> None:
+    """Send suggestion on a group card: Answer all, with the suggested answer written in."""
+    ack()
+    group_id = number_on(action)
+    page = services.groups.members(group_id=group_id)
+    example = page.items[0].text if page.items else ""
+    suggested = services.groups.suggestion(group_id=group_id)
+    view = answer_modal(group_id, page.total, example, body=suggested.text if suggested else "")
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def handle_ticket_suggestion(
+    ack: Ack, body: Payload, action: Payload, respond: Respond, services: Services, member: Member
+) -> None:
+    """Send suggestion on a ticket card: the answer, filled in, through every check of a reply."""
+    ack()
+    suggested = value_on(action, Suggested)
+    text = services.group_answers.suggested_text(
+        ticket_id=suggested.ticket, canned=suggested.canned, group=suggested.group, member=member
+    )
+    result = services.replies.send(
+        ticket_id=suggested.ticket,
+        body=text,
+        member=member,
+        canned_name=suggested.canned,
+        request_key=request_key(body),
+    )
+    answer(result, respond, canned=suggested.canned, body=text, replace=False)
 
 
 def _promise(view: Payload) -> str | None:

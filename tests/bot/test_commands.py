@@ -121,5 +121,5 @@ def test_roles_rank_trainee_agent_lead() -> None:
 
 def test_the_lead_only_ids_are_the_ones_of_the_approval_buttons_and_modal() -> None:
     # bot/ cannot import handlers/, so the roster names the ids itself; they must agree.
-    assert {ids.APPROVE, ids.REJECT} == LEAD_ACTIONS
+    assert {ids.APPROVE, ids.REJECT, ids.GROUP_APPROVE} == LEAD_ACTIONS
     assert {ids.REJECT_MODAL} == LEAD_VIEWS

@@ -11,7 +11,7 @@ from standins.http import wait_for
 from standins.slack_api import BEN, LEAD, TOM, SlackStandIn
 from standins.x_api import XStandIn
 from store.models import Reply, ReplyState, Ticket
-from tests.e2e.alike import drain_x_outbox, group_cards, others, storm
+from tests.e2e.alike import IPHONE, drain_x_outbox, group_cards, others, storm
 from tests.e2e.test_working_a_ticket import build_team, said
 from tests.harness import BotHarness
 
@@ -178,3 +178,50 @@ def test_keep_answering_sends_the_answer_to_later_members_and_stop_sending_cance
     assert not [r for r in rows(bot) if r.state == ReplyState.QUEUED]
     texts = [t["text"] for t in x.brand_tweets()]
     assert len(texts) == 7 and len(set(texts)) == 7
+
+
+def test_a_card_suggests_a_canned_answer_that_fits_and_one_click_sends_it(
+    bot: BotHarness, x: XStandIn, slack: SlackStandIn
+) -> None:
+    build_team(bot)
+    bot.slash(
+        LEAD,
+        "/canned",
+        "add iphone-vertrag Hallo {name}, die Vertragsverlängerung mit dem neuen iPhone "
+        "geht ab Freitag in der App.",
+    )
+    storm(x, 1, start=28)  # "ab wann kann ich meinen vertrag verlängern um das iphone …"
+    others(x)
+    bot.poll_and_deliver()
+    card = str(slack.card(1).blocks)
+    assert "Suggested* (canned answer :iphone-vertrag)" in card
+    assert "Suggested" not in str(slack.card(2).blocks)  # a question of its own
+
+    (said_back,) = bot.click(BEN, ids.SEND_SUGGESTION, '{"ticket":1,"canned":"iphone-vertrag"}')
+    assert "Sent to the customer" in said_back["text"]
+    (sent,) = x.brand_tweets()
+    assert "Hallo Kunde 28, die Vertragsverlängerung" in sent["text"]
+    bot.deliver()
+    assert "Suggested" not in str(slack.card(1).blocks)  # answered: nothing left to suggest
+
+
+def test_a_new_group_alike_an_answered_one_is_offered_that_answer(
+    bot: BotHarness, x: XStandIn, slack: SlackStandIn
+) -> None:
+    storm(x, 5)
+    bot.poll_and_deliver()
+    _, answer = preview(bot, LEAD, ANSWER)
+    send(bot, LEAD, pushed(answer))
+    drain_x_outbox(bot)
+    bot.click(LEAD, ids.GROUP_RESOLVE, "1")
+
+    storm(x, 5, start=len(IPHONE))  # the next askers, in the same words: a new group
+    bot.poll_and_deliver()
+    second = next(c for c in group_cards(slack) if c.payload["group_id"] == 2)
+    assert "Suggested* (the answer to Sammelfrage 1)" in str(second.blocks)
+    assert "Send suggestion" in str(second.blocks)
+
+    before = len(bot.open_views())
+    bot.click(LEAD, ids.GROUP_SEND_SUGGESTION, "2", wait=False)
+    view = wait_for(lambda: bot.open_views()[before:] and bot.open_views()[-1])
+    assert ANSWER in str(view["blocks"])  # Answer all, with it written in: Preview checks it
