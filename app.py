@@ -211,6 +211,7 @@ class Bot:
             ("settle_replies", self.services.delivery.settle, sweep_every),
             ("sweep", self.services.sweeper.run, sweep_every),
             ("spikes", self.services.spikes.check, 60),
+            ("group_followups", self.services.group_answers.remind, sweep_every),
         ]
         if poll:  # the polls also run right at the start
             jobs += [

@@ -376,6 +376,38 @@ class GroupAnswers:
             self.groups.refresh(session, group_id, now)
             return int(cancelled.rowcount)  # type: ignore[attr-defined]
 
+    def remind(self, now: datetime | None = None) -> int:
+        """The one reminder of each follow-up promised to a group due by `now`; how many.
+
+        Taken with a conditional update, so of all replicas' sweeps one reminds, once.
+        """
+        now = now or self.clock()
+        reminded = 0
+        with session_scope(self.engine, readonly=True) as session:
+            due = list(
+                session.exec(
+                    select(TicketGroup.id)
+                    .where(col(TicketGroup.followup_due) <= now)
+                    .where(col(TicketGroup.followup_fired_at).is_(None))
+                    .where(TicketGroup.state == GroupState.OPEN)
+                )
+            )
+        for group_id in due:
+            with session_scope(self.engine) as session:
+                taken = session.execute(
+                    update(TicketGroup)
+                    .where(col(TicketGroup.id) == group_id)
+                    .where(col(TicketGroup.followup_fired_at).is_(None))
+                    .values(followup_fired_at=now)
+                )
+                if taken.rowcount != 1:  # type: ignore[attr-defined]
+                    continue
+                group = self._group(session, group_id or 0)
+                assert group.followup_due is not None
+                self.groups.remind(session, group)
+                reminded += 1
+        return reminded
+
     @staticmethod
     def _group(session: Session, group_id: int, *, lock: bool = False) -> TicketGroup:
         group = session.get(TicketGroup, group_id, with_for_update=lock)

@@ -38,6 +38,7 @@ from bot.present import (
     GroupCardView,
     GroupMemberView,
     GroupProgress,
+    GroupReminderView,
     Page,
     Suggestion,
 )
@@ -214,6 +215,30 @@ class Groups:
         self._dirty(session, group_id)
         self.settle(session, now)
 
+    def remind(self, session: Session, group: TicketGroup) -> None:
+        """Post the one reminder of the group's promised follow-up into its thread."""
+        assert group.id is not None and group.followup_due is not None
+        now = self.clock()
+        card = outbox_row(session, card_key(group.id))
+        if card is None:
+            return
+        view = GroupReminderView(
+            group.id,
+            group.followup_due,
+            queries.count_members(session=session, group_id=group.id),
+            group.answer_by,
+        )
+        queue.enqueue(
+            session=session,
+            channel=card.channel,
+            kind=OutboxKind.THREAD,
+            payload=dict(self.feed.presenter.group_reminder(view)),
+            now=now,
+            parent_id=card.id,
+            dedup_key=f"group:{group.id}:followup",
+        )
+        self.refresh(session, group.id, now)
+
     def _list(self, session: Session, group_id: int, tickets: list[int]) -> set[int]:
         """Give new members their place in the thread; the batches that changed."""
         batch, listed = queries.latest_batch(session=session, group_id=group_id)
@@ -315,6 +340,8 @@ class Groups:
             progress=progress,
             minutes_left=math.ceil(waiting / POSTS_PER_MINUTE) if waiting else None,
             suggestion=self._suggestion(group, [m.text for m in firsts.values()]),
+            followup_due=group.followup_due,
+            followup_overdue=group.followup_fired_at is not None,
         )
 
     def _suggestion(self, group: TicketGroup, texts: list[str]) -> Suggestion | None:

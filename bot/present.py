@@ -258,6 +258,18 @@ class GroupCardView:
     progress: GroupProgress = field(default_factory=GroupProgress)
     minutes_left: int | None = None
     suggestion: Suggestion | None = None  # a canned answer or an earlier group answer
+    followup_due: datetime | None = None  # promised once for the whole group
+    followup_overdue: bool = False
+
+
+@dataclass(frozen=True)
+class GroupReminderView:
+    """The one reminder of a follow-up promised to a whole group, in its card's thread."""
+
+    group_id: int
+    due: datetime
+    members: int
+    author_slack_id: str | None
 
 
 @dataclass(frozen=True)
@@ -306,4 +318,8 @@ class Presenter(Protocol):
 
     def group_batch(self, batch: GroupBatchView) -> SlackMessage:
         """Members that joined a group, listed in its card's thread."""
+        ...
+
+    def group_reminder(self, reminder: GroupReminderView) -> SlackMessage:
+        """The one reminder of a follow-up promised to a group."""
         ...

@@ -18,7 +18,7 @@ from bot.present import (
 from handlers import ids
 from handlers.blocks.escalations import escalation
 from handlers.blocks.groups import button as group_button
-from handlers.blocks.groups import group_batch, group_card, suggestion_section
+from handlers.blocks.groups import group_batch, group_card, group_reminder, suggestion_section
 from handlers.blocks.text import (
     SOURCE_LABELS,
     count,
@@ -365,3 +365,4 @@ class BlockKitPresenter:
     approval = staticmethod(approval)
     group_card = staticmethod(group_card)
     group_batch = staticmethod(group_batch)
+    group_reminder = staticmethod(group_reminder)

@@ -9,13 +9,22 @@ from bot.present import (
     GroupBatchView,
     GroupCardView,
     GroupMemberView,
+    GroupReminderView,
     Page,
     SlackMessage,
     Suggestion,
 )
 from handlers import ids
 from handlers.blocks.modals import plain
-from handlers.blocks.text import SOURCE_LABELS, count, escape_within, link, quote, section
+from handlers.blocks.text import (
+    SOURCE_LABELS,
+    count,
+    escape_within,
+    link,
+    quote,
+    section,
+    slack_date,
+)
 
 # One member's line: the tweet cut so that a batch of 20 stays far inside a section's limit.
 MEMBER_TEXT_LIMIT = 600
@@ -92,6 +101,9 @@ def group_card(group: GroupCardView) -> SlackMessage:
     progress = progress_line(group)
     if progress:
         blocks.append(section(progress))
+    if group.followup_due is not None:
+        late = "⏰ *follow-up overdue* since" if group.followup_overdue else "📅 follow-up due"
+        blocks.append(section(f"{late} {slack_date(group.followup_due)} (one for the group)"))
     if group.suggestion and not group.answer:
         blocks.append(suggestion_section(group.suggestion))
     elements = []
@@ -122,6 +134,17 @@ def group_card(group: GroupCardView) -> SlackMessage:
             "event_payload": {"group_id": group.group_id, "size": group.size},
         },
     }
+
+
+def group_reminder(reminder: GroupReminderView) -> SlackMessage:
+    """The one reminder of a follow-up promised to the whole group, shown in the channel."""
+    who = f"<@{reminder.author_slack_id}> " if reminder.author_slack_id else ""
+    text = (
+        f"⏰ {who}*Follow-up due* for Sammelfrage {reminder.group_id}: the group answer "
+        f"promised news by {slack_date(reminder.due)} to {count(reminder.members, 'customer')}. "
+        "One answer for all of them: *Answer all* again, or resolve the group."
+    )
+    return {"text": text[:3000], "blocks": [section(text)], "reply_broadcast": True}
 
 
 def group_batch(batch: GroupBatchView) -> SlackMessage:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -10,10 +12,10 @@ from handlers import ids
 from standins.http import wait_for
 from standins.slack_api import BEN, LEAD, TOM, SlackStandIn
 from standins.x_api import XStandIn
-from store.models import Reply, ReplyState, Ticket
-from tests.e2e.alike import IPHONE, drain_x_outbox, group_cards, others, storm
+from store.models import FollowUp, Reply, ReplyState, Ticket, TicketGroup
+from tests.e2e.alike import IPHONE, drain_x_outbox, group_cards, others, storm, texts
 from tests.e2e.test_working_a_ticket import build_team, said
-from tests.harness import BotHarness
+from tests.harness import SUPPORT, BotHarness, make_settings
 
 ANSWER = "Hallo {name}, die Verlängerung mit dem neuen iPhone geht ab Freitag in der App."
 
@@ -41,10 +43,19 @@ def preview(bot: BotHarness, user: str, text: str, group: int = 1) -> tuple[int,
 
 
 def send(bot: BotHarness, user: str, confirm: dict[str, Any]) -> None:
-    """Press Send on the previews, as Slack submits the pushed view."""
+    """Press Send on the previews, as Slack submits the pushed view; wait for the answer."""
     status, answer = bot.submit_view(user, confirm, {})
     assert status == 200
-    assert answer == {"response_action": "clear"}
+    assert answer == {"response_action": "clear"}  # the modals close at once
+    group = json.loads(confirm["private_metadata"])["group"]
+    wait_for(lambda: answered_by(bot, group))
+
+
+def answered_by(bot: BotHarness, group_id: int) -> str | None:
+    """Who wrote the group's answer (once it is stored)."""
+    with Session(bot.bot.engine) as session:
+        group = session.get(TicketGroup, group_id)
+        return group.answer_by if group else None
 
 
 def pushed(answer: dict[str, Any], view_id: str = "VCONFIRM1") -> dict[str, Any]:
@@ -225,3 +236,49 @@ def test_a_new_group_alike_an_answered_one_is_offered_that_answer(
     bot.click(LEAD, ids.GROUP_SEND_SUGGESTION, "2", wait=False)
     view = wait_for(lambda: bot.open_views()[before:] and bot.open_views()[-1])
     assert ANSWER in str(view["blocks"])  # Answer all, with it written in: Preview checks it
+
+
+def test_dm_members_get_dms_keyword_hits_wait_for_a_person_and_the_promise_reminds_once(
+    database_url: str, slack: SlackStandIn, x: XStandIn
+) -> None:
+    bot = BotHarness(make_settings(database_url, slack, x, x_keyword_queries="iphone"), slack, x)
+    try:
+        storm(x, 6)
+        known = texts()
+        dm_customers = [x.add_user(f"dm{i}", f"DM Kunde {i}") for i in range(2)]
+        for customer, key in zip(dm_customers, IPHONE[6:8], strict=True):
+            x.send_dm_to_brand(customer, known[key].replace("@brand_hilft ", ""))
+        found = x.tweet(
+            x.add_user("leser", "Leser"), "iphone 17 vertrag verlaengern, wann geht das?"
+        )
+        bot.poll_and_deliver()
+        bot.bot.services.ingest.poll_dms()
+        bot.deliver()
+        (card,) = group_cards(slack)
+        assert card.payload["size"] == 9
+
+        _, answer = preview(bot, LEAD, ANSWER)
+        confirm = pushed(answer)
+        assert "6 public replies, 2 DMs, 1 keyword hits without a public answer" in str(
+            confirm["blocks"]
+        )
+        confirm["private_metadata"] = confirm["private_metadata"].replace(
+            '"promise":null', '"promise":"1h"'
+        )
+        send(bot, LEAD, confirm)
+        assert drain_x_outbox(bot) == 8
+        assert len(x.brand_tweets()) == 6
+        assert all(len(x.dms_to(c["id"])) == 1 for c in dm_customers)
+        assert not [t for t in x.brand_tweets() if t.get("in_reply_to_tweet_id") == found["id"]]
+
+        later = bot.bot.services.clock() + timedelta(hours=2)
+        assert bot.bot.services.group_answers.remind(later) == 1
+        assert bot.bot.services.group_answers.remind(later) == 0  # once, not once per member
+        bot.deliver()
+        (card,) = group_cards(slack)
+        reminders = [m for m in slack.thread(SUPPORT, card.ts) if "Follow-up due" in m.text]
+        assert len(reminders) == 1 and "9 customers" in reminders[0].text
+        with Session(bot.bot.engine) as session:
+            assert not session.exec(select(FollowUp)).all()  # no promise per member to ping
+    finally:
+        bot.close()

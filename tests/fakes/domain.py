@@ -18,6 +18,7 @@ from bot.present import (
     EscalationView,
     GroupBatchView,
     GroupCardView,
+    GroupReminderView,
     NoteView,
     ReplySentView,
     SlackMessage,
@@ -105,6 +106,10 @@ class RecordingPresenter:
     def group_batch(self, batch: GroupBatchView) -> SlackMessage:
         self.shown.append(batch)
         return {"text": f"group {batch.group_id}: {[m.ticket_id for m in batch.members]}"}
+
+    def group_reminder(self, reminder: GroupReminderView) -> SlackMessage:
+        self.shown.append(reminder)
+        return {"text": f"group {reminder.group_id} follow-up due"}
 
     def kinds(self) -> list[str]:
         """What was shown, by kind, in order."""
