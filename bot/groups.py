@@ -17,8 +17,6 @@ the card changes at most at the channel's pace, whatever the storm.
 from __future__ import annotations
 
 import logging
-import math
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -31,19 +29,18 @@ from bot import outbox
 from bot.clock import Clock, system_clock
 from bot.errors import Refused
 from bot.feed import Change, TicketFeed
+from bot.group_views import BATCH_SIZE, card_view, ids_of
 from bot.grouping import Grouper, OpenTicket, Outcome
 from bot.present import (
     PAGE_SIZE,
     GroupBatchView,
     GroupCardView,
     GroupMemberView,
-    GroupProgress,
     GroupReminderView,
     Page,
     Suggestion,
 )
 from bot.roster import Member
-from bot.similarity import words
 from store import groups as queries
 from store import outbox as queue
 from store.db import after_commit, session_scope
@@ -53,7 +50,6 @@ from store.models import (
     GroupMember,
     GroupState,
     OutboxKind,
-    ReplyState,
     SlackOutbox,
     Ticket,
     TicketGroup,
@@ -62,16 +58,7 @@ from store.models import (
 
 log = logging.getLogger(__name__)
 
-# Members per thread message: one section each, well inside Slack's 50 blocks and
-# 3,000 characters a section, however long and escaped the tweets are.
-BATCH_SIZE = 20
-EXAMPLES = 3
-WORDS_SAMPLE = 50  # the shared words are read from the first members: enough to see them
-SHARED_WORDS = 6
-# X's posting pace when the outbox knows no better (SPEC §10's X_POSTS_PER_15_MIN default).
-POSTS_PER_MINUTE = 100 / 15
 _DIRTY = "servicekanal.groups.dirty"
-_WAITING_STATES = (ReplyState.QUEUED, ReplyState.SENDING, ReplyState.UNKNOWN)
 
 
 def card_key(group_id: int) -> str:
@@ -279,7 +266,7 @@ class Groups:
         self, session: Session, group_id: int, batch: int, card_id: int | None, now: datetime
     ) -> None:
         listed = queries.members(session=session, group_id=group_id, batch=batch, with_out=True)
-        firsts = queries.first_messages(session=session, ticket_ids=_ids(listed))
+        firsts = queries.first_messages(session=session, ticket_ids=ids_of(listed))
         view = GroupBatchView(
             group_id,
             batch,
@@ -311,45 +298,7 @@ class Groups:
 
     def card_view(self, session: Session, group: TicketGroup) -> GroupCardView:
         """Everything the group's card shows now."""
-        assert group.id is not None
-        sample = queries.members(session=session, group_id=group.id, limit=WORDS_SAMPLE)
-        firsts = queries.first_messages(session=session, ticket_ids=_ids(sample))
-        examples = [
-            self.feed.looks.member(ticket, customer, firsts.get(ticket.id or 0))
-            for _, ticket, customer in sample[:EXAMPLES]
-        ]
-        states = queries.reply_states(session=session, group_id=group.id)
-        waiting = sum(states.get(state, 0) for state in _WAITING_STATES)
-        progress = GroupProgress(
-            sent=states.get(ReplyState.SENT, 0),
-            waiting=waiting,
-            failed=states.get(ReplyState.FAILED, 0),
-            cancelled=states.get(ReplyState.CANCELLED, 0),
-        )
-        return GroupCardView(
-            group_id=group.id,
-            size=queries.count_members(session=session, group_id=group.id),
-            examples=examples,
-            words=shared_words([m.text for m in firsts.values()]),
-            resolved=group.state == GroupState.RESOLVED,
-            answer=group.answer_body,
-            answer_by=group.answer_by,
-            awaiting_approval=group.answer_awaiting,
-            keep_answering=group.keep_answering,
-            stopped=group.stopped_at is not None,
-            progress=progress,
-            minutes_left=math.ceil(waiting / POSTS_PER_MINUTE) if waiting else None,
-            suggestion=self._suggestion(group, [m.text for m in firsts.values()]),
-            followup_due=group.followup_due,
-            followup_overdue=group.followup_fired_at is not None,
-        )
-
-    def _suggestion(self, group: TicketGroup, texts: list[str]) -> Suggestion | None:
-        """An answer that would serve the group, until it has its own."""
-        suggest = self.feed.looks.suggest
-        if suggest is None or group.answer_body is not None or not texts:
-            return None
-        return suggest(" ".join(texts[:EXAMPLES]))
+        return card_view(session, group, self.feed.looks)
 
     # -- agents' actions -------------------------------------------------------------------
 
@@ -360,7 +309,7 @@ class Groups:
             total = queries.count_members(session=session, group_id=group_id)
             start = max(0, min(start, max(0, total - 1)))
             page = queries.members(session=session, group_id=group_id, start=start, limit=PAGE_SIZE)
-            firsts = queries.first_messages(session=session, ticket_ids=_ids(page))
+            firsts = queries.first_messages(session=session, ticket_ids=ids_of(page))
             answered = queries.answered_tickets(
                 session=session, ticket_ids=[t.id for _, t, _ in page if t.id is not None]
             )
@@ -449,20 +398,6 @@ class Groups:
         return group
 
 
-def _ids(members: list[queries.Member]) -> list[int]:
-    return [ticket.id for _, ticket, _ in members if ticket.id is not None]
-
-
 def outbox_row(session: Session, key: str) -> SlackOutbox | None:
     """The posting queue's row with this key, if any."""
     return queue.find_by_key(session=session, dedup_key=key)
-
-
-def shared_words(texts: list[str]) -> list[str]:
-    """The words most of the texts share, most shared first (at most `SHARED_WORDS`)."""
-    if not texts:
-        return []
-    counts = Counter(word for text in texts for word in set(words(text)) if len(word) > 2)
-    enough = max(2, math.ceil(len(texts) / 2))
-    common = [(word, n) for word, n in counts.most_common() if n >= enough]
-    return [word for word, _ in common[:SHARED_WORDS]]
