@@ -6,6 +6,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from handlers import ids
@@ -13,6 +14,7 @@ from standins.http import wait_for
 from standins.slack_api import BEN, LEAD, TOM, SlackStandIn
 from standins.x_api import XStandIn
 from store.models import FollowUp, Reply, ReplyState, Ticket, TicketGroup
+from tests.conftest import postgres_url
 from tests.e2e.alike import IPHONE, drain_x_outbox, group_cards, others, storm, texts
 from tests.e2e.test_working_a_ticket import build_team, said
 from tests.harness import SUPPORT, BotHarness, make_settings
@@ -280,5 +282,27 @@ def test_dm_members_get_dms_keyword_hits_wait_for_a_person_and_the_promise_remin
         assert len(reminders) == 1 and "9 customers" in reminders[0].text
         with Session(bot.bot.engine) as session:
             assert not session.exec(select(FollowUp)).all()  # no promise per member to ping
+    finally:
+        bot.close()
+
+
+def test_on_postgresql_too_a_group_forms_and_each_member_is_answered_once(
+    pg_engine: Engine, slack: SlackStandIn, x: XStandIn
+) -> None:
+    url = postgres_url()
+    assert url is not None
+    bot = BotHarness(make_settings(url, slack, x), slack, x)
+    try:
+        storm(x, 25)
+        bot.poll_and_deliver()
+        (card,) = group_cards(slack)
+        assert card.payload["size"] == 25
+        _, answer = preview(bot, LEAD, ANSWER)
+        confirm = pushed(answer)
+        send(bot, LEAD, confirm)
+        send(bot, LEAD, confirm)
+        assert drain_x_outbox(bot) == 25
+        texts_sent = [t["text"] for t in x.brand_tweets()]
+        assert len(texts_sent) == 25 and len(set(texts_sent)) == 25
     finally:
         bot.close()
