@@ -145,10 +145,22 @@ class Delivery:
 
     @staticmethod
     def queue(session: Session, reply: Reply) -> int:
-        """Store the reply row before X is called, so no outcome can go unrecorded."""
+        """Store the reply row before X is called, so no outcome can go unrecorded.
+
+        A person's own answer to a group member takes the place of the group's answer to
+        it, if that has not gone to X yet: the customer hears from us once.
+        """
         session.add(reply)
         session.flush()
         assert reply.id is not None
+        if reply.group_id is None and not reply.automatic and reply.state == ReplyState.SENDING:
+            session.execute(
+                update(Reply)
+                .where(col(Reply.ticket_id) == reply.ticket_id)
+                .where(col(Reply.group_id).is_not(None))
+                .where(col(Reply.state).in_([ReplyState.QUEUED, ReplyState.AWAITING_APPROVAL]))
+                .values(state=ReplyState.CANCELLED, error="answered individually")
+            )
         return reply.id
 
     def attempt(self, reply_id: int) -> ReplyResult:

@@ -114,3 +114,16 @@ def drain_x_outbox(bot: BotHarness) -> int:
                 continue
         services.delivery.attempt(reply_id)
         sent += 1
+
+
+def posted(x: XStandIn) -> list[tuple[str, str | None]]:
+    """What the brand posted: each text as X compares it (no @handles), and the tweet it
+    replies to."""
+    found = []
+    for tweet in x.brand_tweets():
+        parent = next(
+            (r["id"] for r in tweet.get("referenced_tweets", []) if r["type"] == "replied_to"),
+            None,
+        )
+        found.append((tweet["_posted_text"], parent))
+    return found

@@ -15,7 +15,7 @@ from standins.slack_api import BEN, LEAD, TOM, SlackStandIn
 from standins.x_api import XStandIn
 from store.models import FollowUp, Reply, ReplyState, Ticket, TicketGroup
 from tests.conftest import postgres_url
-from tests.e2e.alike import IPHONE, drain_x_outbox, group_cards, others, storm, texts
+from tests.e2e.alike import IPHONE, drain_x_outbox, group_cards, others, posted, storm, texts
 from tests.e2e.test_working_a_ticket import build_team, said
 from tests.harness import SUPPORT, BotHarness, make_settings
 
@@ -104,14 +104,18 @@ def test_answer_all_answers_every_member_once_in_words_of_their_own(
     bot.deliver()
     (card,) = group_cards(slack)
     assert "0 of 39 answered" in str(card.blocks)
+    # The lead answers one member in words of her own while the group answer waits for
+    # X: that answer takes the place of the group's.
+    assert "Sent to the customer" in said(bot.slash(LEAD, "/reply", "12 Ab Freitag, in der App."))
 
-    assert drain_x_outbox(bot) == 39
+    assert drain_x_outbox(bot) == 38
 
-    posted = x.brand_tweets()
-    texts = [t["text"] for t in posted]
+    replies = posted(x)
+    texts = [text for text, _ in replies]
     assert len(texts) == 40 and len(set(texts)) == 40  # no text twice
-    answered_tweets = {t["in_reply_to_tweet_id"] for t in posted if "in_reply_to_tweet_id" in t}
-    assert not answered_tweets & {t["id"] for t in mixed}  # the others are untouched
+    answered_tweets = [parent for _, parent in replies]
+    assert len(set(answered_tweets)) == 40  # each member once
+    assert not set(answered_tweets) & {t["id"] for t in mixed}  # the others are untouched
     everyone = tickets(bot)
     for ticket_id in range(1, 41):
         ticket = everyone[ticket_id]
@@ -119,7 +123,7 @@ def test_answer_all_answers_every_member_once_in_words_of_their_own(
     assert all(everyone[n].first_response_at is None for n in range(41, 51))
     bot.deliver()
     (card,) = group_cards(slack)
-    assert "39 of 39 answered" in str(card.blocks)
+    assert "38 of 39 answered" in str(card.blocks) and "1 not sent" in str(card.blocks)
 
 
 def test_an_answer_that_fails_a_check_for_one_member_says_which_and_sends_nothing(
@@ -189,7 +193,7 @@ def test_keep_answering_sends_the_answer_to_later_members_and_stop_sending_cance
     storm(x, 2, start=14)  # Keep answering is off after a stop
     bot.poll_and_deliver()
     assert not [r for r in rows(bot) if r.state == ReplyState.QUEUED]
-    texts = [t["text"] for t in x.brand_tweets()]
+    texts = [text for text, _ in posted(x)]
     assert len(texts) == 7 and len(set(texts)) == 7
 
 
@@ -271,7 +275,7 @@ def test_dm_members_get_dms_keyword_hits_wait_for_a_person_and_the_promise_remin
         assert drain_x_outbox(bot) == 8
         assert len(x.brand_tweets()) == 6
         assert all(len(x.dms_to(c["id"])) == 1 for c in dm_customers)
-        assert not [t for t in x.brand_tweets() if t.get("in_reply_to_tweet_id") == found["id"]]
+        assert found["id"] not in {parent for _, parent in posted(x)}
 
         later = bot.bot.services.clock() + timedelta(hours=2)
         assert bot.bot.services.group_answers.remind(later) == 1
@@ -302,7 +306,21 @@ def test_on_postgresql_too_a_group_forms_and_each_member_is_answered_once(
         send(bot, LEAD, confirm)
         send(bot, LEAD, confirm)
         assert drain_x_outbox(bot) == 25
-        texts_sent = [t["text"] for t in x.brand_tweets()]
+        texts_sent = [text for text, _ in posted(x)]
         assert len(texts_sent) == 25 and len(set(texts_sent)) == 25
     finally:
         bot.close()
+
+
+def test_an_answer_without_placeholders_still_reaches_everyone_in_texts_x_accepts(
+    bot: BotHarness, x: XStandIn, slack: SlackStandIn
+) -> None:
+    storm(x, 12)
+    bot.poll_and_deliver()
+    _, answer = preview(bot, LEAD, "Die Verlängerung geht ab Freitag in der App.")
+    send(bot, LEAD, pushed(answer))
+    assert drain_x_outbox(bot) == 12
+    texts = [text for text, _ in posted(x)]
+    assert len(texts) == 12 and len(set(texts)) == 12  # X refused none as a duplicate
+    assert all(text.startswith("Die Verlängerung geht ab Freitag in der App.") for text in texts)
+    assert {r.state for r in rows(bot)} == {ReplyState.SENT}
