@@ -32,6 +32,7 @@ from store.models import (
     Customer,
     EventKind,
     GroupState,
+    Message,
     Reply,
     ReplyState,
     Role,
@@ -137,6 +138,7 @@ class GroupAnswers:
         tickets = list(tickets)
         ids = [t.id for t in tickets if t.id is not None]
         answered = queries.answered_tickets(session=session, ticket_ids=ids)
+        newest = queries.newest_tweets(session=session, ticket_ids=ids)
         used = set(
             session.exec(select(Reply.text).where(Reply.group_id == group.id)).all()
         )  # keep answering: later texts differ from the earlier ones too
@@ -158,7 +160,7 @@ class GroupAnswers:
             text = personalise(
                 body, name=customer.name or customer.username, handle=customer.username, agent=agent
             )
-            checked = self._unique(session, ticket, customer, text, member, used)
+            checked = self._unique(ticket, customer, newest.get(ticket.id), text, member, used)
             used.add(checked.text)
             answers.append(Personal(ticket.id, checked))
             counts["dms" if ticket.source == TicketSource.DM else "public"] += 1
@@ -170,9 +172,9 @@ class GroupAnswers:
 
     def _unique(
         self,
-        session: Session,
         ticket: Ticket,
         customer: Customer,
+        newest: Message | None,
         text: str,
         member: Member,
         used: set[str],
@@ -182,7 +184,7 @@ class GroupAnswers:
         variations = [*VARIATIONS, f" (#{ticket.id})"]
         for variation in variations:
             try:
-                checked = self._check(session, ticket, customer, text + variation, member)
+                checked = self._check(ticket, customer, newest, text + variation, member)
             except Refused as refusal:
                 if variation:  # the variation made it too long: try the next one
                     continue
@@ -196,12 +198,15 @@ class GroupAnswers:
         )
 
     def _check(
-        self, session: Session, ticket: Ticket, customer: Customer, body: str, member: Member
+        self,
+        ticket: Ticket,
+        customer: Customer,
+        newest: Message | None,
+        body: str,
+        member: Member,
     ) -> Checked:
         if ticket.source == TicketSource.DM:
             return self.rules.direct(ticket=ticket, customer=customer, body=body, member=member)
-        assert ticket.id is not None
-        newest = ticket_queries.newest_customer_tweet(session=session, ticket_id=ticket.id)
         return self.rules.public(ticket=ticket, newest=newest, body=body, member=member)
 
     def suggested_text(

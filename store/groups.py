@@ -9,6 +9,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from store.models import (
+    Channel,
     Customer,
     Direction,
     GroupMember,
@@ -145,6 +146,23 @@ def first_messages(*, session: Session, ticket_ids: Collection[int]) -> dict[int
     )
     found = session.exec(select(Message).where(col(Message.id).in_(first)))
     return {message.ticket_id: message for message in found}
+
+
+def newest_tweets(*, session: Session, ticket_ids: Collection[int]) -> dict[int, Message]:
+    """Each ticket's newest customer tweet (what a reply answers), in one query."""
+    if not ticket_ids:
+        return {}
+    newest: dict[int, Message] = {}
+    found = session.exec(
+        select(Message)
+        .where(col(Message.ticket_id).in_(list(ticket_ids)))
+        .where(Message.direction == Direction.IN)
+        .where(Message.channel == Channel.TWEET)
+        .order_by(col(Message.created_at), col(Message.id))
+    )
+    for message in found:  # later ones replace earlier ones
+        newest[message.ticket_id] = message
+    return newest
 
 
 def reply_states(*, session: Session, group_id: int) -> dict[str, int]:
