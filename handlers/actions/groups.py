@@ -49,10 +49,12 @@ def handle_take_out(
     """Take a member out of its group: it gets its own card; the list shows the rest."""
     ack()
     group_id, ticket_id = pair_on(action)
-    services.groups.take_out(group_id=group_id, ticket_id=ticket_id, member=member)
-    view = body.get("view") or {}
-    page = services.groups.members(group_id=group_id)
-    client.views_update(view_id=view.get("id"), view=members_modal(group_id, page))
+    try:
+        services.groups.take_out(group_id=group_id, ticket_id=ticket_id, member=member)
+    finally:  # taken out now, or by a colleague a moment ago: the list shows who is left
+        view = body.get("view") or {}
+        page = services.groups.members(group_id=group_id)
+        client.views_update(view_id=view.get("id"), view=members_modal(group_id, page))
 
 
 def handle_resolve_group(

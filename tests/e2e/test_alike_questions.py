@@ -13,7 +13,7 @@ from standins.slack_api import LEAD, SlackStandIn
 from standins.x_api import XStandIn
 from store.models import Ticket
 from tests.e2e.alike import group_cards, others, storm
-from tests.harness import SUPPORT, BotHarness, interaction, make_settings
+from tests.harness import SUPPORT, BotHarness, interaction, make_settings, world
 
 
 def test_a_storm_of_alike_questions_becomes_one_group_card_and_others_keep_their_own(
@@ -151,3 +151,39 @@ def test_resolving_a_group_resolves_members_without_a_conversation_of_their_own(
     }
     (card,) = group_cards(slack)
     assert "resolved" in str(card.blocks)
+
+
+def test_group_buttons_the_bot_never_wrote_change_nothing(
+    bot: BotHarness, x: XStandIn, slack: SlackStandIn
+) -> None:
+    storm(x, 4)
+    bot.poll_and_deliver()
+    before = world(bot)
+    for action_id, value, told in (
+        (ids.GROUP_RESOLVE, "999", "There is no Sammelfrage 999."),
+        (ids.GROUP_RESOLVE, "1; DROP TABLE", "does not belong"),
+        (ids.GROUP_KEEP_ANSWERING, "1", "Answer the group first"),
+        (ids.GROUP_APPROVE, "1", "no answer waiting"),
+        (ids.GROUP_ANSWER_ALL, "-1", "does not belong"),
+        (ids.SEND_SUGGESTION, '{"ticket": 1, "canned": 5}', "does not belong"),
+    ):
+        (said,) = bot.click(LEAD, action_id, value)
+        assert told in said["text"], (action_id, said)
+    assert world(bot) == before
+
+
+def test_taking_out_a_member_twice_takes_it_out_once(
+    bot: BotHarness, x: XStandIn, slack: SlackStandIn
+) -> None:
+    storm(x, 4)
+    bot.poll_and_deliver()
+    bot.click(LEAD, ids.GROUP_SHOW_MEMBERS, "1", wait=False)
+    members = wait_for(lambda: bot.open_views() and bot.open_views()[-1])
+    click_in_modal(bot, LEAD, members, ids.GROUP_TAKE_OUT, "1:4")
+    wait_for(lambda: modal_showing(bot, "3 members"))
+    click_in_modal(bot, LEAD, members, ids.GROUP_TAKE_OUT, "1:4")  # the old list, again
+    click_in_modal(bot, LEAD, members, ids.GROUP_TAKE_OUT, "1:x")
+    bot.deliver()
+    assert len(slack.cards()) == 3  # the two who formed it, and #4 once
+    (card,) = group_cards(slack)
+    assert card.payload["size"] == 3
