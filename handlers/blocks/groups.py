@@ -141,8 +141,8 @@ def group_reminder(reminder: GroupReminderView) -> SlackMessage:
     who = f"<@{reminder.author_slack_id}> " if reminder.author_slack_id else ""
     text = (
         f"⏰ {who}*Follow-up due* for Sammelfrage {reminder.group_id}: the group answer "
-        f"promised news by {slack_date(reminder.due)} to {count(reminder.members, 'customer')}. "
-        "One answer for all of them: *Answer all* again, or resolve the group."
+        f"promised news by {slack_date(reminder.due)} to {count(reminder.members, 'customer')}: "
+        "one reminder for all of them."
     )
     return {"text": text[:3000], "blocks": [section(text)], "reply_broadcast": True}
 
