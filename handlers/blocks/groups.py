@@ -76,7 +76,7 @@ def progress_line(group: GroupCardView) -> str | None:
     if progress.failed:
         line += f" · {progress.failed:,} failed"
     if progress.cancelled:
-        line += f" · {progress.cancelled:,} not sent (stopped)"
+        line += f" · {progress.cancelled:,} not sent (stopped, or answered one by one)"
     return line
 
 
