@@ -222,6 +222,7 @@ class Bot:
             ("assign_waiting", self.services.assigner.waiting, sweep_every),
             ("spikes", self.services.spikes.check, 60),
             ("x_budget", self.services.x_budget.flush, X_BUDGET_FLUSH_SECONDS),
+            ("group_followups", self.services.group_answers.remind, sweep_every),
         ]
         if poll:  # the polls also run right at the start
             jobs += [

@@ -58,13 +58,28 @@ def quiet_logs(*names: str) -> Iterator[None]:
 def seed_mentions(x: XStandIn, count: int) -> list[str]:
     """`count` customers each mention the brand once; their tweet ids, oldest first.
 
-    One customer per tweet, so that every tweet opens its own ticket (and gets a card).
+    One customer per tweet, and each asks something of their own (`own_words`), so that
+    every tweet opens its own ticket and gets a card, not a place in a group of alike
+    questions (SPEC §10; `bench/grouping.py` measures grouping).
     """
     customers = [x.add_user(f"kunde{i}", f"Kunde {i}") for i in range(count)]
     return [
-        str(x.mention(customer, f"Frage Nummer {i}: mein Anschluss geht nicht #störung")["id"])
+        str(x.mention(customer, f"Frage Nummer {i}: {own_words(i)} #störung")["id"])
         for i, customer in enumerate(customers)
     ]
+
+
+def own_words(number: int) -> str:
+    """Eight made-up words that no other number's text has."""
+    letters = "bcdfghjklmnpqrstvwxz"
+    made = []
+    for salt in ("a", "e", "o", "u", "ia", "ie", "io", "iu"):
+        word, rest = salt, number
+        for _ in range(4):
+            word += letters[rest % len(letters)]
+            rest //= len(letters)
+        made.append(word)
+    return " ".join(made)
 
 
 @dataclass(frozen=True)

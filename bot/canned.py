@@ -161,6 +161,11 @@ class CannedAnswers:
             session.delete(row)
 
 
+def shared_words(tweet: str, answer: CannedAnswer) -> int:
+    """How many meaningful words a tweet shares with a canned answer (its name counts)."""
+    return len(_words(tweet) & _words(answer.name.replace("-", " ") + " " + answer.text))
+
+
 def suggest(tweet: str, answers: Sequence[CannedAnswer], *, limit: int = 3) -> list[CannedAnswer]:
     """The answers that share the most words with a tweet, best first."""
     wanted = _words(tweet)

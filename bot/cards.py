@@ -7,11 +7,18 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from bot.present import CardView, CustomerMessageView, CustomerView
+from bot.present import (
+    CardView,
+    CustomerMessageView,
+    CustomerView,
+    GroupMemberView,
+    Suggestion,
+)
 from bot.topics import rules as topic_rules
 from bot.topics import shown_name
+from store import groups as group_queries
 from store import tickets as ticket_queries
-from store.models import Channel, Customer, Message, Ticket
+from store.models import Channel, Customer, Message, Ticket, TicketState
 
 
 def shown_text(message: Message, mask: Callable[[str], str]) -> tuple[str, int | None]:
@@ -51,6 +58,8 @@ class Looks:
 
     vip_followers: int
     mask: Callable[[str], str] = str
+    # The answer to suggest for a customer's text (`bot.suggestions`); None: no suggestions.
+    suggest: Callable[[str], Suggestion | None] | None = None
 
     def shown(self, message: Message) -> tuple[str, int | None]:
         """`shown_text` of a message, with this mask."""
@@ -79,6 +88,8 @@ class Looks:
         tweet_id = opening.external_id if opening and opening.external_id else ""
         promise = ticket_queries.earliest_open_followup(session=session, ticket_id=ticket.id)
         is_tweet = opening is not None and opening.channel == Channel.TWEET
+        member = group_queries.membership(session=session, ticket_id=ticket.id)
+        in_group = member is not None and member.taken_out_at is None
         return CardView(
             ticket_id=ticket.id,
             tweet_id=tweet_id,
@@ -101,6 +112,33 @@ class Looks:
             reveal_id=reveal_id,
             topic=shown_name(ticket.topic) if ticket.topic else None,
             topics=topics if topics is not None else tuple(r.name for r in topic_rules(session)),
+            group_id=member.group_id if member is not None and in_group else None,
+            suggestion=self._suggestion(ticket, opening, in_group=in_group),
+        )
+
+    def _suggestion(
+        self, ticket: Ticket, opening: Message | None, *, in_group: bool
+    ) -> Suggestion | None:
+        """What to suggest on a card not yet answered (a group member's is on its group's)."""
+        unanswered = ticket.first_response_at is None and ticket.state != TicketState.RESOLVED
+        if self.suggest is None or opening is None or in_group or not unanswered:
+            return None
+        return self.suggest(opening.text)
+
+    def member(
+        self, ticket: Ticket, customer: Customer, opening: Message | None
+    ) -> GroupMemberView:
+        """A ticket as its group's card and member list show it."""
+        assert ticket.id is not None
+        shown = self.shown(opening)[0] if opening else ""
+        is_tweet = opening is not None and opening.channel == Channel.TWEET
+        tweet_id = opening.external_id if opening and is_tweet else None
+        return GroupMemberView(
+            ticket_id=ticket.id,
+            customer=customer_view(customer, vip_followers=self.vip_followers),
+            text=shown,
+            url=tweet_url(customer.username, tweet_id) if tweet_id else None,
+            source=ticket.source,
         )
 
     def customer_message(

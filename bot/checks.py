@@ -88,6 +88,11 @@ class ReplyRules:
         # Who signs the automatic (out-of-hours) answer.
         self.automaton = automaton or Member("UBOT", Role.LEAD, "Bot", "Servicekanal")
 
+    @property
+    def allow_unsummoned(self) -> bool:
+        """Whether X allows public replies to people who did not mention the account."""
+        return self._allow_unsummoned
+
     def signature(self, member: Member) -> str:
         """The mark appended to every answer, e.g. ` ^AS`."""
         return self._signature_format.format(initials=member.initials)

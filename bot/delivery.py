@@ -108,6 +108,10 @@ class ReplyResult:
     promise: Promise | None = None
 
 
+def _no_group(_session: Session, _group_id: int, _now: datetime) -> None:
+    return None
+
+
 @dataclass(frozen=True, kw_only=True)
 class Delivery:
     """Sends recorded answers to X, at most once each, and records what became of them."""
@@ -124,6 +128,8 @@ class Delivery:
     sent_listeners: list[Callable[[Reply], None]] = field(default_factory=list)
     # Told when X says the account's credits are used up (402): leads and on-call hear it.
     credits_listeners: list[Callable[[], None]] = field(default_factory=list)
+    # A row of a group answer went out or failed: the group's card shows its progress.
+    group_changed: Callable[[Session, int, datetime], None] = _no_group
 
     def posted_url(self, tweet_id: str | None) -> str | None:
         """Where one of the brand's posts is on X."""
@@ -158,10 +164,22 @@ class Delivery:
 
     @staticmethod
     def queue(session: Session, reply: Reply) -> int:
-        """Store the reply row before X is called, so no outcome can go unrecorded."""
+        """Store the reply row before X is called, so no outcome can go unrecorded.
+
+        A person's own answer to a group member takes the place of the group's answer to
+        it, if that has not gone to X yet: the customer hears from us once.
+        """
         session.add(reply)
         session.flush()
         assert reply.id is not None
+        if reply.group_id is None and not reply.automatic and reply.state == ReplyState.SENDING:
+            session.execute(
+                update(Reply)
+                .where(col(Reply.ticket_id) == reply.ticket_id)
+                .where(col(Reply.group_id).is_not(None))
+                .where(col(Reply.state).in_([ReplyState.QUEUED, ReplyState.AWAITING_APPROVAL]))
+                .values(state=ReplyState.CANCELLED, error="answered individually")
+            )
         return reply.id
 
     def dispatch(self, reply_id: int) -> ReplyResult:
@@ -315,6 +333,9 @@ class Delivery:
     def _fail(self, reply: Reply, why: str) -> ReplyResult:
         assert reply.id is not None
         self._set_state(reply.id, ReplyState.FAILED, why)
+        if reply.group_id is not None:
+            with session_scope(self.engine) as session:
+                self.group_changed(session, reply.group_id, self.clock())
         return ReplyResult(
             ReplyStatus.FAILED, reply.ticket_id, reply.text, message=f"Nothing was sent. {why}"
         )
@@ -382,6 +403,8 @@ class Delivery:
             author = reply.author_slack_id
             sent = Change(event, author, reply.canned_name, line, people=[author])
             self.feed.record(session, ticket, sent, now)
+            if stored.group_id is not None:
+                self.group_changed(session, stored.group_id, now)
         return ReplyResult(ReplyStatus.SENT, reply.ticket_id, reply.text, url=url)
 
     # -- background ----------------------------------------------------------------------

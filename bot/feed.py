@@ -141,8 +141,13 @@ class TicketFeed:
         now: datetime,
         reopened: bool = False,
     ) -> None:
-        """Queue a later customer message into its ticket's thread."""
+        """Queue a later customer message into its ticket's thread.
+
+        A group member listed only in its group's thread gets its own card now: the
+        conversation has become its own.
+        """
         assert message.id is not None
+        self._own_card(session, message.ticket_id, now)
         view = self.looks.customer_message(message, customer, reopened=reopened)
         outbox.post_in_thread(
             session=session,
@@ -190,7 +195,28 @@ class TicketFeed:
             )
         after_commit(session, self.wake)
 
+    def ensure_card(self, session: Session, ticket: Ticket, now: datetime) -> None:
+        """Give a group member listed in its group's thread a card of its own (taken out)."""
+        assert ticket.id is not None
+        self._own_card(session, ticket.id, now)
+        after_commit(session, self.wake)
+
+    def _own_card(self, session: Session, ticket_id: int, now: datetime) -> None:
+        """Make sure the ticket has a card (a group member listed in its group's thread)."""
+        if outbox.find_card(session=session, ticket_id=ticket_id) is not None:
+            return
+        ticket = session.get(Ticket, ticket_id)
+        assert ticket is not None
+        card = self.presenter.ticket_card(self.looks.card(session, ticket))
+        outbox.post_card(
+            session=session, ticket_id=ticket_id, channel=ticket.channel_id, message=card, now=now
+        )
+
     def _post_line(self, session: Session, ticket_id: int, line: ThreadLine, now: datetime) -> None:
+        if outbox.find_card(session=session, ticket_id=ticket_id) is None:
+            if isinstance(line, ActivityView | ReplySentView):
+                return  # a group member without a card: its group's card shows the answers
+            self._own_card(session, ticket_id, now)  # a note, say: it needs a thread
         message: SlackMessage
         key: str | None = None
         message_id: int | None = None
@@ -217,8 +243,11 @@ class TicketFeed:
 
     def _refresh(self, session: Session, ticket: Ticket, now: datetime) -> None:
         assert ticket.id is not None
+        row = outbox.find_card(session=session, ticket_id=ticket.id)
+        if row is None:
+            return  # a group member shown in its group's thread: no card to refresh
         card = self.presenter.ticket_card(self.looks.card(session, ticket))
-        outbox.refresh_card(session=session, ticket_id=ticket.id, message=card, now=now)
+        outbox.show(session=session, posted=row, message=card, now=now)
 
 
 def _approval_key(reply_id: int) -> str:

@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from bot.clock import Clock, system_clock
 from bot.feed import Change, TicketFeed
+from bot.groups import Groups
 from bot.pii import PiiDetector
 from bot.topics import Router, router
 from bot.x_models import DirectMessage, Tweet, XUser
@@ -112,10 +113,21 @@ class Inbox:
     is_open: Callable[[datetime], bool] = _always_open
     pii: PiiDetector = field(default_factory=PiiDetector)
     clock: Clock = system_clock
+    groups: Groups | None = None  # grouping of alike questions; None: every ticket alone
+
+    def _grouped(self, session: Session, ticket: Ticket, text: str, now: datetime) -> bool:
+        """Whether a ticket just opened is shown by its group (it gets no card of its own)."""
+        return self.groups is not None and self.groups.place(session, ticket, text, now)
+
+    def _settle(self, session: Session) -> None:
+        if self.groups is not None:
+            self.groups.settle(session, self.clock())
 
     def store_dms(self, messages: Sequence[DirectMessage]) -> IngestResult:
         """Store DMs from customers (oldest first) in their open ticket, or open a `dm` ticket."""
         result = IngestResult(fetched=len(messages))
+        if self.groups is not None:
+            self.groups.ready()
         with session_scope(self.engine) as session:
             stored = queries.stored_external_ids(
                 session=session, channel=Channel.DM, external_ids=[m.id for m in messages]
@@ -129,6 +141,7 @@ class Inbox:
                 else:
                     stored.add(dm.id)
                     self._store_dm(session, dm, result, routes)
+            self._settle(session)
         return result
 
     def _store_dm(
@@ -175,9 +188,15 @@ class Inbox:
         session.add(message)
         session.flush()
         if new:
-            self.feed.opened(
-                session, ticket, customer=customer, opening=message, now=now, topics=routes.names
-            )
+            if not self._grouped(session, ticket, dm.text, now):
+                self.feed.opened(
+                    session,
+                    ticket,
+                    customer=customer,
+                    opening=message,
+                    now=now,
+                    topics=routes.names,
+                )
             result.new_tickets.append(ticket.id)
             return
         self.feed.customer_wrote(session, message, customer=customer, now=now)
@@ -194,6 +213,8 @@ class Inbox:
         result = IngestResult(fetched=len(tweets))
         for start in range(0, len(tweets), CHUNK):
             chunk = tweets[start : start + CHUNK]
+            if self.groups is not None:
+                self.groups.ready()
             with session_scope(self.engine) as session:
                 batch = _Batch(
                     stored=queries.stored_external_ids(
@@ -206,6 +227,7 @@ class Inbox:
                 )
                 for tweet in chunk:
                     self._store_one(session, tweet, source, query, result, batch)
+                self._settle(session)
         return result
 
     def _store_one(
@@ -274,6 +296,9 @@ class Inbox:
         assert ticket.id is not None
         batch.open_tickets[customer.id] = ticket
         opening = self._add_message(session, ticket, tweet, mentioned, need_id=False)
+        result.new_tickets.append(ticket.id)
+        if self._grouped(session, ticket, tweet.text, now):
+            return  # its group's card counts it, its group's thread lists it
         self.feed.opened(
             session,
             ticket,
@@ -284,7 +309,6 @@ class Inbox:
             earlier_tickets=0 if customer.id in batch.first_timers else None,
             topics=batch.router.names,  # read once per batch, not per card
         )
-        result.new_tickets.append(ticket.id)
 
     def _find_ticket(
         self, session: Session, tweet: Tweet, customer: Customer, batch: _Batch

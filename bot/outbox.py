@@ -33,11 +33,16 @@ def post_card(
 
 
 def card_row(*, session: Session, ticket_id: int) -> SlackOutbox:
-    """The queue row of a ticket's card (every ticket has exactly one)."""
-    row = outbox.find_by_key(session=session, dedup_key=f"card:{ticket_id}")
+    """The queue row of a ticket's card (a ticket in a group may have none: `find_card`)."""
+    row = find_card(session=session, ticket_id=ticket_id)
     if row is None:
         raise LookupError(f"ticket {ticket_id} has no card")
     return row
+
+
+def find_card(*, session: Session, ticket_id: int) -> SlackOutbox | None:
+    """The queue row of a ticket's card; None for a group member shown in the group's thread."""
+    return outbox.find_by_key(session=session, dedup_key=f"card:{ticket_id}")
 
 
 def post_in_thread(
@@ -76,6 +81,11 @@ def update_posted(
     posted = outbox.find_by_key(session=session, dedup_key=dedup_key)
     if posted is None:
         raise LookupError(f"nothing was posted as {dedup_key}")
+    _show(session, posted, message, now)
+
+
+def show(*, session: Session, posted: SlackOutbox, message: SlackMessage, now: datetime) -> None:
+    """Make a queued (or posted) message show `message`: see `_show`."""
     _show(session, posted, message, now)
 
 

@@ -17,6 +17,7 @@ from store.models import Direction, EscalationKind, ReplyKind, ReplyState
 
 TICKET_EVENT_TYPE = "servicekanal_ticket"
 POST_EVENT_TYPE = "servicekanal_post"
+GROUP_EVENT_TYPE = "servicekanal_group"
 # How many entries a list shows at a time: whole entries of a few hundred characters
 # each, so a page fits Slack's blocks with room for its header and paging buttons.
 PAGE_SIZE = 20
@@ -65,6 +66,22 @@ class CustomerView:
 
 
 @dataclass(frozen=True)
+class Suggestion:
+    """An answer that would serve: a canned one (`canned`) or an earlier group's (`group_id`)."""
+
+    text: str
+    canned: str | None = None
+    group_id: int | None = None
+
+    @property
+    def source(self) -> str:
+        """Where it comes from, in words."""
+        if self.canned is not None:
+            return f"canned answer :{self.canned}"
+        return f"the answer to Sammelfrage {self.group_id}"
+
+
+@dataclass(frozen=True)
 class CardView:
     """Everything a ticket card shows."""
 
@@ -89,6 +106,8 @@ class CardView:
     reveal_id: int | None = None  # the text is masked; this message can be revealed
     topic: str | None = None  # the topic's name as cards show it
     topics: tuple[str, ...] = ()  # every topic, for the card's Topic menu
+    group_id: int | None = None  # the group of alike questions it is in (SPEC §10)
+    suggestion: Suggestion | None = None  # an answer that would serve, one click away
 
 
 @dataclass(frozen=True)
@@ -231,6 +250,74 @@ class MovedView:
     lines: tuple[MovedLine, ...] = ()
 
 
+@dataclass(frozen=True)
+class GroupMemberView:
+    """One customer of a group, as the group's card and member list show them."""
+
+    ticket_id: int
+    customer: CustomerView
+    text: str
+    url: str | None
+    source: str
+    taken_out: bool = False
+    answered: bool = False
+
+
+@dataclass(frozen=True)
+class GroupProgress:
+    """What became of a group answer's rows so far."""
+
+    sent: int = 0
+    waiting: int = 0  # queued, or on their way
+    failed: int = 0
+    cancelled: int = 0
+
+    @property
+    def total(self) -> int:
+        """Every row of the answer."""
+        return self.sent + self.waiting + self.failed + self.cancelled
+
+
+@dataclass(frozen=True)
+class GroupCardView:
+    """Everything a group card shows."""
+
+    group_id: int
+    size: int
+    examples: list[GroupMemberView]
+    words: list[str]
+    resolved: bool = False
+    answer: str | None = None  # the group answer, once written
+    answer_by: str | None = None
+    awaiting_approval: bool = False
+    keep_answering: bool = False
+    stopped: bool = False
+    progress: GroupProgress = field(default_factory=GroupProgress)
+    minutes_left: int | None = None
+    suggestion: Suggestion | None = None  # a canned answer or an earlier group answer
+    followup_due: datetime | None = None  # promised once for the whole group
+    followup_overdue: bool = False
+
+
+@dataclass(frozen=True)
+class GroupReminderView:
+    """The one reminder of a follow-up promised to a whole group, in its card's thread."""
+
+    group_id: int
+    due: datetime
+    members: int
+    author_slack_id: str | None
+
+
+@dataclass(frozen=True)
+class GroupBatchView:
+    """One message in a group card's thread, listing members that joined."""
+
+    group_id: int
+    batch: int
+    members: list[GroupMemberView]
+
+
 class Presenter(Protocol):
     """Renders domain views as Slack messages."""
 
@@ -272,4 +359,16 @@ class Presenter(Protocol):
 
     def approval(self, approval: ApprovalView) -> SlackMessage:
         """A trainee's reply for a lead to approve, or what became of it."""
+        ...
+
+    def group_card(self, group: GroupCardView) -> SlackMessage:
+        """A group's card; carries the `servicekanal_group` metadata."""
+        ...
+
+    def group_batch(self, batch: GroupBatchView) -> SlackMessage:
+        """Members that joined a group, listed in its card's thread."""
+        ...
+
+    def group_reminder(self, reminder: GroupReminderView) -> SlackMessage:
+        """The one reminder of a follow-up promised to a group."""
         ...

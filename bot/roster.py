@@ -72,9 +72,11 @@ def required_role(kind: str, name: str, text: str = "") -> Role:
     return Role.TRAINEE
 
 
-# Buttons and modals only leads may use: approving and returning trainees' replies,
-# answering the offer to re-assign the tickets of someone who went away.
-LEAD_ACTIONS = frozenset({"reply_approve", "reply_reject", "away_reassign", "away_keep"})
+# Buttons and modals only leads may use: approving and returning trainees' replies (and
+# group answers), answering the offer to re-assign the tickets of someone who went away.
+LEAD_ACTIONS = frozenset(
+    {"reply_approve", "reply_reject", "group_approve", "away_reassign", "away_keep"}
+)
 LEAD_VIEWS = frozenset({"reply_reject_modal"})
 
 

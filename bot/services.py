@@ -22,6 +22,9 @@ from bot.escalation import Escalations, OnCall
 from bot.events import EventLog
 from bot.feed import TicketFeed
 from bot.followups import FollowUps
+from bot.group_answers import GroupAnswers
+from bot.grouping import word_grouper
+from bot.groups import Groups
 from bot.hours import ServiceCalendar
 from bot.inbox import Inbox
 from bot.ingest import Ingest
@@ -33,6 +36,7 @@ from bot.replies import Replies
 from bot.roster import Directory, Member, Roster
 from bot.spikes import SpikeWatch
 from bot.stats import Stats
+from bot.suggestions import Suggestions
 from bot.sweeps import Sweeper, SweepRules
 from bot.tickets import Tickets
 from bot.topics import Topics
@@ -104,17 +108,26 @@ class Services:
             settings.service_hours, settings.timezone, settings.holidays
         )
         pii = personal_data_detector(settings)
+        self.canned = CannedAnswers(engine=engine, clock=clock)
+        self.suggestions = Suggestions(
+            engine=engine, canned=self.canned, similarity=settings.group_similarity, clock=clock
+        )
         self.feed = TicketFeed(
             presenter=presenter,
-            looks=Looks(settings.vip_followers, pii.mask),
+            looks=Looks(settings.vip_followers, pii.mask, self.suggestions.for_text),
             wake=slack.wake,
             homes=slack.homes.changed,
+        )
+        self.groups = Groups(
+            engine=engine,
+            feed=self.feed,
+            make_grouper=lambda: word_grouper(settings),
+            clock=clock,
         )
         self.events = EventLog(engine=engine, clock=clock)
         self.roster = Roster(
             engine=engine, directory=slack.directory, admins=settings.admin_user_ids, clock=clock
         )
-        self.canned = CannedAnswers(engine=engine, clock=clock)
         self.topics = Topics(engine=engine, clock=clock)
         self.moves = Moves(
             engine=engine, feed=self.feed, support_channel=settings.support_channel_id, clock=clock
@@ -130,6 +143,7 @@ class Services:
             business_minutes=calendar.business_minutes_between,
             clock=clock,
             pace=self.pace,
+            group_changed=self.groups.refresh,
         )
         # Group answers queue their rows here and call `x_outbox.wake()`;
         # `x_outbox.progress(group_id)` is the group card's "212 of 500 answered".
@@ -144,6 +158,16 @@ class Services:
             public_contacts=settings.public_contact_data,
             automaton=Member(slack.bot_user_id, Role.LEAD, AUTOMATIC_INITIALS, "Servicekanal"),
         )
+        self.group_answers = GroupAnswers(
+            engine=engine,
+            rules=rules,
+            delivery=self.delivery,
+            groups=self.groups,
+            roster=self.roster,
+            answered=self.suggestions.forget,
+            clock=clock,
+        )
+        self.groups.on_join = self.group_answers.answer_new_member
         self.replies = Replies(
             engine=engine,
             rules=rules,
@@ -193,6 +217,7 @@ class Services:
             is_open=calendar.is_open,
             pii=pii,
             clock=clock,
+            groups=self.groups,
         )
         self.assigner = Assigner(
             engine=engine,

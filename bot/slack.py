@@ -30,7 +30,7 @@ from slack_sdk.web.slack_response import SlackResponse
 from sqlalchemy import Engine
 
 from bot.clock import Clock, system_clock
-from bot.present import POST_EVENT_TYPE, TICKET_EVENT_TYPE
+from bot.present import GROUP_EVENT_TYPE, POST_EVENT_TYPE, TICKET_EVENT_TYPE
 from bot.slack_answers import PAUSE_ON_CONFIG_ERROR, SlackAnswer, meaning, retry_after
 from store import outbox
 from store.db import session_scope
@@ -311,11 +311,14 @@ class SlackPoster:
             return None  # an update is idempotent: simply send it again
         metadata = self._content(row)["metadata"]
         wanted_type = metadata["event_type"]
-        wanted = (
-            ("ticket_id", row.ticket_id)
-            if wanted_type == TICKET_EVENT_TYPE
-            else ("outbox_id", row.id)
-        )
+        if wanted_type == TICKET_EVENT_TYPE:
+            wanted: tuple[str, Any] = ("ticket_id", row.ticket_id)
+        elif wanted_type.startswith(GROUP_EVENT_TYPE):
+            # A group's card (or a member list in its thread): its group and batch name it.
+            payload = metadata["event_payload"]
+            wanted = ("group", (payload.get("group_id"), payload.get("batch")))
+        else:
+            wanted = ("outbox_id", row.id)
         oldest = f"{(row.created_at - RECONCILE_MARGIN).timestamp():.6f}"
         cursor: str | None = None
         for _ in range(RECONCILE_PAGES):
@@ -333,10 +336,13 @@ class SlackPoster:
                 response = self._client.conversations_history(**params)
             for message in response.get("messages") or []:
                 found = message.get("metadata") or {}
-                if (
-                    found.get("event_type") == wanted_type
-                    and (found.get("event_payload") or {}).get(wanted[0]) == wanted[1]
-                ):
+                found_payload = found.get("event_payload") or {}
+                value = (
+                    (found_payload.get("group_id"), found_payload.get("batch"))
+                    if wanted[0] == "group"
+                    else found_payload.get(wanted[0])
+                )
+                if found.get("event_type") == wanted_type and value == wanted[1]:
                     log.info("posting queue: row %s was already posted; not sending again", row.id)
                     return str(message["ts"])
             cursor = (response.get("response_metadata") or {}).get("next_cursor")

@@ -31,6 +31,7 @@ from store.models import (
     EscalationKind,
     FollowUp,
     FollowUpState,
+    GroupMember,
     Ticket,
     TicketSource,
     TicketState,
@@ -52,6 +53,18 @@ class SweepReport:
     def count(self, stage: str) -> None:
         """One more of `stage`."""
         self.fired[stage] = self.fired.get(stage, 0) + 1
+
+
+def in_groups(session: Session, ticket_ids: list[int]) -> dict[int, int]:
+    """Which of these tickets are in a group of alike questions (answered together), and which."""
+    if not ticket_ids:
+        return {}
+    rows = session.exec(
+        select(GroupMember.ticket_id, GroupMember.group_id)
+        .where(col(GroupMember.ticket_id).in_(ticket_ids))
+        .where(col(GroupMember.taken_out_at).is_(None))
+    )
+    return dict(rows.all())
 
 
 def claim_stage(
@@ -254,17 +267,13 @@ class Sweeper:
                 .limit(BATCH)
                 .with_for_update(skip_locked=True)
             ).all()
+            grouped = in_groups(session, [t.id for t in open_tickets if t.id is not None])
             for ticket in open_tickets:
                 assert ticket.id is not None
                 waited = self.calendar.business_minutes_between(ticket.created_at, now)
                 if waited >= self.rules.sla_minutes:
                     if claim_stage(session, Ticket, "sla_missed_at", ticket.id, now):
-                        reason = (
-                            f"#{ticket.id} has had no answer for {int(waited)} business "
-                            f"minutes (first-response SLA: {self.rules.sla_minutes})."
-                        )
-                        alarm = Alarm(f"sla:{ticket.id}", EscalationKind.SLA, reason, ticket.id)
-                        self.escalations.escalate_in(session, alarm)
+                        self._page_missed(session, ticket, waited, grouped.get(ticket.id))
                         report.count("sla_missed")
                 elif (
                     waited >= warn_at
@@ -306,6 +315,26 @@ class Sweeper:
                     report.count("vip")
 
     # -- closed hours --------------------------------------------------------------------
+
+    def _page_missed(
+        self, session: Session, ticket: Ticket, waited: float, group: int | None
+    ) -> None:
+        """Page on-call about a missed first response: once per ticket, or once per group.
+
+        The members of a group of alike questions are answered together, so a storm of
+        500 pages once, naming the group, not 500 times.
+        """
+        assert ticket.id is not None
+        minutes = f"{int(waited)} business minutes (first-response SLA: {self.rules.sla_minutes})"
+        if group is None:
+            reason = f"#{ticket.id} has had no answer for {minutes}."
+            cause = f"sla:{ticket.id}"
+        else:
+            reason = (
+                f"Sammelfrage {group} (#{ticket.id} and others) has had no answer for {minutes}."
+            )
+            cause = f"sla:group:{group}"
+        self.escalations.escalate_in(session, Alarm(cause, EscalationKind.SLA, reason, ticket.id))
 
     def _out_of_hours(self, report: SweepReport) -> None:
         """One automatic answer per customer and closed period, through the checked reply path."""

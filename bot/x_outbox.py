@@ -208,14 +208,13 @@ class XOutbox:
                 session.exec(
                     select(func.count())
                     .where(col(Reply.group_id) == group_id)
-                    .where(col(Reply.state) == ReplyState.FAILED)
-                    .where(col(Reply.error) == STOPPED)
+                    .where(col(Reply.state) == ReplyState.CANCELLED)
                 ).one()
             )
         total = sum(n for _, _, n, _ in rows) - stopped
         if eta is None and any(state in PENDING for state, *_ in rows):
             eta = timedelta(0)
-        return GroupProgress(sent=sent, total=total, failed=failed - stopped, eta=eta)
+        return GroupProgress(sent=sent, total=total, failed=failed, eta=eta)
 
     def cancel(self, group_id: int) -> int:
         """Stop sending a group answer: its rows not yet taken are dropped; how many."""
@@ -224,7 +223,7 @@ class XOutbox:
                 update(Reply)
                 .where(col(Reply.group_id) == group_id)
                 .where(col(Reply.state) == ReplyState.QUEUED)
-                .values(state=ReplyState.FAILED, error=STOPPED)
+                .values(state=ReplyState.CANCELLED, error=STOPPED)
             )
             return int(dropped.rowcount)  # type: ignore[attr-defined]
 

@@ -66,3 +66,23 @@ AWAY_KEEP = "away_keep"
 
 # The card's Topic menu (static select); each option's value is `<ticket>|<topic>`.
 TOPIC_MENU = "ticket_topic"
+# The group card of alike questions (SPEC §10); each button carries the group number.
+GROUP_ANSWER_ALL = "group_answer_all"
+GROUP_SHOW_MEMBERS = "group_show_members"
+GROUP_KEEP_ANSWERING = "group_keep_answering"
+GROUP_STOP = "group_stop_sending"
+GROUP_RESOLVE = "group_resolve"
+GROUP_SEND_SUGGESTION = "group_send_suggestion"
+GROUP_TAKE_OUT = "group_take_out"  # in the member list; the value is `group:ticket`
+GROUP_MEMBERS_PAGE = "group_members_page"  # the value is `group:start`
+GROUP_MEMBERS_MODAL = "group_members_modal"
+GROUP_ANSWER_MODAL = "group_answer_modal"
+GROUP_ANSWER_BLOCK = "group_answer"
+GROUP_ANSWER_TEXT = "text"
+GROUP_FOLLOWUP_BLOCK = "group_promise"
+GROUP_FOLLOWUP = "promise"
+GROUP_PREVIEW = "group_preview"
+# A suggested canned answer on a ticket card: one click sends it through the checks.
+SEND_SUGGESTION = "ticket_send_suggestion"
+GROUP_CONFIRM_MODAL = "group_confirm_modal"
+GROUP_APPROVE = "group_approve"  # a lead approves a trainee's group answer

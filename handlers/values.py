@@ -67,3 +67,19 @@ def metadata_number(view: Mapping[str, Any], key: str) -> int:
     if key not in numbers:
         raise Refused(NOT_OUR_MODAL)
     return numbers[key]
+
+
+class GroupDraft(ButtonValue):
+    """A group answer between its preview and Send: the confirm modal's private_metadata."""
+
+    group: TicketNumber
+    body: Annotated[str, Field(max_length=3000)]
+    promise: Annotated[str, Field(max_length=32)] | None = None
+
+
+class Suggested(ButtonValue):
+    """Send suggestion on a ticket card: the canned answer or the group whose answer it is."""
+
+    ticket: TicketNumber
+    canned: Annotated[str, Field(max_length=64)] | None = None
+    group: TicketNumber | None = None

@@ -85,6 +85,7 @@ class ReplyState(StrEnum):
     SENT = "sent"
     FAILED = "failed"  # X refused it; nothing was posted
     REJECTED = "rejected"  # a lead returned a trainee's reply
+    CANCELLED = "cancelled"  # a group answer's row that Stop sending took back before X saw it
 
 
 class EventKind(StrEnum):
@@ -106,6 +107,7 @@ class EventKind(StrEnum):
     REPLY_REJECTED = "reply_rejected"
     MOVED = "moved"  # to another topic (and channel)
     ASSIGNED = "assigned"  # auto-assignment (or a lead's re-assignment) gave it an owner
+    TAKEN_OUT = "taken_out"  # out of its group of alike questions, with a card of its own
 
 
 class EscalationKind(StrEnum):
@@ -431,3 +433,51 @@ class XNotice(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=64)
     created_at: datetime = _when()
+
+
+class GroupState(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+class TicketGroup(SQLModel, table=True):
+    """A group of alike questions (SPEC §10): one card, one answer for all its members.
+
+    The group answer lives here once (`answer_body`, signed by `answer_by`); each member
+    gets its own `Reply` row with `group_id`, sent by the X outbox after individual ones.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel_id: str = Field(max_length=32)
+    state: str = Field(default=GroupState.OPEN, max_length=16)
+    answer_body: str | None = None
+    answer_by: str | None = Field(default=None, max_length=32)
+    # A trainee's group answer waits for a lead: until then nothing is queued.
+    answer_awaiting: bool = False
+    answer_approved_by: str | None = Field(default=None, max_length=32)
+    answered_at: datetime | None = _when(nullable=True)
+    # The Answer all submission that wrote the answer: a retry finds it, not a second one.
+    answer_key: str | None = Field(default=None, max_length=64, unique=True)
+    followup_due: datetime | None = _when(nullable=True)
+    followup_fired_at: datetime | None = _when(nullable=True)
+    keep_answering: bool = False
+    stopped_at: datetime | None = _when(nullable=True)
+    resolved_by: str | None = Field(default=None, max_length=32)
+    created_at: datetime = _when(index=True)
+    updated_at: datetime = _when()
+
+
+class GroupMember(SQLModel, table=True):
+    """A ticket in a group; a ticket is in one group at most, and out for good once taken out.
+
+    `own_card`: it had its card before the group formed (it keeps it); others are shown
+    in the group card's thread, `batch` numbering the thread message they are listed in.
+    """
+
+    ticket_id: int = Field(primary_key=True, foreign_key="ticket.id")
+    group_id: int = Field(foreign_key="ticketgroup.id", index=True)
+    own_card: bool = False
+    batch: int | None = None
+    joined_at: datetime = _when()
+    taken_out_at: datetime | None = _when(nullable=True)
+    taken_out_by: str | None = Field(default=None, max_length=32)

@@ -33,6 +33,24 @@ from standins.x_api import XStandIn
 SUPPORT = "CSUPPORT1"
 
 
+def question(number: int, prefix: str = "Frage") -> str:
+    """`Frage 7 …`: a question of its own, for bursts of tickets that are not alike.
+
+    Its tail is eight words no other number's question has, so grouping of alike
+    questions (SPEC §10) keeps every ticket of such a burst alone, with its own card
+    (a prefix of up to three words leaves two such questions below a cosine of 0.3).
+    """
+    letters = "bcdfghjklmnpqrstvwxz"
+    tail = []
+    for salt in ("a", "e", "o", "u", "ia", "ie", "io", "iu"):
+        word, rest = salt, number
+        for _ in range(4):
+            word += letters[rest % len(letters)]
+            rest //= len(letters)
+        tail.append(word)
+    return f"{prefix} {number} " + " ".join(tail)
+
+
 def command(
     slack: SlackStandIn,
     user: str,

@@ -7,10 +7,10 @@ from collections.abc import Callable
 from slack_bolt import App
 
 from handlers import ids
-from handlers.actions import approval, away, card, lists, privacy, reply_confirm, topic
+from handlers.actions import approval, away, card, groups, lists, privacy, reply_confirm, topic
 from handlers.blocks import followups as followup_blocks
 from handlers.refusals import answered
-from handlers.views import followup_modal, reply_modal
+from handlers.views import followup_modal, group_answer, reply_modal
 
 LISTENERS: dict[str, Callable[..., None]] = {
     ids.CLAIM: card.handle_claim_button,
@@ -31,6 +31,16 @@ LISTENERS: dict[str, Callable[..., None]] = {
     ids.AWAY_REASSIGN: away.handle_away_reassign,
     ids.AWAY_KEEP: away.handle_away_keep,
     ids.TOPIC_MENU: topic.handle_topic_menu,
+    ids.GROUP_SHOW_MEMBERS: groups.handle_show_members,
+    ids.GROUP_MEMBERS_PAGE: groups.handle_members_page,
+    ids.GROUP_TAKE_OUT: groups.handle_take_out,
+    ids.GROUP_RESOLVE: groups.handle_resolve_group,
+    ids.GROUP_ANSWER_ALL: group_answer.handle_answer_all,
+    ids.GROUP_KEEP_ANSWERING: group_answer.handle_keep_answering,
+    ids.GROUP_STOP: group_answer.handle_stop_sending,
+    ids.GROUP_APPROVE: group_answer.handle_approve_group,
+    ids.GROUP_SEND_SUGGESTION: group_answer.handle_group_suggestion,
+    ids.SEND_SUGGESTION: group_answer.handle_ticket_suggestion,
 }
 # These two answer on an ephemeral offer whose button acts once: a refusal takes its place.
 ONE_SHOT_OFFERS: dict[str, Callable[..., None]] = {

@@ -18,7 +18,10 @@ from bot.present import (
 from handlers import ids
 from handlers.blocks.assign import away_offer
 from handlers.blocks.escalations import escalation
+from handlers.blocks.groups import button as group_button
+from handlers.blocks.groups import group_batch, group_card, group_reminder, suggestion_section
 from handlers.blocks.text import (
+    SOURCE_LABELS,
     count,
     escape_within,
     link,
@@ -27,6 +30,7 @@ from handlers.blocks.text import (
     slack_date,
 )
 from handlers.blocks.topics import moved_away, moved_here, topic_menu
+from handlers.values import Suggested
 
 STATE_LABELS = {
     "new": "🆕 New",
@@ -34,11 +38,6 @@ STATE_LABELS = {
     "waiting": "⏳ Waiting for customer",
     "followup": "📅 Follow-up promised",
     "resolved": "✅ Resolved",
-}
-SOURCE_LABELS = {
-    "mention": "mention",
-    "keyword": "keyword search",
-    "dm": "direct message",
 }
 
 
@@ -186,6 +185,8 @@ def ticket_card(card: CardView) -> SlackMessage:
         context.append(earlier)
     else:
         context.append("first ticket")
+    if card.group_id is not None:
+        context.append(f"🧩 in Sammelfrage {card.group_id}: answered with its group card")
     blocks: list[dict[str, Any]] = [
         section(header),
         section(customer_line(card.customer)),
@@ -206,6 +207,15 @@ def ticket_card(card: CardView) -> SlackMessage:
     if menu is not None:
         actions["elements"].append(menu)
     blocks.append(actions)
+    if card.suggestion is not None:
+        suggested = Suggested(
+            ticket=card.ticket_id, canned=card.suggestion.canned, group=card.suggestion.group_id
+        )
+        block = suggestion_section(card.suggestion)
+        block["accessory"] = group_button(
+            "Send suggestion", ids.SEND_SUGGESTION, suggested.encoded(), "primary"
+        )
+        blocks.append(block)
     return {
         "text": (
             f"#{card.ticket_id} from @{card.customer.username}: {escape_within(card.text, 150)}"
@@ -371,3 +381,6 @@ class BlockKitPresenter:
     away_offer = staticmethod(away_offer)
     moved_here = staticmethod(moved_here)
     moved_away = staticmethod(moved_away)
+    group_card = staticmethod(group_card)
+    group_batch = staticmethod(group_batch)
+    group_reminder = staticmethod(group_reminder)

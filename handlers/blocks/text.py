@@ -8,6 +8,11 @@ from typing import Any
 from bot.text import escape_slack, escaped_pieces
 
 SECTION_LIMIT = 3000  # Slack's maximum for a section's text
+SOURCE_LABELS = {
+    "mention": "mention",
+    "keyword": "keyword search",
+    "dm": "direct message",
+}
 
 
 def escape_within(text: str, limit: int, *, newline: str = "\n") -> str:

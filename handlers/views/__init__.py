@@ -7,7 +7,7 @@ from slack_bolt import App
 from handlers import ids
 from handlers.actions import approval, privacy
 from handlers.refusals import answered
-from handlers.views import followup_modal, reply_modal
+from handlers.views import followup_modal, group_answer, reply_modal
 
 
 def register(app: App) -> None:
@@ -18,5 +18,7 @@ def register(app: App) -> None:
         (ids.ESCALATE_MODAL, followup_modal.handle_escalate_submission),
         (ids.DM_MODAL, privacy.handle_dm_submission),
         (ids.REJECT_MODAL, approval.handle_reject_submission),
+        (ids.GROUP_ANSWER_MODAL, group_answer.handle_answer_preview),
+        (ids.GROUP_CONFIRM_MODAL, group_answer.handle_answer_send),
     ):
         app.view(callback_id)(answered(listener))

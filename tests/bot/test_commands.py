@@ -121,5 +121,11 @@ def test_roles_rank_trainee_agent_lead() -> None:
 
 def test_the_lead_only_ids_are_the_approval_and_away_offer_buttons_and_the_modal() -> None:
     # bot/ cannot import handlers/, so the roster names the ids itself; they must agree.
-    assert {ids.APPROVE, ids.REJECT, ids.AWAY_REASSIGN, ids.AWAY_KEEP} == LEAD_ACTIONS
+    assert {
+        ids.APPROVE,
+        ids.REJECT,
+        ids.GROUP_APPROVE,
+        ids.AWAY_REASSIGN,
+        ids.AWAY_KEEP,
+    } == LEAD_ACTIONS
     assert {ids.REJECT_MODAL} == LEAD_VIEWS

@@ -13,6 +13,7 @@ from bot.inbox import Inbox, IngestResult
 from store.db import session_scope
 from store.models import Message, SlackOutbox, Ticket, TicketSource, TicketState
 from tests.fakes.domain import BRAND, FakeClock, RecordingPresenter, TweetFactory, domain
+from tests.harness import question
 
 
 @pytest.fixture
@@ -69,7 +70,7 @@ def test_a_first_tweet_opens_ticket_one_with_a_card_queued(
 
 
 def test_numbers_count_up_per_new_conversation(inbox: Inbox, tweets: TweetFactory) -> None:
-    result = inbox.store([tweets.mention(tweets.user(f"c{i}"), "hi") for i in range(3)])
+    result = inbox.store([tweets.mention(tweets.user(f"c{i}"), question(i)) for i in range(3)])
     assert result.new_tickets == [1, 2, 3]
 
 

@@ -185,6 +185,22 @@ def test_the_first_response_sla_warns_then_escalates_once(world: World) -> None:
         assert stored is not None and stored.sla_missed_at is not None and stored.escalated
 
 
+def test_a_storm_of_alike_questions_missing_the_sla_pages_once_for_its_group(
+    world: World,
+) -> None:
+    asked = [
+        world.customer_tweets(
+            f"kunde{i}", "Wann kann ich meinen Vertrag fürs neue iPhone verlängern?"
+        )
+        for i in range(30)
+    ]
+    alone = world.customer_tweets("karl_k", "Rechnung doppelt abgebucht, bitte prüfen")
+    assert world.sweep(minutes=31).get("sla_missed") == 31
+    # One page for the ticket alone, one for the 30 who asked the same: not 31.
+    assert sorted(world.escalation_causes()) == sorted([f"sla:{alone}", "sla:group:1"])
+    assert len(asked) == 30
+
+
 def test_an_answered_ticket_never_misses_its_sla(world: World) -> None:
     ticket = world.customer_tweets()
     world.clock.advance(minutes=5)

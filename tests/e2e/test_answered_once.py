@@ -29,7 +29,7 @@ from standins.x_api import XStandIn
 from store.db import session_scope
 from store.models import Direction, FollowUp, Message, Reply, ReplyState
 from tests.e2e.test_working_a_ticket import build_team, said
-from tests.harness import BotHarness, button, make_settings
+from tests.harness import BotHarness, button, make_settings, question
 
 X_POSTS = ("POST /2/tweets", "POST /2/dm_conversations/with/:id/messages")
 FINAL = (ReplyState.SENT, ReplyState.FAILED, ReplyState.AWAITING_APPROVAL)
@@ -59,7 +59,7 @@ def desk(
 def new_ticket(bot: BotHarness, x: XStandIn, number: int) -> dict[str, Any]:
     """Customer `number` tweets; their ticket #`number` is on its card. Returns the customer."""
     customer = x.add_user(f"kunde{number}", f"Kunde {number}")
-    x.mention(customer, f"Mein Anschluss Nummer {number} ist tot")
+    x.mention(customer, question(number, "Mein Anschluss ist tot, Nummer"))
     bot.poll_and_deliver()
     return customer
 

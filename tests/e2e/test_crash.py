@@ -24,6 +24,7 @@ from standins.x_api import XStandIn
 from store.db import make_engine, session_scope
 from store.models import Direction, Message, Reply, ReplyKind, ReplyState, Ticket
 from tests.e2e.processes import ROOT, bot_environment, free_port, healthy
+from tests.harness import question
 
 pytestmark = pytest.mark.slow
 
@@ -102,7 +103,7 @@ def test_killed_mid_burst_every_tweet_gets_exactly_one_card(
 ) -> None:
     port = free_port()
     environ = environment(slack, x, port, database)
-    tweets = [x.mention(x.add_user(f"kunde{i}"), f"Störung Nummer {i}") for i in range(300)]
+    tweets = [x.mention(x.add_user(f"kunde{i}"), question(i, "Störung Nummer")) for i in range(300)]
 
     for kill_at in (60, 180):  # two crashes in the middle of posting the burst
         with bot_process(environ, tmp_path) as process:

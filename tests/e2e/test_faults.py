@@ -15,7 +15,7 @@ import pytest
 from standins.slack_api import SlackStandIn
 from standins.x_api import XStandIn
 from tests.fakes.domain import FakeClock
-from tests.harness import BotHarness, make_settings
+from tests.harness import BotHarness, make_settings, question
 
 PROBLEM = {
     "title": "Service Unavailable",
@@ -103,7 +103,7 @@ def test_a_slack_fault_delays_the_card_but_never_loses_or_doubles_it(
 def test_an_x_fault_delays_the_poll_but_the_cursor_keeps_every_tweet(
     faulty_bot: BotHarness, x: XStandIn, slack: SlackStandIn, clock: FakeClock, fault: str
 ) -> None:
-    tweets = [x.mention(x.add_user(f"kunde{i}"), f"Frage {i}") for i in range(3)]
+    tweets = [x.mention(x.add_user(f"kunde{i}"), question(i)) for i in range(3)]
     spec = dict(X_FAULTS[fault])
     if "headers" in spec:
         reset = str(int(clock().timestamp()) + 120)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from standins.http import wait_for
 from standins.slack_api import SlackStandIn
 from standins.x_api import XStandIn
-from tests.harness import BotHarness, make_settings
+from tests.harness import BotHarness, make_settings, question
 
 
 def test_a_mention_becomes_a_ticket_card_and_the_customers_reply_lands_in_its_thread(
@@ -58,7 +58,7 @@ def test_a_burst_across_several_pages_becomes_one_card_per_tweet_in_order(
     bot: BotHarness, x: XStandIn, slack: SlackStandIn
 ) -> None:
     customers = [x.add_user(f"kunde{i}") for i in range(250)]
-    tweets = [x.mention(c, f"Frage {i}") for i, c in enumerate(customers)]
+    tweets = [x.mention(c, question(i)) for i, c in enumerate(customers)]
 
     result = bot.poll_and_deliver()
 
@@ -83,7 +83,7 @@ def test_a_restarted_bot_posts_nothing_twice_and_finishes_what_was_queued(
     bot: BotHarness, x: XStandIn, slack: SlackStandIn, database_url: str
 ) -> None:
     for i in range(5):
-        x.mention(x.add_user(f"k{i}"), f"Frage {i}")
+        x.mention(x.add_user(f"k{i}"), question(i))
     bot.poll()
     bot.bot.poster.step()
     bot.bot.poster.step()
@@ -152,7 +152,7 @@ def test_slack_rate_limits_delay_cards_but_lose_none(
     bot: BotHarness, x: XStandIn, slack: SlackStandIn
 ) -> None:
     slack.rate_limit("chat.postMessage", limit=4, window=1.0, retry_after=1)
-    tweets = [x.mention(x.add_user(f"k{i}"), f"Frage {i}") for i in range(8)]
+    tweets = [x.mention(x.add_user(f"k{i}"), question(i)) for i in range(8)]
     bot.poll()
     bot.bot.start_background(poll=False)
     wait_for(lambda: len(slack.cards()) == 8, timeout=15)

@@ -13,7 +13,7 @@ from standins.signing import FORM, payload_body
 from standins.slack_api import ANNA, LEAD, TEAM_ID, SlackStandIn
 from standins.x_api import XStandIn
 from tests.e2e.test_working_a_ticket import build_team
-from tests.harness import BotHarness
+from tests.harness import BotHarness, question
 
 TICKET = re.compile(r"\*#(\d+)\*")
 
@@ -63,7 +63,7 @@ def tickets_in(pages: list[dict[str, Any]], heading: str) -> list[int]:
 
 def customers_tweet(bot: BotHarness, x: XStandIn, count: int) -> None:
     for i in range(count):
-        x.mention(x.add_user(f"kunde{i}"), f"Frage {i}")
+        x.mention(x.add_user(f"kunde{i}"), question(i))
     bot.poll_and_deliver()
 
 
@@ -113,7 +113,7 @@ def test_history_of_a_customer_with_30_tickets_counts_them_all_and_pages_to_each
     lead = bot.bot.services.roster.member(LEAD)
     assert lead is not None
     for i in range(30):
-        x.mention(karl, f"Frage {i}")
+        x.mention(karl, question(i))
         bot.poll_and_deliver()
         bot.bot.services.tickets.resolve(ticket_id=i + 1, member=lead)
 

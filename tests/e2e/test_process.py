@@ -15,6 +15,7 @@ from standins.http import wait_for
 from standins.slack_api import SlackStandIn
 from standins.x_api import XStandIn
 from tests.e2e.processes import ROOT, SECRETS, bot_environment, free_port, healthy
+from tests.harness import question
 
 pytestmark = pytest.mark.slow
 
@@ -49,7 +50,7 @@ def test_the_running_bot_turns_mentions_into_cards_and_threads_and_survives_a_re
 ) -> None:
     port = free_port()
     customers = [x.add_user(f"kunde{i}") for i in range(4)]
-    first_tweets = [x.mention(c, f"Frage {i}") for i, c in enumerate(customers)]
+    first_tweets = [x.mention(c, question(i)) for i, c in enumerate(customers)]
 
     with running_bot(tmp_path, slack, x, port):
         wait_for(lambda: len(slack.cards()) == 4, timeout=30)

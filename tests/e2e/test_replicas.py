@@ -12,7 +12,7 @@ from standins.http import wait_for
 from standins.slack_api import ANNA, BEN, SlackStandIn
 from standins.x_api import XStandIn
 from tests.e2e.test_working_a_ticket import build_team, said
-from tests.harness import BotHarness, make_settings
+from tests.harness import BotHarness, make_settings, question
 
 pytestmark = pytest.mark.slow
 
@@ -43,7 +43,7 @@ def test_three_replicas_post_every_tweet_once_and_survive_the_leaders_death(
         build_team(replicas[0])
         for replica in replicas:
             replica.bot.start_background(poll=True)
-        first = [x.mention(x.add_user(f"kunde{i}"), f"Frage {i}") for i in range(40)]
+        first = [x.mention(x.add_user(f"kunde{i}"), question(i)) for i in range(40)]
         wait_for(lambda: len(slack.cards()) == 40, timeout=30)
 
         leaders = [r for r in replicas if r.bot.services.ingest.last_success is not None]
@@ -51,7 +51,7 @@ def test_three_replicas_post_every_tweet_once_and_survive_the_leaders_death(
         leaders[0].close()  # the leader dies
         survivors = [r for r in replicas if r is not leaders[0]]
 
-        second = [x.mention(x.add_user(f"spaeter{i}"), f"Noch eine {i}") for i in range(40)]
+        second = [x.mention(x.add_user(f"spaeter{i}"), question(i, "Noch eine")) for i in range(40)]
         wait_for(lambda: len(slack.cards()) == 80, timeout=60)  # another replica took over
 
         expected = {t["id"] for t in first + second}
@@ -79,7 +79,7 @@ def test_three_replicas_together_keep_slacks_pace_in_one_channel(
     try:
         for replica in replicas:
             replica.bot.start_background(poll=True)
-        tweets = [x.mention(x.add_user(f"kunde{i}"), f"Frage {i}") for i in range(20)]
+        tweets = [x.mention(x.add_user(f"kunde{i}"), question(i)) for i in range(20)]
         wait_for(lambda: len(slack.cards()) == 20, timeout=60)
 
         posted = slack.post_times["CSUPPORT1"]

@@ -17,6 +17,9 @@ from bot.present import (
     CardView,
     CustomerMessageView,
     EscalationView,
+    GroupBatchView,
+    GroupCardView,
+    GroupReminderView,
     MovedView,
     NoteView,
     ReplySentView,
@@ -103,6 +106,24 @@ class RecordingPresenter:
     def moved_away(self, moved: MovedView) -> SlackMessage:
         self.shown.append(moved)
         return {"text": f"moved away #{moved.ticket_id}"}
+
+    def group_card(self, group: GroupCardView) -> SlackMessage:
+        self.shown.append(group)
+        return {
+            "text": f"group {group.group_id} of {group.size}",
+            "metadata": {
+                "event_type": "servicekanal_group",
+                "event_payload": {"group_id": group.group_id, "size": group.size},
+            },
+        }
+
+    def group_batch(self, batch: GroupBatchView) -> SlackMessage:
+        self.shown.append(batch)
+        return {"text": f"group {batch.group_id}: {[m.ticket_id for m in batch.members]}"}
+
+    def group_reminder(self, reminder: GroupReminderView) -> SlackMessage:
+        self.shown.append(reminder)
+        return {"text": f"group {reminder.group_id} follow-up due"}
 
     def kinds(self) -> list[str]:
         """What was shown, by kind, in order."""

@@ -18,6 +18,7 @@ from standins.http import wait_for
 from standins.signing import SIGNING_SECRET
 from standins.slack_api import ANNA, BEN, LEAD, Origin, SlackMessage, SlackStandIn
 from standins.x_api import XStandIn
+from tests.e2e.alike import drain_x_outbox, group_cards, storm
 from tests.harness import BotHarness
 from tests.sandbox.browser import ROOT
 
@@ -204,3 +205,34 @@ def test_the_sandbox_api_answers_bad_input_clearly_and_changes_nothing(tmp_path:
         assert status.startswith("200") and b"BlockKit" in body
     finally:
         workspace.close()
+
+
+def test_answer_all_in_the_sandbox_previews_then_sends_to_every_member(
+    side: SlackSide, slack: SlackStandIn, bot: BotHarness, x: XStandIn
+) -> None:
+    storm(x, 6)
+    bot.poll_and_deliver()
+    (card,) = group_cards(slack)
+    assert side.press(
+        LEAD,
+        block_id="group_actions_1",
+        action_id="group_answer_all",
+        choice={},
+        channel="CSUPPORT1",
+        ts=card.ts,
+    )
+    modal: dict[str, Any] = wait_for(lambda: slack.modal(LEAD))
+    assert modal["title"]["text"] == "Answer all"
+    text = {"group_answer": {"text": {"value": "Hallo {name}, ab Freitag in der App."}}}
+    outcome = side.submit(LEAD, modal["id"], text)
+    assert not outcome.closed
+    confirm: dict[str, Any] = wait_for(
+        lambda: (m := slack.modal(LEAD)) and m["callback_id"] == "group_confirm_modal" and m
+    )
+    assert "6 public replies" in json.dumps(confirm["blocks"])
+    assert "Hallo Kunde 0, ab Freitag in der App." in json.dumps(confirm["blocks"])
+    outcome = side.submit(LEAD, confirm["id"], {})
+    assert outcome.closed and slack.modal(LEAD) is None
+    # The rows are queued just after the modals close; the X outbox's stand-in sends them.
+    wait_for(lambda: drain_x_outbox(bot) or len(x.brand_tweets()) == 6)
+    assert len(x.brand_tweets()) == 6

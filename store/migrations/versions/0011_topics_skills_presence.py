@@ -1,7 +1,7 @@
 """topics, the topic of a ticket, agents' skills and presence (SPEC §13)
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 """
 from alembic import op
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from store.types import UTCDateTime
 
 
 revision = '0011'
-down_revision = '0009'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

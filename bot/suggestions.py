@@ -1,0 +1,120 @@
+"""Suggestions (SPEC §10): a canned answer or an earlier group answer that would serve a text.
+
+A canned answer is suggested when it shares at least `CANNED_WORDS` meaningful words
+(its name counts) with the customer's text: answers and questions use different words,
+so the similarity of questions would miss them. An earlier group answer is suggested when
+the text is alike that group's questions as grouping reads them (the cosine with the
+centroid of its members' first messages, at least GROUP_SIMILARITY), the very test a
+text passes to join a group. Both are read from the database at most every `FRESH`, so a
+burst of cards costs no queries for them.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+from scipy import sparse
+from sqlalchemy import Engine
+from sqlmodel import col, select
+
+from bot.canned import CannedAnswer, CannedAnswers, shared_words
+from bot.clock import Clock, system_clock
+from bot.present import Suggestion
+from bot.similarity import word_vectorizer
+from store import groups as queries
+from store.db import session_scope
+from store.models import TicketGroup
+
+CANNED_WORDS = 2
+FRESH = timedelta(seconds=30)
+GROUPS_KEPT = 50  # the most recent answered groups are the ones alike new questions
+QUESTIONS_PER_GROUP = 20
+
+
+@dataclass
+class _Known:
+    canned: list[CannedAnswer] = field(default_factory=list)
+    groups: list[tuple[int, str, sparse.csr_matrix]] = field(default_factory=list)
+    read_at: datetime | None = None
+
+
+@dataclass(kw_only=True)
+class Suggestions:
+    """Finds the answer to suggest for a customer's text."""
+
+    engine: Engine
+    canned: CannedAnswers
+    similarity: float
+    clock: Clock = system_clock
+    _vectorizer: object = field(default_factory=word_vectorizer, init=False)
+    _known: _Known = field(default_factory=_Known, init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+
+    def forget(self) -> None:
+        """Read canned answers and group answers afresh next time (one was just written)."""
+        with self._lock:
+            self._known.read_at = None
+
+    def for_text(self, text: str, *, besides: int | None = None) -> Suggestion | None:
+        """The answer to suggest for `text` (`besides`: not this group's own answer)."""
+        known = self._fresh()
+        best = None
+        if known.groups:
+            vector = self._encode(text)
+            for group_id, answer, centroid in known.groups:
+                if group_id == besides:
+                    continue
+                score = float(vector.multiply(centroid).sum())
+                if score >= self.similarity and (best is None or score > best[0]):
+                    best = (score, Suggestion(answer, group_id=group_id))
+        if best is not None:
+            return best[1]
+        # Most words shared first; among equals, the first by name (`all` lists by name).
+        chosen, most = None, CANNED_WORDS - 1
+        for canned in known.canned:
+            shared = shared_words(text, canned)
+            if shared > most:
+                chosen, most = canned, shared
+        return Suggestion(chosen.text, canned=chosen.name) if chosen else None
+
+    def _encode(self, text: str) -> sparse.csr_matrix:
+        vector: sparse.csr_matrix = self._vectorizer.transform([text])  # type: ignore[attr-defined]
+        return vector
+
+    def _fresh(self) -> _Known:
+        now = self.clock()
+        with self._lock:
+            if self._known.read_at is not None and now - self._known.read_at < FRESH:
+                return self._known
+        canned = self.canned.all()
+        groups = []
+        with session_scope(self.engine, readonly=True) as session:
+            answered = session.exec(
+                select(TicketGroup)
+                .where(col(TicketGroup.answer_body).is_not(None))
+                .where(col(TicketGroup.answer_awaiting).is_(False))
+                .order_by(col(TicketGroup.id).desc())
+                .limit(GROUPS_KEPT)
+            ).all()
+            for group in answered:
+                assert group.id is not None and group.answer_body is not None
+                members = queries.members(
+                    session=session, group_id=group.id, limit=QUESTIONS_PER_GROUP, with_out=False
+                )
+                firsts = queries.first_messages(
+                    session=session, ticket_ids=[t.id for _, t, _ in members if t.id is not None]
+                )
+                if not firsts:
+                    continue
+                total = sparse.vstack([self._encode(m.text) for m in firsts.values()]).sum(axis=0)
+                norm = float(np.linalg.norm(total))
+                if norm > 0:
+                    centroid = sparse.csr_matrix(np.asarray(total) / norm)
+                    groups.append((group.id, group.answer_body, centroid))
+        known = _Known(canned, groups, now)
+        with self._lock:
+            self._known = known
+        return known
