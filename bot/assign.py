@@ -11,8 +11,10 @@ turns: the second one counts open tickets after the first has committed, so nobo
 is given one ticket twice or more tickets than the cap (on SQLite the write lock that
 every writing transaction takes at its start serialises the same way).
 
-`assign` takes a list of tickets that go to one person together: one ticket, or a group
-of alike questions (SPEC §10) whose members should have one owner.
+`assign` takes a list of tickets that go to one person together: one ticket, or the
+members of a group of alike questions (SPEC §10), which is assigned as one: its members
+go to whoever holds the group already, and a group counts as one ticket towards the cap
+(its answer is written once, for all of them).
 """
 
 from __future__ import annotations
@@ -29,10 +31,11 @@ from bot import outbox
 from bot.clock import Clock, system_clock
 from bot.feed import Change, TicketFeed
 from bot.present import ActivityKind, ActivityView, AwayOfferView, SlackMessage
+from store import groups as group_queries
 from store import outbox as outbox_rows
 from store import tickets as queries
 from store.db import after_commit, session_scope
-from store.models import Agent, EventKind, OutboxKind, Role, Ticket, TicketState
+from store.models import Agent, EventKind, GroupMember, OutboxKind, Role, Ticket, TicketState
 
 log = logging.getLogger(__name__)
 
@@ -63,11 +66,27 @@ class Assigner:
     clock: Clock = system_clock
 
     def new_tickets(self, ticket_ids: Sequence[int]) -> None:
-        """Tickets just stored by the inbox: each is assigned on its own."""
+        """Tickets just stored by the inbox: each on its own, a group's members together."""
         if self.mode != AUTO or not ticket_ids:
             return
+        for unit in self._units(ticket_ids):
+            self.assign(unit)
+
+    def _units(self, ticket_ids: Sequence[int]) -> list[list[int]]:
+        """The tickets as what is assigned at once: alone, or with their group's others."""
+        with session_scope(self.engine, readonly=True) as session:
+            groups = group_queries.groups_of(session=session, ticket_ids=ticket_ids)
+        units: list[list[int]] = []
+        by_group: dict[int, list[int]] = {}
         for ticket_id in ticket_ids:
-            self.assign([ticket_id])
+            group = groups.get(ticket_id)
+            if group is None:
+                units.append([ticket_id])
+            elif group in by_group:
+                by_group[group].append(ticket_id)
+            else:
+                units.append(by_group.setdefault(group, [ticket_id]))
+        return units
 
     def waiting(self, *, limit: int = 50, give_up_after: int = 10) -> int:
         """Assign tickets still waiting for an owner, oldest first; how many were given.
@@ -94,8 +113,8 @@ class Assigner:
                 if i is not None
             ]
         given = refused = 0
-        for ticket_id in ids:
-            if self.assign([ticket_id]) is None:
+        for unit in self._units(ids):
+            if self.assign(unit) is None:
                 refused += 1
                 if refused >= give_up_after:
                     break
@@ -120,7 +139,8 @@ class Assigner:
             ]
             if not tickets:
                 return None
-            owner = self._pick(session, tickets, exclude=exclude)
+            owner = self._holder(session, tickets, exclude=exclude)
+            owner = owner or self._pick(session, tickets, exclude=exclude)
             if owner is None:
                 return None
             for ticket in tickets:
@@ -186,6 +206,29 @@ class Assigner:
     def _locked(session: Session, ticket_id: int) -> Ticket | None:
         return queries.ticket_for_update(session=session, ticket_id=ticket_id)
 
+    def _holder(
+        self, session: Session, tickets: Sequence[Ticket], *, exclude: Collection[str] = ()
+    ) -> Agent | None:
+        """Whoever holds the group these tickets joined (present, not excluded), locked.
+
+        New members of a group one person is answering are theirs: the group is one piece
+        of work for the cap, already counted.
+        """
+        ids = [t.id for t in tickets if t.id is not None]
+        groups = set(group_queries.groups_of(session=session, ticket_ids=ids).values())
+        if len(groups) != 1:
+            return None
+        holder = group_queries.group_holder(session=session, group_id=groups.pop())
+        if holder is None or holder in exclude:
+            return None
+        return session.exec(
+            select(Agent)
+            .where(Agent.slack_user_id == holder)
+            .where(col(Agent.away).is_(False))
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).first()
+
     def _pick(
         self, session: Session, tickets: Sequence[Ticket], *, exclude: Collection[str] = ()
     ) -> Agent | None:
@@ -211,7 +254,11 @@ class Assigner:
         if not skilled:
             return None
         load = _open_counts(session, [a.slack_user_id for a in skilled])
-        room = [a for a in skilled if load.get(a.slack_user_id, 0) + len(tickets) <= self.cap]
+        ids = [t.id for t in tickets if t.id is not None]
+        groups = group_queries.groups_of(session=session, ticket_ids=ids)
+        # A group's members are one piece of work; tickets alone count one each.
+        units = len(set(groups.values())) + sum(1 for i in ids if i not in groups)
+        room = [a for a in skilled if load.get(a.slack_user_id, 0) + units <= self.cap]
         if not room:
             return None
         return min(
@@ -260,8 +307,15 @@ class Assigner:
 
 
 def _open_counts(session: Session, people: Sequence[str]) -> dict[str, int]:
+    """Open tickets per person, a group's members counted once (group ids as negatives,
+    so they never meet a ticket id)."""
+    unit = func.coalesce(-col(GroupMember.group_id), col(Ticket.id))
     rows = session.execute(
-        select(Ticket.owner_slack_id, func.count())
+        select(Ticket.owner_slack_id, func.count(func.distinct(unit)))
+        .outerjoin(
+            GroupMember,
+            (col(GroupMember.ticket_id) == Ticket.id) & col(GroupMember.taken_out_at).is_(None),
+        )
         .where(col(Ticket.owner_slack_id).in_(people))
         .where(col(Ticket.state) != TicketState.RESOLVED)
         .group_by(col(Ticket.owner_slack_id))

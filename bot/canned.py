@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, func
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 from twitter_text import parse_tweet
 
 from bot.clock import Clock, system_clock
@@ -83,11 +83,13 @@ class CannedAnswers:
     engine: Engine
     clock: Clock = system_clock
 
-    def all(self) -> list[CannedAnswer]:
-        """Every canned answer, by name."""
-        with session_scope(self.engine, readonly=True) as session:
+    def all(self, session: Session | None = None) -> list[CannedAnswer]:
+        """Every canned answer, by name (read through `session` when one is open)."""
+        if session is not None:
             rows = session.exec(select(Canned).order_by(col(Canned.name)))
             return [CannedAnswer(row.name, row.text) for row in rows]
+        with session_scope(self.engine, readonly=True) as own:
+            return self.all(own)
 
     def page(self, *, start: int = 0) -> Page[CannedAnswer]:
         """A page of the canned answers, by name, from `start`."""

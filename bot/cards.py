@@ -59,7 +59,9 @@ class Looks:
     vip_followers: int
     mask: Callable[[str], str] = str
     # The answer to suggest for a customer's text (`bot.suggestions`); None: no suggestions.
-    suggest: Callable[[str], Suggestion | None] | None = None
+    # It reads through the card's own session: a second connection opened while the
+    # card's transaction holds one can exhaust the pool when every thread does it.
+    suggest: Callable[[Session, str], Suggestion | None] | None = None
 
     def shown(self, message: Message) -> tuple[str, int | None]:
         """`shown_text` of a message, with this mask."""
@@ -113,17 +115,17 @@ class Looks:
             topic=shown_name(ticket.topic) if ticket.topic else None,
             topics=topics if topics is not None else tuple(r.name for r in topic_rules(session)),
             group_id=member.group_id if member is not None and in_group else None,
-            suggestion=self._suggestion(ticket, opening, in_group=in_group),
+            suggestion=self._suggestion(session, ticket, opening, in_group=in_group),
         )
 
     def _suggestion(
-        self, ticket: Ticket, opening: Message | None, *, in_group: bool
+        self, session: Session, ticket: Ticket, opening: Message | None, *, in_group: bool
     ) -> Suggestion | None:
         """What to suggest on a card not yet answered (a group member's is on its group's)."""
         unanswered = ticket.first_response_at is None and ticket.state != TicketState.RESOLVED
         if self.suggest is None or opening is None or in_group or not unanswered:
             return None
-        return self.suggest(opening.text)
+        return self.suggest(session, opening.text)
 
     def member(
         self, ticket: Ticket, customer: Customer, opening: Message | None

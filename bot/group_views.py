@@ -59,18 +59,20 @@ def card_view(session: Session, group: TicketGroup, looks: Looks) -> GroupCardVi
         stopped=group.stopped_at is not None,
         progress=progress,
         minutes_left=math.ceil(waiting / POSTS_PER_MINUTE) if waiting else None,
-        suggestion=_suggestion(looks, group, [m.text for m in firsts.values()]),
+        suggestion=_suggestion(session, looks, group, [m.text for m in firsts.values()]),
         followup_due=group.followup_due,
         followup_overdue=group.followup_fired_at is not None,
     )
 
 
-def _suggestion(looks: Looks, group: TicketGroup, texts: list[str]) -> Suggestion | None:
+def _suggestion(
+    session: Session, looks: Looks, group: TicketGroup, texts: list[str]
+) -> Suggestion | None:
     """An answer that would serve the group, until it has its own."""
     suggest = looks.suggest
     if suggest is None or group.answer_body is not None or not texts:
         return None
-    return suggest(" ".join(texts[:EXAMPLES]))
+    return suggest(session, " ".join(texts[:EXAMPLES]))
 
 
 def shared_words(texts: list[str]) -> list[str]:

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 import numpy as np
 from scipy import sparse
 from sqlalchemy import Engine
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from bot.canned import CannedAnswer, CannedAnswers, shared_words
 from bot.clock import Clock, system_clock
@@ -58,9 +58,15 @@ class Suggestions:
         with self._lock:
             self._known.read_at = None
 
-    def for_text(self, text: str, *, besides: int | None = None) -> Suggestion | None:
-        """The answer to suggest for `text` (`besides`: not this group's own answer)."""
-        known = self._fresh()
+    def for_text(
+        self, session: Session | None, text: str, *, besides: int | None = None
+    ) -> Suggestion | None:
+        """The answer to suggest for `text` (`besides`: not this group's own answer).
+
+        `session`: the caller's, when it has one open (a card being rendered in its
+        transaction), so that no second connection is taken while it holds one.
+        """
+        known = self._fresh(session)
         best = None
         if known.groups:
             vector = self._encode(text)
@@ -84,36 +90,38 @@ class Suggestions:
         vector: sparse.csr_matrix = self._vectorizer.transform([text])  # type: ignore[attr-defined]
         return vector
 
-    def _fresh(self) -> _Known:
+    def _fresh(self, session: Session | None) -> _Known:
         now = self.clock()
         with self._lock:
             if self._known.read_at is not None and now - self._known.read_at < FRESH:
                 return self._known
-        canned = self.canned.all()
+        if session is None:
+            with session_scope(self.engine, readonly=True) as own:
+                return self._fresh(own)
+        canned = self.canned.all(session)
         groups = []
-        with session_scope(self.engine, readonly=True) as session:
-            answered = session.exec(
-                select(TicketGroup)
-                .where(col(TicketGroup.answer_body).is_not(None))
-                .where(col(TicketGroup.answer_awaiting).is_(False))
-                .order_by(col(TicketGroup.id).desc())
-                .limit(GROUPS_KEPT)
-            ).all()
-            for group in answered:
-                assert group.id is not None and group.answer_body is not None
-                members = queries.members(
-                    session=session, group_id=group.id, limit=QUESTIONS_PER_GROUP, with_out=False
-                )
-                firsts = queries.first_messages(
-                    session=session, ticket_ids=[t.id for _, t, _ in members if t.id is not None]
-                )
-                if not firsts:
-                    continue
-                total = sparse.vstack([self._encode(m.text) for m in firsts.values()]).sum(axis=0)
-                norm = float(np.linalg.norm(total))
-                if norm > 0:
-                    centroid = sparse.csr_matrix(np.asarray(total) / norm)
-                    groups.append((group.id, group.answer_body, centroid))
+        answered = session.exec(
+            select(TicketGroup)
+            .where(col(TicketGroup.answer_body).is_not(None))
+            .where(col(TicketGroup.answer_awaiting).is_(False))
+            .order_by(col(TicketGroup.id).desc())
+            .limit(GROUPS_KEPT)
+        ).all()
+        for group in answered:
+            assert group.id is not None and group.answer_body is not None
+            members = queries.members(
+                session=session, group_id=group.id, limit=QUESTIONS_PER_GROUP, with_out=False
+            )
+            firsts = queries.first_messages(
+                session=session, ticket_ids=[t.id for _, t, _ in members if t.id is not None]
+            )
+            if not firsts:
+                continue
+            total = sparse.vstack([self._encode(m.text) for m in firsts.values()]).sum(axis=0)
+            norm = float(np.linalg.norm(total))
+            if norm > 0:
+                centroid = sparse.csr_matrix(np.asarray(total) / norm)
+                groups.append((group.id, group.answer_body, centroid))
         known = _Known(canned, groups, now)
         with self._lock:
             self._known = known

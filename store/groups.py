@@ -30,6 +30,32 @@ def membership(*, session: Session, ticket_id: int) -> GroupMember | None:
     return session.get(GroupMember, ticket_id)
 
 
+def groups_of(*, session: Session, ticket_ids: Collection[int]) -> dict[int, int]:
+    """The group each of these tickets is in now (taken-out members are in none)."""
+    if not ticket_ids:
+        return {}
+    rows = session.exec(
+        select(GroupMember.ticket_id, GroupMember.group_id)
+        .where(col(GroupMember.ticket_id).in_(list(ticket_ids)))
+        .where(col(GroupMember.taken_out_at).is_(None))
+    )
+    return {ticket_id: group_id for ticket_id, group_id in rows}
+
+
+def group_holder(*, session: Session, group_id: int) -> str | None:
+    """Who owns the group's open members: the owner of its earliest member that has one."""
+    return session.exec(
+        select(Ticket.owner_slack_id)
+        .join(GroupMember, col(GroupMember.ticket_id) == Ticket.id)
+        .where(GroupMember.group_id == group_id)
+        .where(col(GroupMember.taken_out_at).is_(None))
+        .where(col(Ticket.owner_slack_id).is_not(None))
+        .where(Ticket.state != TicketState.RESOLVED)
+        .order_by(col(Ticket.id))
+        .limit(1)
+    ).first()
+
+
 def groupable(*, session: Session, ticket_ids: Collection[int]) -> set[int]:
     """Which of these tickets are open and were never in a group (never taken out)."""
     if not ticket_ids:

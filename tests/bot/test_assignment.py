@@ -13,8 +13,10 @@ from sqlmodel import select
 
 from bot.services import Services
 from store.db import session_scope
+from store.groups import groups_of
 from store.models import EventKind, Ticket, TicketEvent
 from tests.fakes.domain import FakeClock, RecordingPresenter, TweetFactory, domain
+from tests.harness import question
 
 
 class Names:
@@ -30,7 +32,8 @@ def team(services: Services, **people: str) -> None:
 
 def tickets(services: Services, clock: FakeClock, count: int) -> list[int]:
     factory = TweetFactory(clock)
-    tweets = [factory.mention(factory.user(f"kunde{i}"), f"Frage {i}") for i in range(count)]
+    # Questions of their own: alike ones would form a group, which is assigned as one.
+    tweets = [factory.mention(factory.user(f"kunde{i}"), question(i)) for i in range(count)]
     return services.inbox.store(tweets).new_tickets
 
 
@@ -185,3 +188,39 @@ def test_waiting_tickets_go_out_at_opening_and_to_whoever_has_room_again(
 
     services.tickets.release(ticket_id=night[1], member=services.roster.member("UB"))  # type: ignore[arg-type]
     assert services.assigner.waiting() == 0  # given back on purpose: people pull it
+
+
+def test_a_group_of_alike_questions_is_assigned_as_one(engine: Engine) -> None:
+    """Its members all go to one person, and count once towards the cap there."""
+    clock = FakeClock()
+    services = auto(engine, clock, max_open_per_agent=2)
+    team(services, UA="agent", UB="agent")
+    factory = TweetFactory(clock)
+    alike = [
+        "Kann ich meinen Vertrag für das neue iPhone jetzt schon verlängern?",
+        "Vertrag verlängern für das neue iPhone, geht das schon?",
+        "Wann kann ich meinen Vertrag verlängern und das neue iPhone bekommen?",
+        "neues iPhone: kann ich den Vertrag vorzeitig verlängern?",
+        "Vertrag verlängern neues iPhone möglich?",
+    ]
+    ids = services.inbox.store(
+        [factory.mention(factory.user(f"kunde{i}"), text) for i, text in enumerate(alike)]
+    ).new_tickets
+    services.assigner.new_tickets(ids)
+    given = owners(engine)
+    with session_scope(engine) as session:
+        grouped = list(groups_of(session=session, ticket_ids=ids))
+    assert len(grouped) >= 3, "the alike questions formed a group"
+    assert len({given[i] for i in grouped}) == 1, "one person holds the whole group"
+    holder = given[grouped[0]]
+    assert holder in {"UA", "UB"}
+
+    # The group is one of the holder's two; one more ticket fits, a third does not.
+    (other,) = services.inbox.store(
+        [factory.mention(factory.user("solo"), "Rechnung doppelt abgebucht")]
+    ).new_tickets
+    assert services.assigner.assign([other], exclude={"UA", "UB"} - {holder}) == holder
+    (third,) = services.inbox.store(
+        [factory.mention(factory.user("solo2"), "Router blinkt rot seit Stromausfall")]
+    ).new_tickets
+    assert services.assigner.assign([third], exclude={"UA", "UB"} - {holder}) is None
