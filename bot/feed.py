@@ -7,7 +7,7 @@ worker and refreshing App Home tabs happen after the commit, never on a rollback
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -53,6 +53,16 @@ class Change:
     line: ThreadLine | None = None
     card: bool = True
     people: Collection[str | None] = ()
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A ticket just opened, with what its card shows (`earlier_tickets` None: count them)."""
+
+    ticket: Ticket
+    customer: Customer
+    opening: Message
+    earlier_tickets: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -102,15 +112,25 @@ class TicketFeed:
         earlier_tickets: int | None = None,
     ) -> None:
         """Queue the card of a ticket just opened, in the ticket's channel."""
-        assert ticket.id is not None
-        view = self.looks.card(
-            session, ticket, customer=customer, opening=opening, earlier_tickets=earlier_tickets
-        )
-        card = self.presenter.ticket_card(view)
-        outbox.post_card(
-            session=session, ticket_id=ticket.id, channel=ticket.channel_id, message=card, now=now
-        )
-        after_commit(session, self.wake)
+        self.opened_many(session, [Opened(ticket, customer, opening, earlier_tickets)], now=now)
+
+    def opened_many(self, session: Session, opened: Sequence[Opened], *, now: datetime) -> None:
+        """Queue the cards of tickets just opened (a page of tweets), in their order."""
+        cards: list[tuple[int, str, SlackMessage]] = []
+        for new in opened:
+            assert new.ticket.id is not None
+            view = self.looks.card(
+                session,
+                new.ticket,
+                customer=new.customer,
+                opening=new.opening,
+                earlier_tickets=new.earlier_tickets,
+                just_opened=True,
+            )
+            cards.append((new.ticket.id, new.ticket.channel_id, self.presenter.ticket_card(view)))
+        outbox.post_cards(session=session, cards=cards, now=now)
+        if cards:
+            after_commit(session, self.wake)
 
     def customer_wrote(
         self,

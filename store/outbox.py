@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, text, update
+from sqlalchemy import Table, bindparam, insert, text, update
 from sqlmodel import Session, col, select
 
 from store.models import Message, OutboxKind, OutboxState, SlackOutbox, SlackPace, Ticket
@@ -33,6 +34,18 @@ _OPEN_CHANNELS = text(
     SELECT c FROM ch WHERE c IS NOT NULL
     """
 )
+
+
+@dataclass(frozen=True)
+class QueuedPost:
+    """A post to queue with `enqueue_many`: a stand-alone message or a card, no parent."""
+
+    channel: str
+    kind: OutboxKind
+    payload: dict[str, Any]
+    ticket_id: int | None = None
+    message_id: int | None = None
+    dedup_key: str | None = None
 
 
 def enqueue(
@@ -65,6 +78,35 @@ def enqueue(
     )
     session.add(row)
     return row
+
+
+def enqueue_many(*, session: Session, rows: Sequence[QueuedPost], now: datetime) -> None:
+    """Queue many posts with one statement (a page's cards), in the order given.
+
+    Plain Core: the rows are not needed as objects, and building a `SlackOutbox` for each
+    cost more than inserting it.
+    """
+    if not rows:
+        return
+    session.connection().execute(
+        insert(_OUTBOX),
+        [
+            {
+                "channel": row.channel,
+                "kind": row.kind.value,
+                "payload": json.dumps(row.payload, ensure_ascii=False),
+                "ticket_id": row.ticket_id,
+                "message_id": row.message_id,
+                "parent_id": None,
+                "dedup_key": row.dedup_key,
+                "state": OutboxState.PENDING.value,
+                "attempts": 0,
+                "not_before": now,
+                "created_at": now,
+            }
+            for row in rows
+        ],
+    )
 
 
 def find_by_key(*, session: Session, dedup_key: str) -> SlackOutbox | None:
