@@ -12,7 +12,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, bindparam, case, func, insert, select, update
+from sqlalchemy import Column, Table, bindparam, case, func, insert, select, update
 from sqlmodel import Session, col
 from sqlmodel import select as orm_select
 
@@ -47,7 +47,7 @@ def customers(*, session: Session, x_user_ids: Collection[str]) -> dict[str, dic
 
 def insert_customers(*, session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
     """Insert new customers; their ids, in the order of `rows`."""
-    return _insert(session, _CUSTOMER, rows)
+    return _insert(session, _CUSTOMER, rows, _CUSTOMER.c.x_user_id)
 
 
 def refresh_customers(*, session: Session, rows: Sequence[dict[str, Any]]) -> None:
@@ -57,22 +57,36 @@ def refresh_customers(*, session: Session, rows: Sequence[dict[str, Any]]) -> No
 
 
 def insert_tickets(*, session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Insert new tickets; their numbers, in the order of `rows` (so in tweet order)."""
-    return _insert(session, _TICKET, rows)
+    """Insert new tickets; their numbers, in the order of `rows` (so in tweet order).
+
+    A page opens at most one ticket per customer (a second tweet joins the first's), so
+    the customer tells the numbers apart.
+    """
+    return _insert(session, _TICKET, rows, _TICKET.c.customer_id)
 
 
 def insert_messages(*, session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Insert messages; their ids, in the order of `rows`."""
-    return _insert(session, _MESSAGE, rows)
+    """Insert messages (of one channel); their ids, in the order of `rows`."""
+    return _insert(session, _MESSAGE, rows, _MESSAGE.c.external_id)
 
 
-def _insert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> list[int]:
+def _insert(
+    session: Session, table: Table, rows: Sequence[dict[str, Any]], key: Column[Any]
+) -> list[int]:
+    """Insert rows with one statement; their ids, in the order of `rows`.
+
+    The database returns the ids with `key`, unique among the rows, because the order of a
+    multi-row RETURNING is not promised (SQLAlchemy would send row by row to keep it).
+    """
     if not rows:
         return []
-    # One statement for the page; `sort_by_parameter_order` makes the returned ids line up
-    # with the rows on every backend (SQLAlchemy checks, or falls back to row by row).
-    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    return [int(row[0]) for row in session.connection().execute(statement, list(rows))]
+    keys = [row[key.name] for row in rows]
+    if len(set(keys)) < len(keys):  # not told apart: one statement per row, in order
+        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        return [int(row[0]) for row in session.connection().execute(statement, list(rows))]
+    found = session.connection().execute(insert(table).returning(table.c.id, key), list(rows))
+    ids = {row[1]: int(row[0]) for row in found}
+    return [ids[k] for k in keys]
 
 
 def tickets_of_messages(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
@@ -215,6 +215,20 @@ def head_of(*, session: Session, channel: str) -> QueuedRow | None:
     return _queued(session.connection().execute(_HEAD_OF, {"channel": channel}).first())
 
 
+def heads_of(*, session: Session, channel: str, limit: int) -> list[QueuedRow]:
+    """The `limit` oldest unfinished rows of `channel`, in the order they are sent."""
+    found = session.connection().execute(_HEAD_OF.limit(limit), {"channel": channel})
+    return [row for row in map(_queued, found) if row is not None]
+
+
+def get_many(*, session: Session, row_ids: Collection[int]) -> dict[int, QueuedRow]:
+    """Queued rows by id (the cards that a batch's thread messages wait for)."""
+    if not row_ids:
+        return {}
+    found = session.connection().execute(select(*_OUTBOX.c).where(_OUTBOX.c.id.in_(row_ids)))
+    return {row.id: row for row in map(_queued, found) if row is not None}
+
+
 def get(*, session: Session, row_id: int) -> QueuedRow | None:
     """One queued row by id."""
     return _queued(session.connection().execute(_GET, {"row_id": row_id}).first())
@@ -283,14 +297,31 @@ def mark_failed(*, session: Session, row_id: int, error: str) -> None:
 
 def mark_sent(*, session: Session, row: QueuedRow, ts: str, now: datetime) -> None:
     """Record a delivered row and where it landed (the card's or the message's ts)."""
+    mark_sent_many(session=session, sent=[(row, ts, now)])
+
+
+def mark_sent_many(*, session: Session, sent: Sequence[tuple[QueuedRow, str, datetime]]) -> None:
+    """Record delivered rows (row, ts, when) with one statement per table, not per row."""
+    if not sent:
+        return
     connection = session.connection()
-    connection.execute(_MARK_SENT, {"row_id": row.id, "ts": ts, "now": now})
-    if row.kind == OutboxKind.CARD and row.ticket_id is not None:
-        connection.execute(
-            _CARD_POSTED, {"ticket_id": row.ticket_id, "ts": ts, "channel": row.channel}
-        )
-    if row.message_id is not None and row.kind != OutboxKind.UPDATE:
-        connection.execute(_MESSAGE_POSTED, {"message_id": row.message_id, "ts": ts})
+    connection.execute(
+        _MARK_SENT, [{"row_id": row.id, "ts": ts, "now": when} for row, ts, when in sent]
+    )
+    cards = [
+        {"ticket_id": row.ticket_id, "ts": ts, "channel": row.channel}
+        for row, ts, _ in sent
+        if row.kind == OutboxKind.CARD and row.ticket_id is not None
+    ]
+    if cards:
+        connection.execute(_CARD_POSTED, cards)
+    messages = [
+        {"message_id": row.message_id, "ts": ts}
+        for row, ts, _ in sent
+        if row.message_id is not None and row.kind != OutboxKind.UPDATE
+    ]
+    if messages:
+        connection.execute(_MESSAGE_POSTED, messages)
 
 
 # A channel's posting turn, taken with one conditional statement, so that of all replicas
