@@ -158,7 +158,8 @@ class Inbox:
         session.add(message)
         session.flush()
         if new:
-            self.feed.opened(session, ticket, customer=customer, opening=message, now=now)
+            # Handed on at once: a later DM of the same poll may go into its thread.
+            self._hand_on(session, [Opened(ticket, customer, message)], now)
             result.new_tickets.append(ticket.id)
             return
         self.feed.customer_wrote(session, message, customer=customer, now=now)

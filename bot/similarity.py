@@ -16,6 +16,7 @@ import re
 import unicodedata
 from collections.abc import Hashable, Mapping
 from functools import cache
+from operator import itemgetter
 from typing import Generic, Protocol, TypeVar
 
 import numpy as np
@@ -138,7 +139,11 @@ class VectorIndex(Generic[K]):
         )
         self._matrix = sparse.csr_matrix((0, self._features), dtype=np.float64)
         self._pending: list[sparse.csr_matrix] = []
-        self._tail: sparse.csr_matrix | None = None  # the pending rows, stacked
+        # The pending rows' entries, flat: their columns, values and which row each is of.
+        self._tail_columns = np.zeros(0, dtype=np.int64)
+        self._tail_values = np.zeros(0, dtype=np.float64)
+        self._tail_rows = np.zeros(0, dtype=np.int64)
+        self._tail_starts: list[int] = []
         self._keys: list[K | None] = []  # by row; None where discarded
         self._rows: dict[K, int] = {}
         self._query = np.zeros(self._features, dtype=np.float64)
@@ -168,8 +173,13 @@ class VectorIndex(Generic[K]):
         self.discard(key)
         self._rows[key] = len(self._keys)
         self._keys.append(key)
+        self._tail_starts.append(len(self._tail_columns))
+        self._tail_columns = np.concatenate([self._tail_columns, encoded.indices])
+        self._tail_values = np.concatenate([self._tail_values, encoded.data])
+        self._tail_rows = np.concatenate(
+            [self._tail_rows, np.full(encoded.nnz, len(self._pending), dtype=np.int64)]
+        )
         self._pending.append(encoded)
-        self._tail = None
         if len(self._pending) >= self._BLOCK:
             self._stack()
 
@@ -184,8 +194,10 @@ class VectorIndex(Generic[K]):
             start, end = self._matrix.indptr[row], self._matrix.indptr[row + 1]
             self._matrix.data[start:end] = 0.0
         else:
-            self._pending[row - stacked] = sparse.csr_matrix((1, self._features))
-            self._tail = None
+            pending = row - stacked
+            start = self._tail_starts[pending]
+            self._tail_values[start : start + self._pending[pending].nnz] = 0.0
+            self._pending[pending] = sparse.csr_matrix((1, self._features))
         discarded = len(self._keys) - len(self._rows)
         if discarded > self._BLOCK and discarded * 2 > len(self._keys):
             self._compact()
@@ -195,25 +207,27 @@ class VectorIndex(Generic[K]):
         if not self._rows or encoded.nnz == 0:
             return {}
         # A dense query makes the product one pass over the kept rows; it is reset after.
-        # The rows added since the last block was stacked are multiplied apart: stacking
-        # them for every text would copy the whole matrix every time.
+        # The rows added since the last block was stacked are summed apart, from their flat
+        # entries: stacking them for every text would copy the whole matrix every time.
         self._query[encoded.indices] = encoded.data
         try:
             cosines = self._matrix @ self._query
             if self._pending:
-                cosines = np.concatenate([cosines, self._tail_rows() @ self._query])
+                weights = self._query[self._tail_columns] * self._tail_values
+                tail = np.bincount(self._tail_rows, weights=weights, minlength=len(self._pending))
+                cosines = np.concatenate([cosines, tail])
         finally:
             self._query[encoded.indices] = 0.0
-        rows = np.flatnonzero(cosines)
-        keys = self._keys
-        # Plain Python numbers in one go: a storm of alike tweets has thousands of
-        # non-zero cosines, and converting them one by one cost more than the product.
-        values = cosines[rows].tolist()
-        return {
-            key: value
-            for row, value in zip(rows.tolist(), values, strict=True)
-            if (key := keys[row]) is not None
-        }
+        rows = np.flatnonzero(cosines).tolist()
+        if not rows:
+            return {}
+        # Keys and plain Python numbers picked in one go: a storm of alike tweets has
+        # thousands of non-zero cosines, and a loop over them cost more than the product.
+        # A discarded row is all zeros, so it is never among them.
+        keys = itemgetter(*rows)(self._keys) if len(rows) > 1 else (self._keys[rows[0]],)
+        scores: dict[K | None, float] = dict(zip(keys, cosines[rows].tolist(), strict=True))
+        scores.pop(None, None)
+        return scores  # type: ignore[return-value]  # None is gone
 
     def similarity(self, first: sparse.csr_matrix, second: sparse.csr_matrix) -> float:
         """The cosine of two encoded texts."""
@@ -225,27 +239,14 @@ class VectorIndex(Generic[K]):
             return float(np.dot(first.data[mine], second.data[theirs]))
         return float(first.multiply(second).sum())
 
-    def _tail_rows(self) -> sparse.csr_matrix:
-        """The pending rows as one matrix, put together from their arrays (no vstack)."""
-        if self._tail is None:
-            rows = self._pending
-            indptr = np.zeros(len(rows) + 1, dtype=np.int64)
-            np.cumsum([row.nnz for row in rows], out=indptr[1:])
-            self._tail = sparse.csr_matrix(
-                (
-                    np.concatenate([row.data for row in rows]),
-                    np.concatenate([row.indices for row in rows]),
-                    indptr,
-                ),
-                shape=(len(rows), self._features),
-            )
-        return self._tail
-
     def _stack(self) -> None:
         if self._pending:
             self._matrix = sparse.vstack([self._matrix, *self._pending], format="csr")
             self._pending = []
-            self._tail = None
+            self._tail_columns = self._tail_columns[:0]
+            self._tail_values = self._tail_values[:0]
+            self._tail_rows = self._tail_rows[:0]
+            self._tail_starts = []
 
     def _compact(self) -> None:
         self._stack()
