@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session
 
 from bot.clock import Clock, system_clock
@@ -205,6 +206,10 @@ class Inbox:
         )
         for stored, number in zip(opening, numbers, strict=True):
             stored.ticket.id = number
+            # Stored now, and the session's from here on: a step that changes a new ticket
+            # (a topic's channel, say) has the change written with the page.
+            make_transient_to_detached(stored.ticket)
+            session.add(stored.ticket)
         messages = [_message(stored, now) for stored in placed]
         ids = inbox_queries.insert_messages(session=session, rows=[_row(m) for m in messages])
         for message, message_id in zip(messages, ids, strict=True):
@@ -225,8 +230,9 @@ class Inbox:
 
         Whatever acts on a ticket as it opens plugs in here, as one of `on_opened`, and
         runs before the cards are queued: grouping of alike questions (which may decide
-        that a ticket joins a group instead of getting a card), topic routing. Then the
-        feed queues the cards.
+        that a ticket joins a group instead of getting a card), topic routing. The tickets
+        are stored and in the session: what a step changes on them is written with the
+        page, and their cards show it. Then the feed queues the cards.
         """
         for step in self.on_opened:
             step(session, opened, now)

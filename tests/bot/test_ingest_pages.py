@@ -125,6 +125,7 @@ def test_the_page_hands_its_new_tickets_on_in_one_step_before_their_cards(
         queued = len(list(session.exec(select(SlackOutbox))))
         handed.append(([new.ticket.id for new in opened], queued))
         assert all(new.opening.ticket_id == new.ticket.id for new in opened)
+        opened[0].ticket.channel_id = "CTOPIC1"  # routed: a step may change a new ticket
 
     inbox = replace(inbox, on_opened=(step,))
     anna = tweets.user("anna")
@@ -135,3 +136,7 @@ def test_the_page_hands_its_new_tickets_on_in_one_step_before_their_cards(
     # Page one: tickets 1 to 99 (Anna's second tweet joins hers), before any card is queued;
     # page two: the last two, after page one's 99 cards and Anna's thread post.
     assert handed == [(list(range(1, PAGE)), 0), ([PAGE, PAGE + 1], PAGE)]
+    routed = [t.id for t in all_of(engine, Ticket) if t.channel_id == "CTOPIC1"]
+    assert routed == [1, PAGE]
+    cards = [r for r in all_of(engine, SlackOutbox) if r.kind == "card"]
+    assert [r.ticket_id for r in cards if r.channel == "CTOPIC1"] == [1, PAGE]
