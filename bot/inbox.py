@@ -1,8 +1,10 @@
 """What customers write becomes tickets and thread messages: tweets and DMs, stored once.
 
-Tweets are stored oldest first, each with its Slack post queued in the same transaction,
-and recognised by their X id when a poll reads them again, so nothing is lost and nothing
-doubled. A tweet joins the ticket of its reply chain, its conversation or its author.
+Tweets are stored oldest first, a page at a time: each page in one transaction with the
+Slack posts it queues, looked up and written by set (`bot/page.py`, `store/inbox.py`).
+They are recognised by their X id when a poll reads them again, so nothing is lost and
+nothing doubled. A tweet joins the ticket of its reply chain, its conversation or its
+author; each page's new tickets are handed on in one step (`Inbox._hand_on`).
 """
 
 from __future__ import annotations
@@ -281,19 +283,20 @@ class Inbox:
             return stored
         if match.previous is not None:
             assert match.previous.id is not None, "a ticket of this page is open"
-        ticket = Ticket(
-            customer_id=customer.id,
-            source=TicketSource.MENTION if mentioned else source,
-            keyword_query=None if mentioned else query,
-            conversation_id=tweet.conversation_id or tweet.id,
-            channel_id=self.support_channel,
-            is_fail=is_fail_tweet(tweet),
-            has_pii=has_pii,
-            out_of_hours=not page.is_open(self.is_open),
-            previous_ticket_id=match.previous.id if match.previous else None,
-            created_at=now,
-            updated_at=now,
-        )
+        values = {
+            "customer_id": customer.id,
+            "source": TicketSource.MENTION if mentioned else source,
+            "keyword_query": None if mentioned else query,
+            "conversation_id": tweet.conversation_id or tweet.id,
+            "channel_id": self.support_channel,
+            "is_fail": is_fail_tweet(tweet),
+            "has_pii": has_pii,
+            "out_of_hours": not page.is_open(self.is_open),
+            "previous_ticket_id": match.previous.id if match.previous else None,
+            "created_at": now,
+            "updated_at": now,
+        }
+        ticket = inbox_queries.instance(Ticket, values)
         earlier = page.opened(ticket, customer.id)
         page.stored(tweet, ticket)
         return _Stored(tweet, ticket, customer, mentioned, opens=True, earlier_tickets=earlier)
@@ -358,18 +361,19 @@ def _row(message: Message) -> dict[str, Any]:
 def _message(stored: _Stored, now: datetime) -> Message:
     tweet = stored.tweet
     assert stored.ticket.id is not None
-    return Message(
-        ticket_id=stored.ticket.id,
-        direction=Direction.IN,
-        channel=Channel.TWEET,
-        external_id=tweet.id,
-        conversation_id=tweet.conversation_id or tweet.id,
-        in_reply_to_id=tweet.replied_to_id,
-        author_x_id=tweet.author.id,
-        text=tweet.text,
-        lang=tweet.lang,
-        mentions_brand=stored.mentioned,
-        is_fail=is_fail_tweet(tweet),
-        created_at=tweet.created_at,
-        stored_at=now,
-    )
+    values = {
+        "ticket_id": stored.ticket.id,
+        "direction": Direction.IN,
+        "channel": Channel.TWEET,
+        "external_id": tweet.id,
+        "conversation_id": tweet.conversation_id or tweet.id,
+        "in_reply_to_id": tweet.replied_to_id,
+        "author_x_id": tweet.author.id,
+        "text": tweet.text,
+        "lang": tweet.lang,
+        "mentions_brand": stored.mentioned,
+        "is_fail": is_fail_tweet(tweet),
+        "created_at": tweet.created_at,
+        "stored_at": now,
+    }
+    return inbox_queries.instance(Message, values)

@@ -177,4 +177,4 @@ def _customers(session: Session, tweets: Sequence[Tweet], now: datetime) -> dict
     for row, customer_id in zip(new_rows, ids, strict=True):
         known[str(row["x_user_id"])] = {**row, "id": customer_id}
     queries.refresh_customers(session=session, rows=changed)
-    return {x_id: Customer(**known[x_id]) for x_id in authors}
+    return {x_id: queries.instance(Customer, known[x_id]) for x_id in authors}

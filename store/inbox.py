@@ -8,15 +8,19 @@ per-object bookkeeping cost more than the database did.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import cache
+from typing import Any, TypeVar
 
-from sqlalchemy import Column, Table, bindparam, case, func, insert, select, update
+from pydantic_core import PydanticUndefined
+from sqlalchemy import Column, Table, bindparam, case, func, insert, inspect, select, update
 from sqlmodel import Session, col
 from sqlmodel import select as orm_select
 
 from store.models import Customer, Message, Ticket, TicketState
+
+Model = TypeVar("Model", Customer, Ticket, Message)
 
 _CUSTOMER: Table = Customer.__table__  # type: ignore[attr-defined]
 _TICKET: Table = Ticket.__table__  # type: ignore[attr-defined]
@@ -156,3 +160,38 @@ def tickets(*, session: Session, ticket_ids: Collection[int]) -> dict[int, Ticke
         return {}
     found = session.exec(orm_select(Ticket).where(col(Ticket.id).in_(list(ticket_ids))))
     return {ticket.id: ticket for ticket in found if ticket.id is not None}
+
+
+def instance(model: type[Model], values: Mapping[str, Any]) -> Model:
+    """`model(**values)` for values the inbox made itself, typed, at a twentieth of the cost.
+
+    A page builds hundreds of these (its customers, tickets and messages, for the cards),
+    and pydantic's validation in the constructor was a third of the bot's own work per
+    tweet. The object is set up as SQLAlchemy sets up one it loads: its defaults, then the
+    values, in the instance's dict, with no change history.
+    """
+    defaults, factories = _defaults(model)
+    obj: Model = inspect(model).class_manager.new_instance()
+    state = obj.__dict__
+    state.update(defaults)
+    for name, factory in factories.items():
+        if name not in values:
+            state[name] = factory()
+    state.update(values)
+    object.__setattr__(obj, "__pydantic_fields_set__", set(values))
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj
+
+
+@cache
+def _defaults(model: type[Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A model's plain defaults, and the factories of the others."""
+    defaults: dict[str, Any] = {}
+    factories: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        if info.default_factory is not None:
+            factories[name] = info.default_factory
+        elif info.default is not PydanticUndefined:
+            defaults[name] = info.default
+    return defaults, factories
