@@ -1,6 +1,6 @@
 """Ingest benchmark: the bot's own work per tweet against a baseline of the bare API calls.
 
-    python -m bench.ingest --tweets 2000
+    python -m bench.ingest --tweets 2000 [--grouping [--storm]] [--backlog 5000]
 
 Both sides run in one process, on the same loopback stand-ins without rate limits, and
 make the same HTTP calls: they read the same N mentions from X (all pages, the same
@@ -13,28 +13,42 @@ with the per-channel pacing switched off), on SQLite.
 One untimed warm-up run of the bot comes first; then each side runs `--runs` times,
 alternating which goes first, and the medians are compared. The number of HTTP calls of
 every kind is counted in every timed run and must be the same on both sides.
+
+With `--grouping`, the bot also runs a third way in every round: with the grouping of
+alike questions (SPEC §10) placing every new ticket's tweet (`Grouper.place`, the words
+grouper the bot uses) against a warm index of `--backlog` open tickets, inside the timed
+poll, as one of the inbox's per-page steps. Both figures are printed, grouping on and off.
+The tweets are then questions real customers ask (the labelled alike tweets, varied), so
+that they group as traffic does; `--storm` keeps the one question everyone asks, the worst
+case for grouping (every tweet is alike all the others).
 """
 
 from __future__ import annotations
 
 import gc
+import random
 import statistics
 import sys
 import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import tweepy
 from slack_sdk import WebClient
+from sqlmodel import Session
 
 from app import build
+from bench import grouping as grouping_bench
 from bench.cards import CardCheck
 from bench.common import arguments, check_cards, reset_calls, seed_mentions, stand_ins
+from bot.config import GroupingSettings
+from bot.feed import Opened
+from bot.grouping import Grouper, OpenTicket, word_grouper
 from bot.x import EXPANSIONS, PAGE_SIZE, TWEET_FIELDS, USER_FIELDS, RewritingAdapter
 from standins import slack_api, x_api
 from standins.slack_api import SlackStandIn
@@ -99,15 +113,66 @@ class BotRun:
     calls: Counter[str]
     cards: CardCheck
     bodies: list[dict[str, Any]]
+    grouping: float = 0.0  # seconds of the poll spent in Grouper.place
+    grouped: int = 0  # tweets placed
+
+
+def warm_backlog(size: int, settings: GroupingSettings) -> list[OpenTicket[str]]:
+    """`size` open tickets of the last 23 hours, grouped as the bot would have grouped them.
+
+    Made from the labelled alike tweets, varied (`bench.grouping.backlog`), once, untimed;
+    each grouped run restores them into a fresh grouper, as the bot does after a restart.
+    """
+    tweets = grouping_bench.read_tweets(grouping_bench.DATA)
+    shift = datetime.now(UTC) - grouping_bench.NOW
+    tickets = [replace(t, at=t.at + shift) for t in grouping_bench.backlog(tweets, size)]
+    placing: Grouper[str, Any] = word_grouper(settings)
+    for ticket in tickets:
+        placing.place(ticket.key, ticket.text, ticket.at)
+    return [replace(t, group=placing.group_of(t.key)) for t in tickets if t.key in placing]
+
+
+@dataclass
+class _Placing:
+    """The per-page step that places each new ticket's tweet, timing itself."""
+
+    grouper: Grouper[str, Any]
+    seconds: float = 0.0
+    placed: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+
+    def __call__(self, _session: Session, opened: Sequence[Opened], _now: datetime) -> None:
+        started = time.perf_counter()
+        for new in opened:
+            placement = self.grouper.place(
+                f"t{new.ticket.id}", new.opening.text, new.opening.created_at
+            )
+            self.outcomes[str(placement.outcome)] += 1
+        self.placed += len(opened)
+        self.seconds += time.perf_counter() - started
 
 
 def bot_run(
-    x: XStandIn, slack: SlackStandIn, tweet_ids: Sequence[str], database_url: str
+    x: XStandIn,
+    slack: SlackStandIn,
+    tweet_ids: Sequence[str],
+    database_url: str,
+    backlog: Sequence[OpenTicket[str]] | None = None,
 ) -> BotRun:
-    """Seconds for the poll (read, store, queue) and for draining the queue into Slack."""
+    """Seconds for the poll (read, store, queue) and for draining the queue into Slack.
+
+    With a `backlog`, grouping places every new ticket within the poll, against it.
+    """
     slack.reset()
     settings = make_settings(database_url, slack, x)
     bot = build(settings, post_interval=0)
+    placing: _Placing | None = None
+    if backlog is not None:
+        grouper: Grouper[str, Any] = word_grouper(settings)
+        grouper.restore(backlog, now=datetime.now(UTC))
+        placing = _Placing(grouper)
+        ingest = bot.services.ingest
+        ingest.inbox = replace(ingest.inbox, on_opened=(*ingest.inbox.on_opened, placing))
     reset_calls(slack, x)
     gc.collect()
     try:
@@ -121,7 +186,15 @@ def bot_run(
     assert len(result.new_tickets) == len(tweet_ids), result
     calls = calls_made(slack, x)
     bodies = [dict(call.json_body) for call in slack.calls_to("chat.postMessage")]
-    return BotRun(polled - started, drained - polled, calls, check_cards(slack, tweet_ids), bodies)
+    return BotRun(
+        polled - started,
+        drained - polled,
+        calls,
+        check_cards(slack, tweet_ids),
+        bodies,
+        grouping=placing.seconds if placing else 0.0,
+        grouped=placing.placed if placing else 0,
+    )
 
 
 @dataclass
@@ -135,6 +208,10 @@ class IngestFigures:
     calls: Counter[str]
     checks: list[CardCheck]
     same_calls: bool
+    backlog: int = 0  # open tickets the grouper held (0: grouping not measured)
+    grouped_poll: list[float] = field(default_factory=list)
+    grouped_drain: list[float] = field(default_factory=list)
+    grouping: list[float] = field(default_factory=list)  # seconds in Grouper.place per run
 
     @property
     def cards(self) -> CardCheck:
@@ -147,9 +224,19 @@ class IngestFigures:
         return [p + d for p, d in zip(self.poll, self.drain, strict=True)]
 
     @property
+    def grouped_total(self) -> list[float]:
+        """The bot's runs with grouping, poll plus drain."""
+        return [p + d for p, d in zip(self.grouped_poll, self.grouped_drain, strict=True)]
+
+    @property
     def ratio(self) -> float:
         """Median bot time over median baseline time."""
         return statistics.median(self.total) / statistics.median(self.baseline)
+
+    @property
+    def grouped_ratio(self) -> float:
+        """Median bot time with grouping over median baseline time."""
+        return statistics.median(self.grouped_total) / statistics.median(self.baseline)
 
     @property
     def own_work_ms(self) -> float:
@@ -158,28 +245,59 @@ class IngestFigures:
         return extra / self.tweets * 1000
 
 
-def measure(tweets: int, runs: int) -> IngestFigures:
-    """Seed X, warm up, then run baseline and bot `runs` times each, alternating."""
-    figures = IngestFigures(tweets, [], [], [], Counter(), [], True)
+def seed_varied(x: XStandIn, count: int, seed: int = 11) -> list[str]:
+    """`count` customers each mention the brand once, asking what real customers ask.
+
+    The texts are the labelled alike tweets, varied as the grouping benchmark varies its
+    backlog, so they group as traffic does: most join a group of the backlog.
+    """
+    tweets = grouping_bench.read_tweets(grouping_bench.DATA)
+    rng = random.Random(seed)
+    customers = [x.add_user(f"kunde{i}", f"Kunde {i}") for i in range(count)]
+    return [
+        str(x.mention(customer, grouping_bench.vary(rng.choice(tweets).text, rng))["id"])
+        for customer in customers
+    ]
+
+
+def measure(tweets: int, runs: int, *, backlog: int = 0, storm: bool = False) -> IngestFigures:
+    """Seed X, warm up, then run baseline and bot `runs` times each, alternating.
+
+    With a `backlog`, each round also runs the bot with grouping against that many open
+    tickets; the tweets are then varied questions of real customers, or with `storm` the
+    same question from everyone (as without grouping).
+    """
+    figures = IngestFigures(tweets, [], [], [], Counter(), [], True, backlog=backlog)
     with stand_ins() as (slack, x), tempfile.TemporaryDirectory() as workdir:
-        tweet_ids = seed_mentions(x, tweets)
+        varied = backlog and not storm
+        tweet_ids = seed_varied(x, tweets) if varied else seed_mentions(x, tweets)
         warm = bot_run(x, slack, tweet_ids, f"sqlite:///{Path(workdir) / 'warmup.db'}")
         bodies = warm.bodies
         figures.calls = warm.calls
+        open_tickets = None
+        if backlog:
+            settings = make_settings(f"sqlite:///{Path(workdir) / 'settings.db'}", slack, x)
+            open_tickets = warm_backlog(backlog, settings)
+        sides = ["baseline", "bot"] + (["grouping"] if open_tickets is not None else [])
         for index in range(runs):
-            order = ("baseline", "bot") if index % 2 == 0 else ("bot", "baseline")
+            order = sides if index % 2 == 0 else sides[::-1]
             for side in order:
                 if side == "baseline":
                     slack.reset()
                     seconds, calls = baseline(x, slack, bodies)
                     figures.baseline.append(seconds)
-                else:
-                    run = bot_run(x, slack, tweet_ids, f"sqlite:///{Path(workdir) / f'{index}.db'}")
-                    figures.poll.append(run.poll)
-                    figures.drain.append(run.drain)
-                    figures.checks.append(run.cards)
-                    calls = run.calls
-                figures.same_calls &= calls == warm.calls
+                    figures.same_calls &= calls == warm.calls
+                    continue
+                database = f"sqlite:///{Path(workdir) / f'{side}{index}.db'}"
+                grouped = side == "grouping"
+                run = bot_run(x, slack, tweet_ids, database, open_tickets if grouped else None)
+                (figures.grouped_poll if grouped else figures.poll).append(run.poll)
+                (figures.grouped_drain if grouped else figures.drain).append(run.drain)
+                if grouped:
+                    assert run.grouped == tweets, run.grouped
+                    figures.grouping.append(run.grouping)
+                figures.checks.append(run.cards)
+                figures.same_calls &= run.calls == warm.calls
     return figures
 
 
@@ -205,8 +323,15 @@ def report(figures: IngestFigures) -> None:
     line("bot: poll X, store, queue", figures.poll)
     line("bot: drain queue into Slack", figures.drain)
     line("bot: total", figures.total)
-    print(f"{'ratio bot/baseline':<32}{figures.ratio:9.2f}")
-    print(f"{'bot own work per tweet':<32}{figures.own_work_ms:9.2f} ms")
+    if figures.backlog:
+        line("bot+grouping: poll (with place)", figures.grouped_poll)
+        line("bot+grouping: drain", figures.grouped_drain)
+        line("bot+grouping: total", figures.grouped_total)
+        line(f"  of it Grouper.place ({figures.backlog} open)", figures.grouping)
+    print(f"{'ratio bot/baseline':<32}{figures.ratio:9.2f}   grouping off")
+    if figures.backlog:
+        print(f"{'ratio bot/baseline':<32}{figures.grouped_ratio:9.2f}   grouping on")
+    print(f"{'bot own work per tweet':<32}{figures.own_work_ms:9.2f} ms (grouping off)")
     print(f"{'cards in Slack':<32}  {figures.cards.describe()}")
 
 
@@ -215,10 +340,20 @@ def main(argv: list[str] | None = None) -> IngestFigures:
     parser = arguments("ingest", __doc__)
     parser.add_argument("--tweets", type=int, default=2000, help="mentions to ingest (2000)")
     parser.add_argument("--runs", type=int, default=3, help="timed runs per side (3)")
+    parser.add_argument(
+        "--grouping", action="store_true", help="also time the bot with grouping on"
+    )
+    parser.add_argument(
+        "--backlog", type=int, default=5000, help="open tickets grouping holds (5000)"
+    )
+    parser.add_argument(
+        "--storm", action="store_true", help="with --grouping: everyone asks the same question"
+    )
     args = parser.parse_args(argv)
-    if args.tweets < 1 or args.runs < 1:
-        parser.error("--tweets and --runs must be at least 1")
-    figures = measure(args.tweets, args.runs)
+    if args.tweets < 1 or args.runs < 1 or args.backlog < 0:
+        parser.error("--tweets and --runs must be at least 1, --backlog at least 0")
+    backlog = args.backlog if args.grouping else 0
+    figures = measure(args.tweets, args.runs, backlog=backlog, storm=args.storm)
     report(figures)
     return figures
 

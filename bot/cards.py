@@ -76,8 +76,12 @@ class Looks:
         opening: Message | None = None,
         earlier_tickets: int | None = None,
         topics: tuple[str, ...] | None = None,
+        just_opened: bool = False,
     ) -> CardView:
-        """Everything the ticket's card shows; what the caller already holds is not read again."""
+        """Everything the ticket's card shows; what the caller already holds is not read again.
+
+        A ticket `just_opened` has no promise yet, so none is looked up.
+        """
         assert ticket.id is not None
         customer = customer or session.get(Customer, ticket.customer_id)
         assert customer is not None and customer.id is not None
@@ -88,7 +92,11 @@ class Looks:
             )
         shown, reveal_id = self.shown(opening) if opening else ("", None)
         tweet_id = opening.external_id if opening and opening.external_id else ""
-        promise = ticket_queries.earliest_open_followup(session=session, ticket_id=ticket.id)
+        promise = (
+            None
+            if just_opened
+            else ticket_queries.earliest_open_followup(session=session, ticket_id=ticket.id)
+        )
         is_tweet = opening is not None and opening.channel == Channel.TWEET
         member = group_queries.membership(session=session, ticket_id=ticket.id)
         in_group = member is not None and member.taken_out_at is None

@@ -7,7 +7,7 @@ worker and refreshing App Home tabs happen after the commit, never on a rollback
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -54,6 +54,16 @@ class Change:
     line: ThreadLine | None = None
     card: bool = True
     people: Collection[str | None] = ()
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A ticket just opened, with what its card shows (`earlier_tickets` None: count them)."""
+
+    ticket: Ticket
+    customer: Customer
+    opening: Message
+    earlier_tickets: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,11 +124,39 @@ class TicketFeed:
             opening=opening,
             earlier_tickets=earlier_tickets,
             topics=topics,
+            # Moved, it is not new: it may hold promises, so they are looked up.
+            just_opened=channel is None,
         )
-        card = self.presenter.ticket_card(view)
         where = channel or ticket.channel_id
-        outbox.post_card(session=session, ticket_id=ticket.id, channel=where, message=card, now=now)
+        cards = [(ticket.id, where, self.presenter.ticket_card(view))]
+        outbox.post_cards(session=session, cards=cards, now=now)
         after_commit(session, self.wake)
+
+    def opened_many(
+        self,
+        session: Session,
+        opened: Sequence[Opened],
+        *,
+        now: datetime,
+        topics: tuple[str, ...] | None = None,
+    ) -> None:
+        """Queue the cards of tickets just opened (a page of tweets), in their order."""
+        cards: list[tuple[int, str, SlackMessage]] = []
+        for new in opened:
+            assert new.ticket.id is not None
+            view = self.looks.card(
+                session,
+                new.ticket,
+                customer=new.customer,
+                opening=new.opening,
+                earlier_tickets=new.earlier_tickets,
+                topics=topics,
+                just_opened=True,
+            )
+            cards.append((new.ticket.id, new.ticket.channel_id, self.presenter.ticket_card(view)))
+        outbox.post_cards(session=session, cards=cards, now=now)
+        if cards:
+            after_commit(session, self.wake)
 
     def moved_here(self, session: Session, moved: MovedView, now: datetime) -> None:
         """Into the new card's thread: where the ticket came from, the conversation so far."""

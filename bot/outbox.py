@@ -8,6 +8,7 @@ for its card's `ts`; an update of a card that has not been sent yet is folded in
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlmodel import Session
@@ -29,6 +30,26 @@ def post_card(
         now=now,
         ticket_id=ticket_id,
         dedup_key=f"card:{ticket_id}",
+    )
+
+
+def post_cards(
+    *, session: Session, cards: Sequence[tuple[int, str, SlackMessage]], now: datetime
+) -> None:
+    """Queue the cards of many tickets (`ticket_id, channel, message`) at once, in order."""
+    outbox.enqueue_many(
+        session=session,
+        rows=[
+            outbox.QueuedPost(
+                channel=channel,
+                kind=OutboxKind.CARD,
+                payload=dict(message),
+                ticket_id=ticket_id,
+                dedup_key=f"card:{ticket_id}",
+            )
+            for ticket_id, channel, message in cards
+        ],
+        now=now,
     )
 
 

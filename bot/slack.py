@@ -32,9 +32,9 @@ from sqlalchemy import Engine
 from bot.clock import Clock, system_clock
 from bot.present import GROUP_EVENT_TYPE, POST_EVENT_TYPE, TICKET_EVENT_TYPE
 from bot.slack_answers import PAUSE_ON_CONFIG_ERROR, SlackAnswer, meaning, retry_after
-from store import outbox
+from store import claims, outbox
 from store.db import session_scope
-from store.models import OutboxKind, OutboxState
+from store.models import OutboxKind
 from store.outbox import QueuedRow
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,11 @@ MAX_BACKOFF_SECONDS = 300
 RECONCILE_MARGIN = timedelta(minutes=5)
 RECONCILE_PAGES = 10
 CHANNELS_TTL = 1.0
+# How many rows of a channel one transaction claims: as many as the pace lets out in a
+# quarter second, at most BATCH_MAX. At Slack's pace (one a second) that is one: the DB's
+# share is then negligible, and replicas keep taking turns row by row.
+BATCH_SPAN = timedelta(seconds=0.25)
+BATCH_MAX = 50
 
 
 class SlackDirectory:
@@ -131,6 +136,8 @@ class SlackPoster:
         self._clock = clock
         self._min_interval = timedelta(seconds=min_interval)
         self._lease = timedelta(seconds=lease_seconds)
+        per_span = BATCH_SPAN / self._min_interval if min_interval > 0 else BATCH_MAX
+        self._batch = max(1, min(BATCH_MAX, int(per_span)))
         self._next_ok: dict[str, datetime] = {}
         self._served: dict[str, int] = {}
         self._dm_channels: dict[str, str] = {}
@@ -150,10 +157,10 @@ class SlackPoster:
         self._wake.set()
 
     def run(self, stop: threading.Event, *, idle_seconds: float = 0.5) -> None:
-        """Send until `stop` is set; between rows, wait for work or for the next due time."""
+        """Send until `stop` is set; between batches, wait for work or for the next due time."""
         while not stop.is_set():
             try:
-                worked = self.step()
+                worked = self._step(self._batch) > 0
             except Exception:
                 log.exception("posting queue: unexpected failure; retrying shortly")
                 worked = False
@@ -169,27 +176,32 @@ class SlackPoster:
         """Send everything that is due now (tests and tools); returns how many rows moved."""
         moved = 0
         for _ in range(max_steps):
-            if not self.step():
+            step = self._step(self._batch)
+            if not step:
                 break
-            moved += 1
+            moved += step
         return moved
 
     def step(self) -> bool:
         """Send (or reconcile) at most one row; False when nothing is due right now."""
+        return self._step(1) > 0
+
+    def _step(self, batch: int) -> int:  # how many rows of one channel moved
         now = self._clock()
         self._next_due = None
         if self._paused_until is not None and self._paused_until > now:
             self._due(self._paused_until)
-            return False
+            return 0
         for channel in self._rotated(self._open_channels()):
             ready_at = self._next_ok.get(channel)
             if ready_at is not None and ready_at > now:
                 self._due(ready_at)
                 continue
-            if self._try_channel(channel, now):
-                return True
+            moved = self._try_channel(channel, now, batch)
+            if moved:
+                return moved
         self._channels_read_at = None  # nothing to do: look afresh next time
-        return False
+        return 0
 
     def _open_channels(self) -> list[str]:
         # While busy, the list of channels with queued rows is re-read once a second, not
@@ -209,45 +221,71 @@ class SlackPoster:
         if self._next_due is None or when < self._next_due:
             self._next_due = when
 
-    def _try_channel(self, channel: str, now: datetime) -> bool:
-        lease_until = now + self._lease
+    def _try_channel(self, channel: str, now: datetime, batch: int) -> int:
+        """Claim the channel's rows that may go now (`claims.claim_heads`), then send them."""
         with session_scope(self._engine) as session:
-            head = outbox.head_of(session=session, channel=channel)
-            if head is None:
-                return False
-            stale = head.state == OutboxState.SENDING
-            due = head.lease_until if stale else head.not_before
-            if due is not None and due > now:
-                self._due(due)
-                return False
-            parent = outbox.get(session=session, row_id=head.parent_id) if head.parent_id else None
-            if parent is not None and parent.state in (OutboxState.PENDING, OutboxState.SENDING):
-                return False  # the card is still on its way; its thread waits
-            # The pace lives in the database, so that all replicas together keep to it.
-            busy_until = outbox.take_turn(
-                session=session, channel=channel, now=now, until=now + self._min_interval
+            pace, lease = self._min_interval, self._lease
+            claim = claims.claim_heads(
+                session=session, channel=channel, now=now, limit=batch, interval=pace, lease=lease
             )
-            if busy_until is not None:
-                self._next_ok[channel] = busy_until
-                self._due(busy_until)
-                return False
-            if not outbox.claim(
-                session=session, row_id=head.id, now=now, lease_until=lease_until, stale=stale
-            ):
-                session.rollback()  # another replica has the row: the turn is not used
-                return False
-        self._process(head, parent, stale=stale)
-        return True
+        if claim.busy_until is not None:
+            self._next_ok[channel] = claim.busy_until
+        if (due := claim.wait_until or claim.busy_until) is not None:
+            self._due(due)
+        if not claim.rows:
+            return 0
+        return self._send_claimed(claim.rows, claim.parents, stale=claim.stale)
+
+    def _send_claimed(
+        self, claimed: list[QueuedRow], parents: dict[int, QueuedRow], *, stale: bool
+    ) -> int:
+        """Send claimed rows in order at the pace; record them together at the end.
+
+        A row that fails is handled alone and the rows after it are given back. Sent rows
+        stay `sending` until recorded: after a crash they are found by their metadata.
+        """
+        sent: list[tuple[QueuedRow, str, datetime]] = []
+        given_back: list[int] = []
+        last_post: float | None = None
+        try:
+            for index, row in enumerate(claimed):
+                if last_post is not None:  # Slack's pace between the rows of one batch
+                    gap = self._min_interval.total_seconds() - (time.monotonic() - last_post)
+                    if gap > 0:
+                        time.sleep(gap)
+                parent = parents.get(row.parent_id) if row.parent_id else None
+                ts = self._process(row, parent, stale=stale)
+                last_post = time.monotonic()
+                if ts is None:  # dealt with as alone; the rest goes back in line
+                    given_back = [later.id for later in claimed[index + 1 :]]
+                    return len(sent) + 1
+                sent.append((row, ts, self._clock()))
+            return len(sent)
+        finally:
+            self._record(sent, given_back)
+
+    def _record(self, sent: list[tuple[QueuedRow, str, datetime]], unsent: list[int]) -> None:
+        # The turn counts from when Slack answered, not from when it was taken.
+        until = sent[-1][2] + self._min_interval if sent else None
+        if sent or unsent:
+            with session_scope(self._engine) as session:
+                claims.finish(session=session, sent=sent, given_back=unsent, until=until)
+        if sent and until is not None:
+            channel = sent[-1][0].channel
+            self._next_ok[channel] = until
+            self._served[channel] = next(self._turns)
+            self.last_success = sent[-1][2]
 
     # -- one row -----------------------------------------------------------------------
 
-    def _process(self, row: QueuedRow, parent: QueuedRow | None, *, stale: bool) -> None:
+    def _process(self, row: QueuedRow, parent: QueuedRow | None, *, stale: bool) -> str | None:
+        """Send one claimed row; its `ts`, or None when it failed (and was dealt with)."""
         now = self._clock()
         parent_ts = parent.result_ts if parent is not None else None
         if parent is not None and parent_ts is None:
             if row.kind == OutboxKind.UPDATE:
                 self._finish_failed(row, "the card it updates was never posted")
-                return
+                return None
             log.warning("posting queue: row %s posted without thread (card failed)", row.id)
         try:
             ts = self._find_posted(row, parent_ts) if stale else None
@@ -255,24 +293,15 @@ class SlackPoster:
                 ts = self._send(row, parent_ts)
         except SlackApiError as exc:
             self._on_slack_error(row, exc, now)
-            return
+            return None
         except URLError as exc:
             refused = isinstance(exc.reason, ConnectionRefusedError)
             self._on_unclear(row, f"connection: {exc.reason}", now, certainly_unsent=refused)
-            return
+            return None
         except (OSError, ValueError) as exc:  # timeouts, resets, unreadable answers
             self._on_unclear(row, f"{type(exc).__name__}", now, certainly_unsent=False)
-            return
-        sent_at = self._clock()
-        with session_scope(self._engine) as session:
-            outbox.mark_sent(session=session, row=row, ts=ts, now=sent_at)
-            # The turn counts from when Slack answered, not from when it was taken.
-            outbox.hold_turn(
-                session=session, channel=row.channel, until=sent_at + self._min_interval
-            )
-        self._next_ok[row.channel] = sent_at + self._min_interval
-        self._served[row.channel] = next(self._turns)
-        self.last_success = sent_at
+            return None
+        return ts
 
     def _content(self, row: QueuedRow) -> dict[str, Any]:
         payload: dict[str, Any] = json.loads(row.payload)

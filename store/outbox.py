@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, text, update
+from sqlalchemy import Table, bindparam, insert, text, update
 from sqlmodel import Session, col, select
 
 from store.models import Message, OutboxKind, OutboxState, SlackOutbox, SlackPace, Ticket
@@ -33,6 +34,18 @@ _OPEN_CHANNELS = text(
     SELECT c FROM ch WHERE c IS NOT NULL
     """
 )
+
+
+@dataclass(frozen=True)
+class QueuedPost:
+    """A post to queue with `enqueue_many`: a stand-alone message or a card, no parent."""
+
+    channel: str
+    kind: OutboxKind
+    payload: dict[str, Any]
+    ticket_id: int | None = None
+    message_id: int | None = None
+    dedup_key: str | None = None
 
 
 def enqueue(
@@ -65,6 +78,35 @@ def enqueue(
     )
     session.add(row)
     return row
+
+
+def enqueue_many(*, session: Session, rows: Sequence[QueuedPost], now: datetime) -> None:
+    """Queue many posts with one statement (a page's cards), in the order given.
+
+    Plain Core: the rows are not needed as objects, and building a `SlackOutbox` for each
+    cost more than inserting it.
+    """
+    if not rows:
+        return
+    session.connection().execute(
+        insert(_OUTBOX),
+        [
+            {
+                "channel": row.channel,
+                "kind": row.kind.value,
+                "payload": json.dumps(row.payload, ensure_ascii=False),
+                "ticket_id": row.ticket_id,
+                "message_id": row.message_id,
+                "parent_id": None,
+                "dedup_key": row.dedup_key,
+                "state": OutboxState.PENDING.value,
+                "attempts": 0,
+                "not_before": now,
+                "created_at": now,
+            }
+            for row in rows
+        ],
+    )
 
 
 def find_by_key(*, session: Session, dedup_key: str) -> SlackOutbox | None:
@@ -173,6 +215,20 @@ def head_of(*, session: Session, channel: str) -> QueuedRow | None:
     return _queued(session.connection().execute(_HEAD_OF, {"channel": channel}).first())
 
 
+def heads_of(*, session: Session, channel: str, limit: int) -> list[QueuedRow]:
+    """The `limit` oldest unfinished rows of `channel`, in the order they are sent."""
+    found = session.connection().execute(_HEAD_OF.limit(limit), {"channel": channel})
+    return [row for row in map(_queued, found) if row is not None]
+
+
+def get_many(*, session: Session, row_ids: Collection[int]) -> dict[int, QueuedRow]:
+    """Queued rows by id (the cards that a batch's thread messages wait for)."""
+    if not row_ids:
+        return {}
+    found = session.connection().execute(select(*_OUTBOX.c).where(_OUTBOX.c.id.in_(row_ids)))
+    return {row.id: row for row in map(_queued, found) if row is not None}
+
+
 def get(*, session: Session, row_id: int) -> QueuedRow | None:
     """One queued row by id."""
     return _queued(session.connection().execute(_GET, {"row_id": row_id}).first())
@@ -241,14 +297,31 @@ def mark_failed(*, session: Session, row_id: int, error: str) -> None:
 
 def mark_sent(*, session: Session, row: QueuedRow, ts: str, now: datetime) -> None:
     """Record a delivered row and where it landed (the card's or the message's ts)."""
+    mark_sent_many(session=session, sent=[(row, ts, now)])
+
+
+def mark_sent_many(*, session: Session, sent: Sequence[tuple[QueuedRow, str, datetime]]) -> None:
+    """Record delivered rows (row, ts, when) with one statement per table, not per row."""
+    if not sent:
+        return
     connection = session.connection()
-    connection.execute(_MARK_SENT, {"row_id": row.id, "ts": ts, "now": now})
-    if row.kind == OutboxKind.CARD and row.ticket_id is not None:
-        connection.execute(
-            _CARD_POSTED, {"ticket_id": row.ticket_id, "ts": ts, "channel": row.channel}
-        )
-    if row.message_id is not None and row.kind != OutboxKind.UPDATE:
-        connection.execute(_MESSAGE_POSTED, {"message_id": row.message_id, "ts": ts})
+    connection.execute(
+        _MARK_SENT, [{"row_id": row.id, "ts": ts, "now": when} for row, ts, when in sent]
+    )
+    cards = [
+        {"ticket_id": row.ticket_id, "ts": ts, "channel": row.channel}
+        for row, ts, _ in sent
+        if row.kind == OutboxKind.CARD and row.ticket_id is not None
+    ]
+    if cards:
+        connection.execute(_CARD_POSTED, cards)
+    messages = [
+        {"message_id": row.message_id, "ts": ts}
+        for row, ts, _ in sent
+        if row.message_id is not None and row.kind != OutboxKind.UPDATE
+    ]
+    if messages:
+        connection.execute(_MESSAGE_POSTED, messages)
 
 
 # A channel's posting turn, taken with one conditional statement, so that of all replicas

@@ -55,6 +55,18 @@ def test_the_ingest_benchmark_compares_the_bot_with_the_same_calls(
     assert "ok: 30 cards for 30 tweets, in order, 0 lost, 0 duplicated" in out
 
 
+def test_the_ingest_benchmark_with_grouping_places_every_tweet_inside_the_poll(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    figures = ingest_bench.main(["--tweets", "30", "--runs", "1", "--grouping", "--backlog", "200"])
+    out = capsys.readouterr().out
+    assert figures.same_calls and figures.cards.ok, figures.cards
+    assert figures.backlog == 200 and len(figures.grouping) == 1
+    assert 0 < figures.grouping[0] < figures.grouped_poll[0]  # timed within the poll
+    for label in ("bot+grouping: total", "Grouper.place (200 open)", "grouping on"):
+        assert label in out
+
+
 def test_the_burst_benchmark_drains_in_order_under_a_rate_limit(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
