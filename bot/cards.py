@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from sqlmodel import Session
@@ -18,7 +18,7 @@ from bot.topics import rules as topic_rules
 from bot.topics import shown_name
 from store import groups as group_queries
 from store import tickets as ticket_queries
-from store.models import Channel, Customer, Message, Ticket, TicketState
+from store.models import Channel, Customer, GroupMember, Message, Ticket, TicketState
 
 
 def shown_text(message: Message, mask: Callable[[str], str]) -> tuple[str, int | None]:
@@ -77,6 +77,7 @@ class Looks:
         earlier_tickets: int | None = None,
         topics: tuple[str, ...] | None = None,
         just_opened: bool = False,
+        memberships: Mapping[int, GroupMember] | None = None,
     ) -> CardView:
         """Everything the ticket's card shows; what the caller already holds is not read again.
 
@@ -98,7 +99,11 @@ class Looks:
             else ticket_queries.earliest_open_followup(session=session, ticket_id=ticket.id)
         )
         is_tweet = opening is not None and opening.channel == Channel.TWEET
-        member = group_queries.membership(session=session, ticket_id=ticket.id)
+        member = (
+            memberships.get(ticket.id)
+            if memberships is not None  # a page's, read in one query
+            else group_queries.membership(session=session, ticket_id=ticket.id)
+        )
         in_group = member is not None and member.taken_out_at is None
         return CardView(
             ticket_id=ticket.id,
@@ -123,14 +128,26 @@ class Looks:
             topic=shown_name(ticket.topic) if ticket.topic else None,
             topics=topics if topics is not None else tuple(r.name for r in topic_rules(session)),
             group_id=member.group_id if member is not None and in_group else None,
-            suggestion=self._suggestion(session, ticket, opening, in_group=in_group),
+            suggestion=self._suggestion(
+                session, ticket, opening, in_group=in_group, unanswered=just_opened or None
+            ),
         )
 
     def _suggestion(
-        self, session: Session, ticket: Ticket, opening: Message | None, *, in_group: bool
+        self,
+        session: Session,
+        ticket: Ticket,
+        opening: Message | None,
+        *,
+        in_group: bool,
+        unanswered: bool | None = None,
     ) -> Suggestion | None:
-        """What to suggest on a card not yet answered (a group member's is on its group's)."""
-        unanswered = ticket.first_response_at is None and ticket.state != TicketState.RESOLVED
+        """What to suggest on a card not yet answered (a group member's is on its group's).
+
+        `unanswered`: known by the caller (a ticket just opened), so nothing is loaded.
+        """
+        if unanswered is None:
+            unanswered = ticket.first_response_at is None and ticket.state != TicketState.RESOLVED
         if self.suggest is None or opening is None or in_group or not unanswered:
             return None
         return self.suggest(session, opening.text)

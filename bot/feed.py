@@ -26,6 +26,7 @@ from bot.present import (
     ReplySentView,
     SlackMessage,
 )
+from store import groups as group_queries
 from store import tickets as queries
 from store.db import after_commit
 from store.models import Customer, EventKind, Message, OutboxKind, Ticket
@@ -142,6 +143,8 @@ class TicketFeed:
     ) -> None:
         """Queue the cards of tickets just opened (a page of tweets), in their order."""
         cards: list[tuple[int, str, SlackMessage]] = []
+        ids = [new.ticket.id for new in opened if new.ticket.id is not None]
+        memberships = group_queries.memberships(session=session, ticket_ids=ids)
         for new in opened:
             assert new.ticket.id is not None
             view = self.looks.card(
@@ -152,6 +155,7 @@ class TicketFeed:
                 earlier_tickets=new.earlier_tickets,
                 topics=topics,
                 just_opened=True,
+                memberships=memberships,
             )
             cards.append((new.ticket.id, new.ticket.channel_id, self.presenter.ticket_card(view)))
         outbox.post_cards(session=session, cards=cards, now=now)

@@ -30,6 +30,14 @@ def membership(*, session: Session, ticket_id: int) -> GroupMember | None:
     return session.get(GroupMember, ticket_id)
 
 
+def memberships(*, session: Session, ticket_ids: Collection[int]) -> dict[int, GroupMember]:
+    """The place in a group of each of these tickets that ever had one, in one query."""
+    if not ticket_ids:
+        return {}
+    rows = session.exec(select(GroupMember).where(col(GroupMember.ticket_id).in_(list(ticket_ids))))
+    return {member.ticket_id: member for member in rows}
+
+
 def groups_of(*, session: Session, ticket_ids: Collection[int]) -> dict[int, int]:
     """The group each of these tickets is in now (taken-out members are in none)."""
     if not ticket_ids:

@@ -17,6 +17,7 @@ from bot.inbox import PAGE, Inbox
 from store.db import session_scope
 from store.models import Customer, Message, SlackOutbox, Ticket
 from tests.fakes.domain import FakeClock, RecordingPresenter, TweetFactory, domain
+from tests.harness import question
 
 
 @pytest.fixture
@@ -94,7 +95,7 @@ def test_a_second_tweet_of_a_new_customer_in_the_same_page_joins_her_new_ticket(
 def test_a_tweet_read_again_in_a_later_page_or_twice_in_one_is_stored_once(
     inbox: Inbox, tweets: TweetFactory, engine: Engine
 ) -> None:
-    burst = [tweets.mention(tweets.user(f"k{i}"), f"Frage {i}") for i in range(PAGE + 20)]
+    burst = [tweets.mention(tweets.user(f"k{i}"), question(i)) for i in range(PAGE + 20)]
     again = [*burst[:5], burst[3], *burst[5 : PAGE - 1], burst[2], *burst[PAGE - 1 :]]
     result = inbox.store(again)  # tweet 3 twice in page one, tweet 2 again in page two
     assert result.duplicates == 2 and len(result.new_tickets) == PAGE + 20
@@ -107,9 +108,12 @@ def test_a_page_costs_the_same_few_statements_whatever_its_size(
 ) -> None:
     def store(count: int, prefix: str) -> list[str]:
         with statements(engine) as sent:
-            inbox.store([tweets.mention(tweets.user(f"{prefix}{i}"), "hi") for i in range(count)])
+            inbox.store(
+                [tweets.mention(tweets.user(f"{prefix}{i}"), question(i)) for i in range(count)]
+            )
         return sent
 
+    store(1, "w")  # the grouper's index and the suggestions are read once, at the start
     small, full = store(3, "a"), store(PAGE, "b")
     assert len(full) == len(small) <= 12, full
     assert full.count("INSERT") == 4  # customers, tickets, messages, cards
@@ -131,7 +135,7 @@ def test_the_page_hands_its_new_tickets_on_in_one_step_before_their_cards(
     anna = tweets.user("anna")
     first = tweets.mention(anna, "Kein Netz")
     burst = [first, tweets.mention(anna, "Hallo?", reply_to=first)]
-    burst += [tweets.mention(tweets.user(f"k{i}"), "auch") for i in range(PAGE)]
+    burst += [tweets.mention(tweets.user(f"k{i}"), question(i)) for i in range(PAGE)]
     inbox.store(burst)
     # Page one: tickets 1 to 99 (Anna's second tweet joins hers), before any card is queued;
     # page two: the last two, after page one's 99 cards and Anna's thread post.

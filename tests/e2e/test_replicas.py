@@ -108,7 +108,7 @@ def test_replicas_with_auto_assignment_give_each_ticket_once_and_keep_the_cap(
         for replica in replicas:
             replica.bot.start_background(poll=True)
         for i in range(14):
-            x.mention(x.add_user(f"kunde{i}"), f"Frage {i}")
+            x.mention(x.add_user(f"kunde{i}"), question(i))
         wait_for(lambda: len(slack.cards()) == 14, timeout=30)
         for replica in replicas:
             replica.deliver()

@@ -21,7 +21,7 @@ from store import usage
 from store.db import session_scope
 from store.models import Reply, ReplyState
 from tests.e2e.test_working_a_ticket import build_team, said
-from tests.harness import BotHarness, make_settings
+from tests.harness import BotHarness, make_settings, question
 
 SEARCH = "GET /2/tweets/search/recent"
 MENTIONS = "GET /2/users/:id/mentions"
@@ -110,7 +110,7 @@ def test_leads_are_told_once_at_80_and_100_percent_and_keyword_searches_pause(
 ) -> None:
     budget = budgeted.bot.services.x_budget
     for number in range(1, 4):
-        x.mention(x.add_user(f"kunde{number}"), f"Frage {number}")
+        x.mention(x.add_user(f"kunde{number}"), question(number))
     budgeted.poll_and_deliver()
     assert len(x.calls_to(SEARCH)) == 1
 
