@@ -106,15 +106,18 @@ def test_a_tweet_read_again_in_a_later_page_or_twice_in_one_is_stored_once(
 def test_a_page_costs_the_same_few_statements_whatever_its_size(
     inbox: Inbox, tweets: TweetFactory, engine: Engine
 ) -> None:
-    def store(count: int, prefix: str) -> list[str]:
+    def store(count: int, prefix: str, first: int) -> list[str]:
         with statements(engine) as sent:
             inbox.store(
-                [tweets.mention(tweets.user(f"{prefix}{i}"), question(i)) for i in range(count)]
+                [
+                    tweets.mention(tweets.user(f"{prefix}{i}"), question(first + i))
+                    for i in range(count)
+                ]
             )
         return sent
 
-    store(1, "w")  # the grouper's index and the suggestions are read once, at the start
-    small, full = store(3, "a"), store(PAGE, "b")
+    store(1, "w", 1000)  # the grouper's index and the suggestions are read once, at first
+    small, full = store(3, "a", 2000), store(PAGE, "b", 3000)
     assert len(full) == len(small) <= 12, full
     assert full.count("INSERT") == 4  # customers, tickets, messages, cards
     assert full.count("BEGIN") == 1  # one transaction for the page
