@@ -25,12 +25,12 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from app import build
-from bench.common import arguments, print_table, quiet_logs, stand_ins
+from bench.common import SUPPORT_CHANNEL, arguments, print_table, quiet_logs, stand_ins
 from bot.delivery import ReplyStatus
 from standins.http import wait_for
 from standins.slack_api import LEAD
 from store.db import session_scope
-from store.models import Reply, ReplyKind, ReplyState, Ticket
+from store.models import Reply, ReplyKind, ReplyState, Ticket, TicketGroup
 from tests.harness import make_settings
 
 POSTS = "POST /2/tweets"
@@ -123,6 +123,11 @@ def _queue_group(engine: Engine, tickets: range) -> None:
     """What a group answer writes: one queued, personalised row per member."""
     now = datetime.now(UTC)
     with session_scope(engine) as session:
+        # The group the rows answer: its card shows their progress.
+        if session.get(TicketGroup, 1) is None:
+            session.add(
+                TicketGroup(id=1, channel_id=SUPPORT_CHANNEL, created_at=now, updated_at=now)
+            )
         for ticket_id in tickets:
             ticket = session.get(Ticket, ticket_id)
             assert ticket is not None
