@@ -22,7 +22,15 @@ from standins.signing import form_body, post, sign
 from standins.slack_api import ANNA, LEAD, SlackStandIn
 from standins.x_api import XStandIn
 from store.db import make_engine, session_scope
-from store.models import Direction, Message, Reply, ReplyKind, ReplyState, Ticket
+from store.models import (
+    Direction,
+    Message,
+    Reply,
+    ReplyKind,
+    ReplyState,
+    Ticket,
+    TicketGroup,
+)
 from tests.e2e.processes import ROOT, bot_environment, free_port, healthy
 from tests.harness import question
 
@@ -157,6 +165,13 @@ def queue_group_answer(database: str, tickets: range, group_id: int) -> list[str
     texts = []
     try:
         with session_scope(engine) as session:
+            # The group the rows belong to: its card shows their progress.
+            now = datetime.now(UTC)
+            if session.get(TicketGroup, group_id) is None:
+                session.add(
+                    TicketGroup(id=group_id, channel_id="CSUPPORT1", created_at=now, updated_at=now)
+                )
+                session.flush()
             for ticket_id in tickets:
                 ticket = session.get(Ticket, ticket_id)
                 assert ticket is not None
@@ -186,8 +201,9 @@ def test_killed_while_the_x_outbox_sends_every_row_is_on_x_exactly_once(
     port = free_port()
     environ = environment(slack, x, port, database)
     customers = [x.add_user(f"kunde{i}") for i in range(1, 31)]
-    for customer in customers:
-        x.mention(customer, "Kann ich für das neue iPhone verlängern?")
+    for number, customer in enumerate(customers, start=1):
+        # Questions of their own: each gets its card (alike ones would form a group).
+        x.mention(customer, question(number, "iPhone verlängern"))
     x.posting_window(limit=6, window=2.0)
     with bot_process(environ, tmp_path) as process:
         wait_for(lambda: len(slack.cards()) == 30, timeout=60)

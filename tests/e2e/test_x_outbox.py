@@ -21,9 +21,9 @@ from standins.http import wait_for
 from standins.slack_api import ANNA, LEAD, SlackStandIn
 from standins.x_api import XStandIn
 from store.db import session_scope
-from store.models import Customer, Reply, ReplyKind, ReplyState, Ticket
+from store.models import Customer, Reply, ReplyKind, ReplyState, Ticket, TicketGroup
 from tests.e2e.test_working_a_ticket import build_team, said
-from tests.harness import BotHarness, make_settings
+from tests.harness import SUPPORT, BotHarness, make_settings
 
 GROUP = 7
 POSTS = "POST /2/tweets"
@@ -61,6 +61,12 @@ def queue_group_answer(
     """What a group answer writes (engineer B's Answer all): one queued row per member."""
     now = datetime.now(UTC)
     with session_scope(bot.bot.engine) as session:
+        # The group the rows belong to: its card shows their progress.
+        if session.get(TicketGroup, group_id) is None:
+            session.add(
+                TicketGroup(id=group_id, channel_id=SUPPORT, created_at=now, updated_at=now)
+            )
+            session.flush()
         for ticket_id in tickets:
             ticket = session.get(Ticket, ticket_id)
             assert ticket is not None
