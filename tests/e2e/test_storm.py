@@ -197,6 +197,8 @@ def test_a_storm_answered_all_at_once_across_a_sigkill_each_member_once_at_xs_pa
 
             # The post whose answer was lost is found on X 30 s after it was taken.
             wait_for(all_sent, timeout=90)
+            done = f"{MEMBERS} of {MEMBERS} answered"
+            wait_for(lambda: done in str(group_cards(slack)[0].blocks), timeout=15)
             time.sleep(2)  # let a duplicate show itself, if there were one
         with session_scope(engine, readonly=True) as session:
             members = set(session.exec(select(GroupMember.ticket_id)).all())
