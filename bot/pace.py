@@ -77,7 +77,7 @@ class XPace:
         now = self._clock()
         with self._lock:
             if call.window is not None:
-                self._seen[kind] = (call.window, now)
+                self._seen[kind] = (self._merged(kind, call.window), now)
                 left = call.window.reset_at - now
                 if left > self._span.get(kind, timedelta(0)) and left <= timedelta(days=1):
                     self._span[kind] = left
@@ -86,6 +86,18 @@ class XPace:
             elif call.outcome == Outcome.RATE_LIMITED:
                 reset = call.window.reset_at if call.window else None
                 self._blocked[kind] = reset if reset and reset > now else now + self._window
+
+    def _merged(self, kind: ReplyKind, window: Window) -> Window:
+        """X's window, less the places taken since (under the lock).
+
+        Within one window the places left only go down: an answer saying more were left
+        was written before a post still on its way (taken with `took`) reached X.
+        Believing it would send one post too many, and X answers that with a 429.
+        """
+        seen = self._seen.get(kind)
+        if seen is None or seen[0].reset_at != window.reset_at:
+            return window
+        return Window(window.limit, min(window.remaining, seen[0].remaining), window.reset_at)
 
     def hold(self, kind: ReplyKind, pause: timedelta) -> None:
         """Send nothing of `kind` for `pause` (X could not be reached)."""

@@ -14,6 +14,7 @@ from bench import ingest as ingest_bench
 from bench import memory as memory_bench
 from bench import outbox as outbox_bench
 from bench import stats as stats_bench
+from bench import storm as storm_bench
 from store.db import make_engine
 
 
@@ -29,7 +30,8 @@ def test_the_stats_benchmark_generates_and_measures_a_small_year(
 
 
 @pytest.mark.parametrize(
-    "module", [ack_bench, burst_bench, grouping_bench, ingest_bench, memory_bench, outbox_bench]
+    "module",
+    [ack_bench, burst_bench, grouping_bench, ingest_bench, memory_bench, outbox_bench, storm_bench],
 )
 def test_each_benchmark_explains_its_command(
     module: ModuleType, capsys: pytest.CaptureFixture[str]
@@ -134,4 +136,21 @@ def test_the_outbox_benchmark_drains_a_group_answer_at_the_window_without_a_429(
     assert figures.span >= figures.floor - 1.5  # the window's pace holds: never faster
     assert figures.individual_sent_at_once == 2
     for label in ("floor the window sets", "ratio elapsed/floor", "individual reply, slowest"):
+        assert label in out
+
+
+def test_the_storm_benchmark_answers_a_small_storm_with_a_few_actions_and_posts(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    figures = storm_bench.main(
+        ["--alike", "24", "--others", "6", "--limit", "10", "--window", "1.5", "--chunk", "10"]
+    )
+    out = capsys.readouterr().out
+    assert figures.group_size >= 20 and figures.others_answered_by_group == 0
+    assert figures.actions < 30 and figures.posts_arriving < 30  # fewer than one per tweet
+    assert figures.storm.precision == 1.0 and figures.storm.recall > 0.7
+    assert figures.duplicates == 0 and figures.members_answered_twice == 0
+    assert figures.rate_limited == 0
+    assert figures.last_member >= figures.floor - 1.5  # the window's pace holds
+    for label in ("Slack posts while it arrives", "agent actions", "floor the window sets"):
         assert label in out

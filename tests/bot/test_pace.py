@@ -71,3 +71,23 @@ def test_the_pace_per_hour_follows_the_window_x_shows(engine: Engine) -> None:
     assert pace.per_hour(TWEET) == 95 * 4  # 100 per 15 minutes, 5 kept for individuals
     pace.observe(answer(clock, limit=10, remaining=9, reset_in=2))
     assert pace.per_hour(TWEET) == 9 * 1800  # 10 per 2 s, as the stand-in scales it
+
+
+def test_an_answer_that_arrives_late_does_not_give_back_places_already_taken(
+    engine: Engine,
+) -> None:
+    # The X outbox and an agent's reply post at the same moment: X answers the agent's
+    # post (4 left) while the outbox's, taken a moment later, is still on its way.
+    clock = FakeClock()
+    pace = XPace(engine, clock=clock)
+    pace.observe(answer(clock, limit=10, remaining=5, reset_in=60))
+    pace.took(TWEET, group=False)  # the agent's post
+    pace.took(TWEET, group=True)  # the outbox's post
+    pace.observe(answer(clock, limit=10, remaining=4, reset_in=60))  # the agent's answer
+    assert pace.window(TWEET).remaining == 3  # the outbox's post still counts
+    pace.observe(answer(clock, limit=10, remaining=3, reset_in=60))
+    assert pace.window(TWEET).remaining == 3
+    pace.observe(answer(clock, limit=10, remaining=4, reset_in=60))  # later still, stale
+    assert pace.window(TWEET).remaining == 3
+    pace.observe(answer(clock, limit=10, remaining=9, reset_in=120))  # the next window
+    assert pace.window(TWEET).remaining == 9

@@ -22,9 +22,17 @@ from standins.signing import form_body, post, sign
 from standins.slack_api import ANNA, LEAD, SlackStandIn
 from standins.x_api import XStandIn
 from store.db import make_engine, session_scope
-from store.models import Direction, Message, Reply, ReplyKind, ReplyState, Ticket, TicketGroup
+from store.models import (
+    Direction,
+    Message,
+    Reply,
+    ReplyKind,
+    ReplyState,
+    Ticket,
+    TicketGroup,
+)
 from tests.e2e.processes import ROOT, bot_environment, free_port, healthy
-from tests.harness import SUPPORT, question
+from tests.harness import question
 
 pytestmark = pytest.mark.slow
 
@@ -155,14 +163,15 @@ def queue_group_answer(database: str, tickets: range, group_id: int) -> list[str
     """What a group answer writes (engineer B's Answer all): one queued row per member."""
     engine = make_engine(database)
     texts = []
-    now = datetime.now(UTC)
     try:
         with session_scope(engine) as session:
-            # The group the rows answer: its card shows their progress.
+            # The group the rows belong to: its card shows their progress.
+            now = datetime.now(UTC)
             if session.get(TicketGroup, group_id) is None:
                 session.add(
-                    TicketGroup(id=group_id, channel_id=SUPPORT, created_at=now, updated_at=now)
+                    TicketGroup(id=group_id, channel_id="CSUPPORT1", created_at=now, updated_at=now)
                 )
+                session.flush()
             for ticket_id in tickets:
                 ticket = session.get(Ticket, ticket_id)
                 assert ticket is not None
@@ -192,10 +201,9 @@ def test_killed_while_the_x_outbox_sends_every_row_is_on_x_exactly_once(
     port = free_port()
     environ = environment(slack, x, port, database)
     customers = [x.add_user(f"kunde{i}") for i in range(1, 31)]
-    # Questions of their own, each with its card: the group answer's rows are written
-    # below as Answer all writes them (test_storm.py has the storm grouped for real).
     for number, customer in enumerate(customers, start=1):
-        x.mention(customer, question(number))
+        # Questions of their own: each gets its card (alike ones would form a group).
+        x.mention(customer, question(number, "iPhone verlängern"))
     x.posting_window(limit=6, window=2.0)
     with bot_process(environ, tmp_path) as process:
         wait_for(lambda: len(slack.cards()) == 30, timeout=60)

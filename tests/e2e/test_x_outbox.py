@@ -61,11 +61,12 @@ def queue_group_answer(
     """What a group answer writes (engineer B's Answer all): one queued row per member."""
     now = datetime.now(UTC)
     with session_scope(bot.bot.engine) as session:
-        # The group the rows answer: its card shows their progress.
+        # The group the rows belong to: its card shows their progress.
         if session.get(TicketGroup, group_id) is None:
             session.add(
                 TicketGroup(id=group_id, channel_id=SUPPORT, created_at=now, updated_at=now)
             )
+            session.flush()
         for ticket_id in tickets:
             ticket = session.get(Ticket, ticket_id)
             assert ticket is not None
