@@ -134,7 +134,11 @@ def test_the_outbox_benchmark_drains_a_group_answer_at_the_window_without_a_429(
     out = capsys.readouterr().out
     assert figures.rate_limited == 0 and figures.duplicates == 0
     assert figures.span >= figures.floor - 1.5  # the window's pace holds: never faster
-    assert figures.individual_sent_at_once == 2
+    # Each window keeps one place for individual replies: the two may share a window (the
+    # second then waits for the next, first in line), but never wait behind the group's
+    # three windows.
+    assert figures.individual_sent_at_once >= 1
+    assert figures.individual_latency_max < 1.5 + 1.0
     for label in ("floor the window sets", "ratio elapsed/floor", "individual reply, slowest"):
         assert label in out
 
