@@ -166,12 +166,15 @@ def bot_run(
     slack.reset()
     settings = make_settings(database_url, slack, x)
     bot = build(settings, post_interval=0)
+    ingest = bot.services.ingest
+    # The bot's own grouping starts from an empty index; it is replaced by the measured
+    # step below (against a backlog) or left out, so each side groups once or not at all.
+    ingest.inbox = replace(ingest.inbox, groups=None)
     placing: _Placing | None = None
     if backlog is not None:
         grouper: Grouper[str, Any] = word_grouper(settings)
         grouper.restore(backlog, now=datetime.now(UTC))
         placing = _Placing(grouper)
-        ingest = bot.services.ingest
         ingest.inbox = replace(ingest.inbox, on_opened=(*ingest.inbox.on_opened, placing))
     reset_calls(slack, x)
     gc.collect()

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
+from sqlmodel import select
 
 from sandbox.site import SandboxSite
 from sandbox.slack_side import Refusal, SlackSide
@@ -18,6 +19,8 @@ from standins.http import wait_for
 from standins.signing import SIGNING_SECRET
 from standins.slack_api import ANNA, BEN, LEAD, Origin, SlackMessage, SlackStandIn
 from standins.x_api import XStandIn
+from store.db import session_scope
+from store.models import Direction, Message
 from tests.e2e.alike import drain_x_outbox, group_cards, storm
 from tests.harness import BotHarness
 from tests.sandbox.browser import ROOT
@@ -36,6 +39,13 @@ def card_of(bot: BotHarness, x: XStandIn, text: str) -> SlackMessage:
     bot.poll_and_deliver()
     found: SlackMessage = bot.slack.card(1)
     return found
+
+
+def notes_of(bot: BotHarness) -> int:
+    """How many notes the bot has stored."""
+    with session_scope(bot.bot.engine, readonly=True) as session:
+        rows = session.exec(select(Message.id).where(Message.direction == Direction.NOTE))
+        return len(list(rows))
 
 
 def ephemeral_texts(slack: SlackStandIn, user: str) -> list[str]:
@@ -74,6 +84,8 @@ def test_a_note_written_in_a_thread_shows_there_and_the_bot_keeps_it(
     replies = slack.thread("CSUPPORT1", card.ts)
     assert [r.text for r in replies] == ["Techniker &lt;informiert&gt; &amp; <@U0BEN>"]
     assert replies[0].user == LEAD
+    # The bot stores the note when Slack's message event reaches it, after the post.
+    wait_for(lambda: notes_of(bot) == 1)
     side.command(LEAD, "CSUPPORT1", "/history 1")
     wait_for(lambda: any("Techniker" in json.dumps(e) for e in slack.ephemerals))
 
