@@ -90,15 +90,7 @@ def card_buttons(ticket_id: int, *, resolved: bool) -> dict[str, Any]:
     value = str(ticket_id)
 
     def button(label: str, action_id: str, style: str | None = None) -> dict[str, Any]:
-        element: dict[str, Any] = {
-            "type": "button",
-            "text": {"type": "plain_text", "text": label, "emoji": True},
-            "action_id": action_id,
-            "value": value,
-        }
-        if style:
-            element["style"] = style
-        return element
+        return group_button(label, action_id, value, style)
 
     return {
         "type": "actions",
