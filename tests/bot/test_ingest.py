@@ -12,29 +12,8 @@ from sqlmodel import col, select
 from bot.inbox import Inbox, IngestResult
 from store.db import session_scope
 from store.models import Message, SlackOutbox, Ticket, TicketSource, TicketState
-from tests.fakes.domain import BRAND, FakeClock, RecordingPresenter, TweetFactory, domain
+from tests.fakes.domain import BRAND, FakeClock, RecordingPresenter, TweetFactory
 from tests.harness import question
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def presenter() -> RecordingPresenter:
-    return RecordingPresenter()
-
-
-@pytest.fixture
-def tweets(clock: FakeClock) -> TweetFactory:
-    return TweetFactory(clock)
-
-
-@pytest.fixture
-def inbox(engine: Engine, clock: FakeClock, presenter: RecordingPresenter) -> Inbox:
-    # The X client is never called here: these tests hand tweets to `store` directly.
-    return domain(engine, clock=clock, presenter=presenter).inbox
 
 
 def tickets(engine: Engine) -> list[Ticket]:

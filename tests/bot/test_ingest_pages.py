@@ -8,7 +8,6 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-import pytest
 from sqlalchemy import Engine, event
 from sqlmodel import Session, col, select
 
@@ -16,28 +15,8 @@ from bot.feed import Opened
 from bot.inbox import PAGE, Inbox
 from store.db import session_scope
 from store.models import Customer, Message, SlackOutbox, Ticket
-from tests.fakes.domain import FakeClock, RecordingPresenter, TweetFactory, domain
+from tests.fakes.domain import RecordingPresenter, TweetFactory
 from tests.harness import question
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def presenter() -> RecordingPresenter:
-    return RecordingPresenter()
-
-
-@pytest.fixture
-def tweets(clock: FakeClock) -> TweetFactory:
-    return TweetFactory(clock)
-
-
-@pytest.fixture
-def inbox(engine: Engine, clock: FakeClock, presenter: RecordingPresenter) -> Inbox:
-    return domain(engine, clock=clock, presenter=presenter).inbox
 
 
 def all_of(engine: Engine, model: Any) -> list[Any]:
