@@ -59,6 +59,7 @@ from bot.config import GroupingSettings
 from bot.grouping import Grouper, OpenTicket, assign
 from bot.similarity import (
     AlikeIndex,
+    ScoreTable,
     VectorIndex,
     normalise,
     without_addresses,
@@ -129,10 +130,27 @@ def quality(tweets: Sequence[Tweet], groups: Mapping[str, int | None]) -> Qualit
 # -- the candidates -------------------------------------------------------------------
 
 
-class ListIndex:
+class Labelled:
+    """The groups of the kept texts, for a candidate that scores them one by one."""
+
+    def __init__(self) -> None:
+        self._labels: dict[str, int] = {}
+
+    def label(self, key: str, group: int | None) -> None:
+        if group is None:
+            self._labels.pop(key, None)
+        else:
+            self._labels[key] = group
+
+    def table(self, scores: dict[str, float]) -> ScoreTable[str]:
+        return ScoreTable(scores, self._labels)
+
+
+class ListIndex(Labelled):
     """An index that compares a new text with every kept one by a pairwise score."""
 
     def __init__(self, encode: Callable[[str], Any], score_all: Callable[[Any, list[Any]], Any]):
+        super().__init__()
         self._encode = encode
         self._score_all = score_all
         self._keys: list[str | None] = []
@@ -157,15 +175,17 @@ class ListIndex:
                 self._items = [self._items[r] for r in alive]
                 self._rows = {k: r for r, k in enumerate(self._keys) if k is not None}
 
-    def scores(self, encoded: Any) -> dict[str, float]:
+    def scores(self, encoded: Any) -> ScoreTable[str]:
         if not self._rows:
-            return {}
+            return self.table({})
         values = self._score_all(encoded, self._items)
-        return {
-            key: float(values[row])
-            for row in np.flatnonzero(values)
-            if (key := self._keys[row]) is not None
-        }
+        return self.table(
+            {
+                key: float(values[row])
+                for row in np.flatnonzero(values)
+                if (key := self._keys[row]) is not None
+            }
+        )
 
     def similarity(self, first: Any, second: Any) -> float:
         return float(self._score_all(first, [second])[0])
@@ -183,7 +203,7 @@ def rapidfuzz_index(_threshold: float) -> ListIndex:
     return ListIndex(normalise, score_all)
 
 
-class MinHashIndex:
+class MinHashIndex(Labelled):
     """datasketch: MinHash of the words (Jaccard), with MinHashLSH to find candidates."""
 
     PERMUTATIONS = 128
@@ -191,6 +211,7 @@ class MinHashIndex:
     def __init__(self, threshold: float) -> None:
         from datasketch import MinHash, MinHashLSH
 
+        super().__init__()
         self._minhash = MinHash
         # Candidates are looked up somewhat below the threshold, so that a group's
         # centroid sees most of its members.
@@ -214,11 +235,11 @@ class MinHashIndex:
         if self._kept.pop(key, None) is not None:
             self._lsh.remove(key)
 
-    def scores(self, encoded: Any) -> dict[str, float]:
+    def scores(self, encoded: Any) -> ScoreTable[str]:
         if encoded is None:
-            return {}
+            return self.table({})
         found = {key: encoded.jaccard(self._kept[key]) for key in self._lsh.query(encoded)}
-        return {key: score for key, score in found.items() if score > 0}
+        return self.table({key: score for key, score in found.items() if score > 0})
 
     def similarity(self, first: Any, second: Any) -> float:
         if first is None or second is None:
@@ -226,10 +247,11 @@ class MinHashIndex:
         return float(first.jaccard(second))
 
 
-class DenseIndex:
+class DenseIndex(Labelled):
     """Cosine of unit-length embeddings (negative cosines count as 0)."""
 
     def __init__(self, embed: Callable[[list[str]], np.ndarray]) -> None:
+        super().__init__()
         self._embed = embed
         self._keys: list[str | None] = []
         self._rows: dict[str, int] = {}
@@ -250,19 +272,21 @@ class DenseIndex:
         if row is not None:
             self._keys[row] = None
 
-    def scores(self, encoded: np.ndarray) -> dict[str, float]:
+    def scores(self, encoded: np.ndarray) -> ScoreTable[str]:
         if self._pending:
             stacked = np.vstack(self._pending)
             self._matrix = stacked if not self._matrix.size else np.vstack([self._matrix, stacked])
             self._pending = []
         if not self._rows:
-            return {}
+            return self.table({})
         cosines = self._matrix @ encoded
-        return {
-            key: float(cosines[row])
-            for row in np.flatnonzero(cosines > 0)
-            if (key := self._keys[row]) is not None
-        }
+        return self.table(
+            {
+                key: float(cosines[row])
+                for row in np.flatnonzero(cosines > 0)
+                if (key := self._keys[row]) is not None
+            }
+        )
 
     def similarity(self, first: np.ndarray, second: np.ndarray) -> float:
         return max(0.0, float(first @ second))

@@ -33,16 +33,15 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Generic
-
-from scipy import sparse
+from functools import partial
+from itertools import starmap
+from typing import Generic, NamedTuple
 
 from bot.config import GroupingSettings
-from bot.similarity import AlikeIndex, K, V, VectorIndex, word_vectorizer
+from bot.similarity import AlikeIndex, K, Scores, SparseVector, V, VectorIndex, word_vectorizer
 
 
-@dataclass(frozen=True)
-class Match(Generic[K]):
+class Match(NamedTuple, Generic[K]):
     """An open ticket alike the text, and how alike (GROUP_SIMILARITY to 1)."""
 
     key: K
@@ -67,7 +66,7 @@ class Assessment(Generic[K, V]):
     members: tuple[K, ...]  # FORM: the open tickets (in no group yet) that form it with the text
     alike: tuple[Match[K], ...]  # every open ticket at least GROUP_SIMILARITY alike, best first
     encoded: V = field(repr=False)
-    scores: Mapping[K, float] = field(repr=False)
+    totals: Mapping[int, float] = field(repr=False)  # its similarities to the groups' members
 
 
 @dataclass(frozen=True)
@@ -161,19 +160,16 @@ class Grouper(Generic[K, V]):
             self._expire(at)
             encoded = self.index.encode(text)
             scores = self.index.scores(encoded)
-            alike = tuple(
-                sorted(
-                    (Match(key, s) for key, s in scores.items() if s >= self.threshold),
-                    key=lambda match: -match.similarity,
-                )
-            )
-            group = self._group_to_join(encoded, scores, alike)
+            alike = tuple(starmap(Match, scores.at_least(self.threshold)))
+            totals = self._totals(scores, alike)
+            found = partial(Assessment, at=at, alike=alike, encoded=encoded, totals=totals)
+            group = self._group_to_join(encoded, totals)
             if group is not None:
-                return Assessment(Outcome.JOIN, at, group, (), alike, encoded, scores)
+                return found(Outcome.JOIN, group=group, members=())
             seed = self._seed(alike)
             if len(seed) + 1 >= self.min_size:
-                return Assessment(Outcome.FORM, at, None, seed, alike, encoded, scores)
-            return Assessment(Outcome.ALONE, at, None, (), alike, encoded, scores)
+                return found(Outcome.FORM, group=None, members=seed)
+            return found(Outcome.ALONE, group=None, members=())
 
     def record(self, key: K, assessment: Assessment[K, V], *, group: int | None = None) -> None:
         """Keep an assessed text as an open ticket: alone, or in its group.
@@ -190,10 +186,12 @@ class Grouper(Generic[K, V]):
             self._encoded[key] = assessment.encoded
             self._arrive(key, assessment.at)
             if assessment.outcome is Outcome.JOIN and assessment.group is not None:
-                self._join(key, assessment.group, assessment.scores)
+                group = assessment.group
+                self._join(key, group, assessment.totals.get(group, 0.0))
             elif assessment.outcome is Outcome.FORM and group is not None:
-                self._form(group, [m for m in assessment.members if m in self._encoded])
-                self._join(key, group, assessment.scores)
+                members = [m for m in assessment.members if m in self._encoded]
+                self._form(group, members)
+                self._join(key, group, self.index.scores(assessment.encoded).total(members))
 
     def place(self, key: K, text: str, at: datetime) -> Placement[K]:
         """Assess and record a text in one step, with the next group id for a new group."""
@@ -231,22 +229,24 @@ class Grouper(Generic[K, V]):
             if by_group:
                 self._group_ids = itertools.count(max(by_group) + 1)
 
-    def _group_similarity(self, encoded: V, scores: Mapping[K, float], group: int) -> float:
-        """The cosine of the text with the group's centroid, from similarities alone."""
-        found = self._groups[group]
-        if found.cohesion <= 0.0:
-            return 0.0
-        together = sum(scores.get(member, 0.0) for member in found.members)
-        return together / math.sqrt(found.cohesion * self.index.similarity(encoded, encoded))
-
-    def _group_to_join(
-        self, encoded: V, scores: Mapping[K, float], alike: Sequence[Match[K]]
-    ) -> int | None:
-        """The group the text is most alike as a whole, among the groups of its matches."""
+    def _totals(self, scores: Scores[K], alike: Sequence[Match[K]]) -> dict[int, float]:
+        """The text's similarities to the members of each group of its matches, summed."""
         groups = {g for match in alike if (g := self._group_of.get(match.key)) is not None}
+        return scores.by_group(sorted(groups))
+
+    def _group_to_join(self, encoded: V, totals: Mapping[int, float]) -> int | None:
+        """The group the text is most alike as a whole, among the groups of its matches.
+
+        Its cosine with a group's centroid, from similarities alone: its similarities to
+        the members, summed (`totals`), over the centroid's length (`cohesion`).
+        """
         best, best_similarity = None, self.threshold
-        for group in sorted(groups):
-            similarity = self._group_similarity(encoded, scores, group)
+        itself = self.index.similarity(encoded, encoded)
+        for group, together in totals.items():
+            cohesion = self._groups[group].cohesion
+            if cohesion <= 0.0:
+                continue
+            similarity = together / math.sqrt(cohesion * itself)
             if similarity >= best_similarity:
                 best, best_similarity = group, similarity
         return best
@@ -272,30 +272,31 @@ class Grouper(Generic[K, V]):
 
     def _form(self, group: int, members: Collection[K]) -> None:
         for member in members:
-            self._join(member, group, self.index.scores(self._encoded[member]))
+            scores = self.index.scores(self._encoded[member])
+            self._join(member, group, scores.by_group([group])[group])
 
-    def _join(self, key: K, group: int, scores: Mapping[K, float]) -> None:
-        """Add an open ticket to a group; `scores` are its similarities to the others."""
+    def _join(self, key: K, group: int, with_members: float) -> None:
+        """Add an open ticket to a group; `with_members`: its similarities to them, summed."""
         self._leave(key)
         found = self._groups.setdefault(group, _Group())
         encoded = self._encoded[key]
-        with_members = sum(scores.get(member, 0.0) for member in found.members)
         found.cohesion += 2 * with_members + self.index.similarity(encoded, encoded)
         found.members.add(key)
         self._group_of[key] = group
+        self.index.label(key, group)
 
     def _leave(self, key: K) -> None:
         group = self._group_of.pop(key, None)
         if group is None:
             return
+        self.index.label(key, None)
         found = self._groups[group]
         found.members.discard(key)
         if not found.members:
             del self._groups[group]
             return
         encoded = self._encoded[key]
-        scores = self.index.scores(encoded)
-        with_members = sum(scores.get(member, 0.0) for member in found.members)
+        with_members = self.index.scores(encoded).by_group([group])[group]
         found.cohesion -= 2 * with_members + self.index.similarity(encoded, encoded)
 
     def _forget(self, key: K) -> None:
@@ -335,7 +336,7 @@ def assign(grouper: Grouper[K, V], texts: Iterable[tuple[K, str, datetime]]) -> 
     return groups
 
 
-def word_grouper(settings: GroupingSettings) -> Grouper[K, sparse.csr_matrix]:
+def word_grouper(settings: GroupingSettings) -> Grouper[K, SparseVector]:
     """The grouper the bot runs: the cosine of the texts' meaningful words, with the settings."""
     index: VectorIndex[K] = VectorIndex(word_vectorizer())
     return Grouper(

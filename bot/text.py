@@ -29,6 +29,10 @@ _INVISIBLE = regex.compile(
     r")|[\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]"
 )
 
+# Every match of _INVISIBLE has one of these (ASCII has none): a quick look for them
+# spares most texts the search for the sequences that stay.
+_ANY_INVISIBLE = regex.compile(r"[\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]")
+
 
 def invisible_shown(char: str) -> str:
     """How an invisible character appears in Slack: `⟨U+202E⟩`."""
@@ -58,9 +62,21 @@ def excerpt(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _shown(match: regex.Match[str]) -> str:
+    kept = match.group("kept")
+    return kept if kept is not None else invisible_shown(match.group())
+
+
 def escape_slack(text: str) -> str:
-    """Customer text for Slack mrkdwn: escaped, controls dropped, invisible characters shown."""
-    return "".join(escaped_pieces(text))
+    """Customer text for Slack mrkdwn: escaped, controls dropped, invisible characters shown.
+
+    The same as joining `escaped_pieces(text)`, in two passes over the whole text instead
+    of one piece per character: every card escapes several texts.
+    """
+    text = clean_text(text)
+    if not text.isascii() and _ANY_INVISIBLE.search(text):
+        text = _INVISIBLE.sub(_shown, text)  # its look-behinds make it the slow part
+    return text.translate(_SLACK_ESCAPES)
 
 
 def escaped_pieces(text: str) -> list[str]:

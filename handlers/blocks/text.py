@@ -23,10 +23,10 @@ def escape_within(text: str, limit: int, *, newline: str = "\n") -> str:
     escaped piece by piece and cut between pieces.
     `newline` is what a line break becomes (a quote's `\n>` costs two characters).
     """
-    pieces = [piece.replace("\n", newline) for piece in escaped_pieces(text)]
-    escaped = "".join(pieces)
+    escaped = escape_slack(text).replace("\n", newline)
     if len(escaped) <= limit:
-        return escaped
+        return escaped  # most texts: no need to know where they may be cut
+    pieces = [piece.replace("\n", newline) for piece in escaped_pieces(text)]
     out: list[str] = []
     used = 0
     for piece in pieces:

@@ -24,7 +24,7 @@ from bot.commands import Usage, slack_user, ticket_number, words, x_handle
 from bot.errors import Refused
 from bot.followups import detect_promise, parse_when
 from bot.hours import DAY_NAMES, parse_service_hours
-from bot.text import escape_slack
+from bot.text import escape_slack, escaped_pieces
 from bot.x_models import DirectMessage, Tweet, XUser, map_direct_messages, map_tweets
 from handlers.blocks.text import SECTION_LIMIT, escape_within, quote
 
@@ -262,6 +262,11 @@ def test_escaped_text_has_no_angle_brackets_no_controls_and_loses_nothing_else(
     )
     assert re.sub(r"&(amp|lt|gt);", "", escaped).count("&") == 0
     assert unescape(escaped) == CONTROL.sub("", text)
+
+
+@given(any_text)
+def test_text_escaped_whole_reads_as_its_escaped_pieces_joined(text: str) -> None:
+    assert escape_slack(text) == "".join(escaped_pieces(text))
 
 
 @given(any_text, st.integers(min_value=1, max_value=SECTION_LIMIT))
