@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import logging
 import signal
 import sys
@@ -292,6 +293,7 @@ class Bot:
 
     def serve(self) -> int:
         """Run until SIGTERM or Ctrl-C, in Socket Mode or HTTP mode as configured."""
+        keep_start_up_out_of_collections()
         self.start_background()
         try:
             if self.settings.socket_mode:
@@ -322,6 +324,19 @@ class Bot:
         handler.close()  # type: ignore[no-untyped-call]
         if health_server is not None:
             health_server.stop()
+
+
+def keep_start_up_out_of_collections() -> None:
+    """Leave what start-up made out of the garbage collector's full collections.
+
+    Modules, library tables (phone numbers, dates, SciPy), the bot's wiring: about 300,000
+    objects that live as long as the process. A full collection walks every object it
+    tracks, and walking these cost 0.15 s each time, once or twice in every burst of
+    2,000 tweets (`bench.ingest`). What start-up made is collected first; afterwards
+    the collector skips it (`gc.freeze`).
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _raise_on_sigterm() -> None:

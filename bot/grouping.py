@@ -30,10 +30,10 @@ import itertools
 import math
 import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from functools import partial
+from functools import cached_property, partial
 from itertools import starmap
 from typing import Generic, NamedTuple
 
@@ -64,9 +64,19 @@ class Assessment(Generic[K, V]):
     at: datetime
     group: int | None  # JOIN: the group it joins
     members: tuple[K, ...]  # FORM: the open tickets (in no group yet) that form it with the text
-    alike: tuple[Match[K], ...]  # every open ticket at least GROUP_SIMILARITY alike, best first
     encoded: V = field(repr=False)
     totals: Mapping[int, float] = field(repr=False)  # its similarities to the groups' members
+    scores: Scores[K] = field(repr=False)
+    threshold: float = field(repr=False)
+
+    @cached_property
+    def alike(self) -> tuple[Match[K], ...]:
+        """Every open ticket at least GROUP_SIMILARITY alike, best first.
+
+        Listed only when asked: a text that joins a group needs the groups of its
+        matches only, and a storm's text is alike hundreds of open tickets.
+        """
+        return tuple(starmap(Match, self.scores.at_least(self.threshold)))
 
 
 @dataclass(frozen=True)
@@ -160,16 +170,19 @@ class Grouper(Generic[K, V]):
             self._expire(at)
             encoded = self.index.encode(text)
             scores = self.index.scores(encoded)
-            alike = tuple(starmap(Match, scores.at_least(self.threshold)))
-            totals = self._totals(scores, alike)
-            found = partial(Assessment, at=at, alike=alike, encoded=encoded, totals=totals)
+            totals = scores.by_group(scores.groups_at_least(self.threshold))
+            found = partial(
+                Assessment, at=at, encoded=encoded, totals=totals, scores=scores,
+                threshold=self.threshold,
+            )  # fmt: skip
             group = self._group_to_join(encoded, totals)
             if group is not None:
                 return found(Outcome.JOIN, group=group, members=())
-            seed = self._seed(alike)
+            alone = found(Outcome.ALONE, group=None, members=())
+            seed = self._seed(alone.alike)
             if len(seed) + 1 >= self.min_size:
-                return found(Outcome.FORM, group=None, members=seed)
-            return found(Outcome.ALONE, group=None, members=())
+                return replace(alone, outcome=Outcome.FORM, members=seed)
+            return alone
 
     def record(self, key: K, assessment: Assessment[K, V], *, group: int | None = None) -> None:
         """Keep an assessed text as an open ticket: alone, or in its group.
@@ -228,11 +241,6 @@ class Grouper(Generic[K, V]):
                 self._form(group, members)
             if by_group:
                 self._group_ids = itertools.count(max(by_group) + 1)
-
-    def _totals(self, scores: Scores[K], alike: Sequence[Match[K]]) -> dict[int, float]:
-        """The text's similarities to the members of each group of its matches, summed."""
-        groups = {g for match in alike if (g := self._group_of.get(match.key)) is not None}
-        return scores.by_group(sorted(groups))
 
     def _group_to_join(self, encoded: V, totals: Mapping[int, float]) -> int | None:
         """The group the text is most alike as a whole, among the groups of its matches.

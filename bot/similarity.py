@@ -92,6 +92,10 @@ class Scores(Mapping[K, float]):
         """The sum of the similarities to the kept texts labelled with each of `groups`."""
         raise NotImplementedError  # an index that labels its texts scores by them
 
+    def groups_at_least(self, threshold: float) -> list[int]:
+        """The groups (labels) of the kept texts at least `threshold` alike, in order."""
+        raise NotImplementedError
+
 
 class ScoreTable(Scores[K]):
     """Scores held in a dict, for an index that computes them one by one."""
@@ -101,6 +105,16 @@ class ScoreTable(Scores[K]):
     ) -> None:
         self._scores = dict(scores or {})
         self._labels = labels or {}
+
+    def groups_at_least(self, threshold: float) -> list[int]:
+        labels = self._labels
+        return sorted(
+            {
+                group
+                for key, score in self._scores.items()
+                if score >= threshold and (group := labels.get(key)) is not None
+            }
+        )
 
     def by_group(self, groups: Iterable[int]) -> dict[int, float]:
         totals = dict.fromkeys(groups, 0.0)
@@ -257,6 +271,11 @@ class Cosines(Scores[K]):
             for row, value in zip(rows[order].tolist(), values[order].tolist(), strict=True)
             if (key := keys[row]) is not None
         ]
+
+    def groups_at_least(self, threshold: float) -> list[int]:
+        cosines = self._cosines
+        labels = self._labels[: len(cosines)][cosines >= threshold]
+        return np.unique(labels[labels != _NO_GROUP]).tolist()  # type: ignore[no-any-return]
 
     def by_group(self, groups: Iterable[int]) -> dict[int, float]:
         rows = np.flatnonzero(self._cosines)

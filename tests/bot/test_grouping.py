@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bench.grouping import quality, read_tweets
+from bench.grouping import ListIndex, quality, read_tweets
 from bot.config import GroupingSettings
 from bot.grouping import Grouper, OpenTicket, Outcome, assign, word_grouper
 from bot.similarity import VectorIndex, normalise, word_vectorizer
@@ -256,3 +256,22 @@ def test_the_default_settings_hold_their_precision_and_recall_on_the_labelled_tw
     found = quality(read_tweets(path), got)  # pairwise, as the benchmark and CI count
     assert found.precision >= 0.85, found
     assert found.recall >= 0.30, found
+
+
+def test_an_index_that_scores_one_by_one_groups_as_the_warm_index_does() -> None:
+    # The benchmark's candidates compare a text with each kept one in turn and hand the
+    # grouper a `ScoreTable`; with the same cosine they must decide exactly alike.
+    vectors: VectorIndex[str] = VectorIndex(word_vectorizer())
+    one_by_one = ListIndex(vectors.encode, lambda text, kept: [text.dot(k) for k in kept])
+    settings = GroupingSettings(_env_file=None)
+    pairwise: Grouper[str, Any] = Grouper(
+        one_by_one,
+        window=timedelta(hours=settings.group_window_hours),
+        min_size=settings.group_min_size,
+        similarity=settings.group_similarity,
+    )
+    tweets = read_tweets(REFERENCE / "alike-tweets.jsonl")
+    texts = [(t.id, t.text, T0 + timedelta(seconds=n)) for n, t in enumerate(tweets)]
+    warm = assign(word_grouper(settings), texts)
+    assert assign(pairwise, texts) == warm
+    assert sum(group is not None for group in warm.values()) > 10  # it did group some

@@ -352,6 +352,11 @@ def test_the_german_example_mobile_number_is_found_in_both_notations() -> None:
         assert kinds(f"Meine Nummer: {written}.") == ["phone"]
 
 
+def test_a_number_typed_in_full_width_digits_is_found_too() -> None:
+    # The search looks for phone numbers only where a digit is: any decimal digit counts.
+    assert kinds("Ruf mich an: ０１７１ １２３４５６７") == ["phone"]
+
+
 account_codes = st.text("0123456789", min_size=10, max_size=10)
 
 
