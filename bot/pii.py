@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import phonenumbers
 from schwifty import IBAN
@@ -139,15 +140,17 @@ class PiiDetector:
     def __init__(self, *, region: str = "DE", contract_patterns: Sequence[str] = ()) -> None:
         self._region = region.upper()
         self._contracts = tuple(re.compile(pattern) for pattern in contract_patterns)
+        self._phone_digits = _fewest_phone_digits(self._region)
 
     def find(self, text: str) -> list[Finding]:
         """Every finding in `text`, sorted by start, none overlapping another."""
         # Phone numbers, IBANs and addresses (a house number) all have a digit and an
         # e-mail address its @: most tweets have neither, and the searches are the
         # expensive part of storing a tweet. Contract numbers follow their own patterns.
-        digits = _DIGIT.search(text) is not None
+        count = len(_DIGIT.findall(text))
+        digits = count > 0
         candidates = [
-            *(self._phones(text) if digits else ()),
+            *(self._phones(text) if count >= self._phone_digits else ()),
             *(_emails(text) if "@" in text else ()),
             *(_ibans(text) if digits else ()),
             *self._contract_numbers(text),
@@ -194,6 +197,25 @@ class PiiDetector:
             for match in pattern.finditer(text):
                 if match.end() > match.start():
                     yield Finding("contract", match.start(), match.end(), match.group())
+
+
+@cache
+def _fewest_phone_digits(region: str) -> int:
+    """The fewest digits a valid phone number can have, from libphonenumber's metadata.
+
+    Written nationally, the region's shortest number; internationally, a country code and
+    the shortest number behind it. A text with fewer digits holds no phone number.
+    """
+    lengths = []
+    for code, regions in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.items():
+        for each in regions:
+            metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(code, each)
+            described = metadata.general_desc if metadata else None
+            possible = [n for n in described.possible_length if n > 0] if described else []
+            if possible:
+                national = min(possible)
+                lengths.append(national if each == region else len(str(code)) + national)
+    return min(lengths, default=1)
 
 
 def mask_value(kind: str, value: str, *, region: str = "DE") -> str:

@@ -77,6 +77,8 @@ class Router:
 
     def route(self, text: str) -> TopicRule | None:
         """The first topic whose keyword `text` contains, or None."""
+        if not self.rules:
+            return None
         folded = fold(text)
         for rule, pattern in self.rules:
             if pattern.search(folded):

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from schwifty import IBAN
 
 from bot.config import DEFAULT_CONTRACT_NUMBER_PATTERNS
-from bot.pii import Finding, PiiDetector, mask_value
+from bot.pii import Finding, PiiDetector, _fewest_phone_digits, mask_value
 
 GERMAN_CONTRACT_PATTERNS = DEFAULT_CONTRACT_NUMBER_PATTERNS.split(";")
 DETECTOR = PiiDetector(region="DE", contract_patterns=GERMAN_CONTRACT_PATTERNS)
@@ -350,6 +350,26 @@ def test_the_german_example_mobile_number_is_found_in_both_notations() -> None:
     for style in (phonenumbers.PhoneNumberFormat.NATIONAL, phonenumbers.PhoneNumberFormat.E164):
         written = phonenumbers.format_number(example, style)
         assert kinds(f"Meine Nummer: {written}.") == ["phone"]
+
+
+def test_no_example_number_of_any_region_has_fewer_digits_than_the_search_asks_for() -> None:
+    # Numbers are looked for only in texts with as many digits as the shortest valid one
+    # has (`_fewest_phone_digits`): every example number libphonenumber knows, of every
+    # kind, written internationally or nationally in its own region, has at least that many.
+    checked = 0
+    for region in phonenumbers.SUPPORTED_REGIONS:
+        for kind in phonenumbers.PhoneNumberType.values():
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is None:
+                continue
+            for style, reader in (
+                (phonenumbers.PhoneNumberFormat.E164, "DE"),
+                (phonenumbers.PhoneNumberFormat.NATIONAL, region),
+            ):
+                written = phonenumbers.format_number(example, style)
+                assert sum(c.isdigit() for c in written) >= _fewest_phone_digits(reader), written
+                checked += 1
+    assert checked > 1000
 
 
 def test_a_number_typed_in_full_width_digits_is_found_too() -> None:
