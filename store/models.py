@@ -364,6 +364,10 @@ class IngestCursor(SQLModel, table=True):
     updated_at: datetime = _when()
 
 
+# The rows of cards a ticket was moved away from (`bot.moving` gives them this key).
+MOVED_CARD = "dedup_key LIKE 'moved:%'"
+
+
 class SlackOutbox(SQLModel, table=True):
     """The persistent posting queue: one row per Slack post or update, sent in id order."""
 
@@ -376,6 +380,15 @@ class SlackOutbox(SQLModel, table=True):
             "id",
             sqlite_where=text("state IN ('pending', 'sending')"),
             postgresql_where=text("state IN ('pending', 'sending')"),
+        ),
+        # A card a ticket was moved away from: its thread is still open in people's Slack,
+        # and what they write there is found by it (few rows: only moved cards).
+        Index(
+            "ix_slackoutbox_moved_card",
+            "channel",
+            "result_ts",
+            sqlite_where=text(MOVED_CARD),
+            postgresql_where=text(MOVED_CARD),
         ),
     )
 

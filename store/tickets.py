@@ -6,10 +6,11 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, false, func, or_, update
+from sqlalchemy import and_, case, false, func, or_, text, update
 from sqlmodel import Session, col, select
 
 from store.models import (
+    MOVED_CARD,
     Channel,
     Customer,
     Direction,
@@ -17,6 +18,8 @@ from store.models import (
     FollowUp,
     FollowUpState,
     Message,
+    OutboxKind,
+    SlackOutbox,
     Ticket,
     TicketEvent,
     TicketState,
@@ -220,10 +223,21 @@ def add_event(
 
 
 def ticket_by_card(*, session: Session, channel: str, ts: str) -> Ticket | None:
-    """The ticket whose card is the message `ts` in `channel`."""
-    return session.exec(
+    """The ticket whose card is the message `ts` in `channel`, or was before a move."""
+    ticket = session.exec(
         select(Ticket).where(Ticket.channel_id == channel).where(Ticket.card_ts == ts)
     ).first()
+    if ticket is not None:
+        return ticket
+    moved_from = session.exec(
+        select(SlackOutbox.ticket_id)
+        # The partial index's own condition, literally, so that SQLite uses it.
+        .where(text(MOVED_CARD))
+        .where(SlackOutbox.channel == channel)
+        .where(SlackOutbox.result_ts == ts)
+        .where(SlackOutbox.kind == OutboxKind.CARD)
+    ).first()
+    return session.get(Ticket, moved_from) if moved_from is not None else None
 
 
 def newest_customer_tweet(*, session: Session, ticket_id: int) -> Message | None:

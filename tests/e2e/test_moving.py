@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import text as sql
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, select
 
+from standins.http import wait_for
 from standins.signing import FORM
 from standins.slack_api import LEAD, SlackStandIn
 from standins.x_api import XStandIn
+from store.db import session_scope
+from store.models import Direction, Message
 from tests.e2e.test_topics import FESTNETZ, KAI, said, set_up_topics, shown
 from tests.e2e.test_topics import channels as channels  # the fixture, used by name
 from tests.harness import SUPPORT, BotHarness, interaction, world
@@ -174,3 +177,27 @@ def world_without_delivery(bot: BotHarness) -> dict[str, list[str]]:
             table.name: sorted(repr(tuple(row)) for row in connection.execute(table.select()))
             for table in SQLModel.metadata.sorted_tables
         }
+
+
+def test_a_note_typed_in_the_old_thread_after_a_move_is_kept_on_the_ticket(
+    bot: BotHarness, channels: SlackStandIn, x: XStandIn
+) -> None:
+    bot.slash(LEAD, "/team", f"add <@{KAI}|kai> agent")
+    set_up_topics(bot)
+    x.mention(x.add_user("zahler", "Zahler"), "Rechnung doppelt abgebucht")
+    bot.poll_and_deliver()
+    old = channels.card(1, SUPPORT)
+    assert "moves to" in pick_topic(bot, KAI, 1, "festnetz", old.ts)
+    bot.deliver()
+
+    # Kai still has the old thread open and writes there after the move.
+    status, _ = bot.thread_message(KAI, old.ts, "Kundin hat zurückgerufen, alles gut")
+    assert status == 200
+
+    def notes() -> list[str]:
+        with session_scope(bot.bot.engine) as session:
+            found = session.exec(select(Message).where(Message.direction == Direction.NOTE))
+            return [f"#{note.ticket_id} {note.text}" for note in found]
+
+    assert wait_for(notes) == ["#1 Kundin hat zurückgerufen, alles gut"]
+    assert "Kundin hat zurückgerufen" in said(bot.slash(KAI, "/history", "1"))
