@@ -398,6 +398,7 @@ def build(
         clock=clock,
     )
     services.delivery.sent_listeners.append(metrics.replied)
+    poster.refused_listeners.append(services.refused_channels.refused)
     services.ingest.listeners.append(metrics.polled)
     metrics.follow_polls(lambda: services.ingest.last_success)
     try:

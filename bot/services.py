@@ -29,6 +29,7 @@ from bot.hours import ServiceCalendar
 from bot.inbox import Inbox
 from bot.ingest import Ingest
 from bot.moving import Moves
+from bot.notices import RefusedChannels
 from bot.pace import XPace
 from bot.pii import PiiDetector
 from bot.present import Presenter
@@ -208,6 +209,12 @@ class Services:
             clock=clock,
         )
         x.client.listen(self.x_budget.observe, replay=True)
+        self.refused_channels = RefusedChannels(
+            engine=engine,
+            leads=lambda: [m.user_id for m in self.roster.members() if m.is_lead],
+            wake=slack.wake,
+            clock=clock,
+        )
         self.spikes = SpikeWatch(engine=engine, escalations=self.escalations, clock=clock)
         self.inbox = Inbox(
             engine=engine,

@@ -148,6 +148,8 @@ class SlackPoster:
         self._channels: list[str] = []
         self._channels_read_at: float | None = None
         self.last_success: datetime | None = None
+        # Told (channel, Slack's error) when a channel refuses the bot's posts.
+        self.refused_listeners: list[Callable[[str, str], None]] = []
 
     # -- running -------------------------------------------------------------------------
 
@@ -414,6 +416,8 @@ class SlackPoster:
                     error,
                 )
                 self._release(row, now + PAUSE_ON_CONFIG_ERROR, error)
+                if row.kind != OutboxKind.DM:  # a person's DM is no channel to invite to
+                    self._tell_refused(row.channel, error)
             case SlackAnswer.BLOCKS_REFUSED:
                 log.error("posting queue: Slack rejected row %s's blocks; sending as text", row.id)
                 del payload["blocks"]
@@ -425,6 +429,13 @@ class SlackPoster:
             case SlackAnswer.REFUSED:
                 log.error("posting queue: Slack refused row %s for good (%s)", row.id, error)
                 self._finish_failed(row, error)
+
+    def _tell_refused(self, channel: str, error: str) -> None:
+        for listener in self.refused_listeners:
+            try:
+                listener(channel, error)
+            except Exception:  # the row is back in line either way; telling is a courtesy
+                log.exception("posting queue: could not tell that channel %s refuses", channel)
 
     def _on_unclear(
         self, row: QueuedRow, error: str, now: datetime, *, certainly_unsent: bool

@@ -24,12 +24,11 @@ from sqlalchemy import Engine
 from bot.clock import Clock, system_clock
 from bot.escalation import Alarm, Escalations
 from bot.feed import TicketFeed
-from bot.outbox import post_to_channel
-from bot.present import SlackMessage
+from bot.notices import tell_leads
 from bot.x_calls import XCall, XKind
 from store import usage
-from store.db import after_commit, session_scope
-from store.models import EscalationKind, OutboxKind
+from store.db import session_scope
+from store.models import EscalationKind
 
 log = logging.getLogger(__name__)
 
@@ -183,20 +182,15 @@ class XBudget:
 
     def _tell_leads(self, key: str, text: str) -> None:
         """A DM to every lead, once per `key` across replicas and restarts."""
-        now = self.clock()
-        with session_scope(self.engine) as session:
-            if not usage.give_notice(session=session, key=key, now=now):
-                return
-            for lead in self.leads():
-                post_to_channel(
-                    session=session,
-                    channel=lead,
-                    message=SlackMessage(text=text),
-                    now=now,
-                    dedup_key=f"x-notice:{key}:{lead}"[:128],
-                    kind=OutboxKind.DM,
-                )
-            after_commit(session, self.feed.wake)
+        tell_leads(
+            engine=self.engine,
+            leads=self.leads,
+            key=key,
+            text=text,
+            now=self.clock(),
+            wake=self.feed.wake,
+            dedup_prefix="x-notice",
+        )
 
     def _day(self, when: datetime) -> str:
         return when.astimezone(self.zone).strftime("%Y-%m-%d")

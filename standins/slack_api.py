@@ -289,6 +289,11 @@ class SlackStandIn(StandIn):
             self.channels[channel_id] = channel
             return channel
 
+    def remove_member(self, channel_id: str, user_id: str = BOT_USER_ID) -> None:
+        """Someone leaves a channel or is removed from it (`/kick`): the bot, by default."""
+        with self.lock:
+            self.channels[channel_id].members.discard(user_id)
+
     def add_user(
         self, user_id: str, real_name: str, *, display_name: str = "", tz: str = "Europe/Berlin"
     ) -> dict[str, Any]:

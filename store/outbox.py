@@ -8,7 +8,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, text, update
+from sqlalchemy import Table, bindparam, func, insert, text, update
 from sqlmodel import Session, col, select
 
 from store.models import Message, OutboxKind, OutboxState, SlackOutbox, SlackPace, Ticket
@@ -363,6 +363,22 @@ def take_turn(*, session: Session, channel: str, now: datetime, until: datetime)
 def hold_turn(*, session: Session, channel: str, until: datetime) -> None:
     """Nobody posts into `channel` before `until` (after a post, or a rate limit)."""
     session.connection().execute(_HOLD_TURN, {"pace_channel": channel, "until": until})
+
+
+def count_unfinished_in(*, session: Session, channel: str) -> int:
+    """How many rows wait to be sent into `channel`."""
+    result = (
+        session.connection()
+        .execute(
+            select(func.count())
+            .select_from(_OUTBOX)
+            # The partial index's own condition, literally, so that SQLite uses it.
+            .where(text("state IN ('pending', 'sending')"))
+            .where(_OUTBOX.c.channel == channel)
+        )
+        .scalar_one()
+    )
+    return int(result)
 
 
 def count_unfinished(*, session: Session) -> int:

@@ -298,3 +298,39 @@ def test_alerts_and_follow_up_pings_of_a_topic_ticket_happen_in_its_channel(
         assert channels.messages(SUPPORT) == []  # nothing of it in the support channel
     finally:
         bot.close()
+
+
+def test_cards_for_a_channel_the_bot_was_removed_from_wait_and_the_leads_are_told_once(
+    database_url: str, channels: SlackStandIn, x: XStandIn
+) -> None:
+    clock = FakeClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+    bot = BotHarness(make_settings(database_url, channels, x), channels, x, clock=clock)
+    try:
+        set_up_topics(bot)
+        channels.remove_member(FESTNETZ)  # someone removed the bot from #festnetz
+        x.mention(x.add_user("dsl_kundin"), "Mein DSL ist seit gestern weg", created_at=clock())
+        bot.poll_and_deliver()
+
+        def told() -> list[str]:
+            dms = channels.dm_channel(LEAD).messages
+            return [m.text for m in dms if "does not let me" in m.text]
+
+        assert channels.cards(FESTNETZ) == []
+        assert len(told()) == 1
+        assert f"<#{FESTNETZ}>" in told()[0] and "`not_in_channel`" in told()[0]
+        assert "1 message wait" in told()[0] and "nothing is lost" in told()[0]
+
+        # Slack keeps refusing while nobody acts: the lead hears of it once a day, not
+        # once a try.
+        x.mention(x.add_user("zweite"), "Auch mein Router hat kein DSL", created_at=clock())
+        clock.advance(minutes=10)
+        bot.poll_and_deliver()
+        assert channels.cards(FESTNETZ) == [] and len(told()) == 1
+
+        channels.add_channel(FESTNETZ, "festnetz")  # invited again
+        clock.advance(minutes=10)
+        bot.deliver()
+        assert [c.payload["ticket_id"] for c in channels.cards(FESTNETZ)] == [1, 2]
+        assert channels.cards(SUPPORT) == []
+    finally:
+        bot.close()
