@@ -192,11 +192,9 @@ class Delivery:
             reply = session.get(Reply, reply_id)
             assert reply is not None
         if self.pace is not None:
-            kind = ReplyKind(reply.kind)
-            room = self.pace.room(kind, group=reply.group_id is not None)
+            room = self.pace.take(ReplyKind(reply.kind), group=reply.group_id is not None)
             if not room.now:
                 return self._requeue(reply, room.retry_at)
-            self.pace.took(kind, group=reply.group_id is not None)
         return self.attempt(reply_id)
 
     def claim(self, reply_id: int) -> bool:

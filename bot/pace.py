@@ -66,6 +66,9 @@ class XPace:
         # How long X's windows are, as its resets show (the longest wait seen for a reset).
         self._span: dict[ReplyKind, timedelta] = {}
         self._lock = threading.Lock()
+        # Held from looking for a free place to taking it (`take`): two senders of this
+        # process (an agent's request, the X outbox) cannot both take the last one.
+        self._taking = threading.Lock()
 
     # -- what X said ---------------------------------------------------------------------
 
@@ -152,6 +155,23 @@ class XPace:
             release = window.reset_at - full * LAST_TENTH
             return Room(False, release if reserve and release > now else window.reset_at)
         return Room(True, now)
+
+    def take(self, kind: ReplyKind, *, group: bool) -> Room:
+        """Take a place for one row of `kind` if there is one: `room` and `took` at once."""
+        with self._taking:
+            room = self.room(kind, group=group)
+            if room.now:
+                self.took(kind, group=group)
+            return room
+
+    def give_back(self, kind: ReplyKind) -> None:
+        """A place taken with `take` went unused (another worker had the row)."""
+        with self._lock:
+            seen = self._seen.get(kind)
+            if seen is not None:
+                window, at = seen
+                more = min(window.limit, window.remaining + 1)
+                self._seen[kind] = (Window(window.limit, more, window.reset_at), at)
 
     def took(self, kind: ReplyKind, *, group: bool) -> None:
         """A row of `kind` is being sent now: count it until X's headers say more."""

@@ -106,13 +106,13 @@ class XOutbox:
                 continue
             reply_id, group_id = head
             group = group_id is not None
-            room = self._pace.room(kind, group=group)
+            room = self._pace.take(kind, group=group)
             if not room.now:
                 waits.append(max(0.05, (room.retry_at - now).total_seconds()))
                 continue
             if not self._delivery.claim(reply_id):
+                self._pace.give_back(kind)
                 continue
-            self._pace.took(kind, group=group)
             sent = True
             self._send(reply_id)
         return 0.0 if sent else min(waits)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 
 from sqlalchemy import Engine
@@ -91,3 +93,33 @@ def test_an_answer_that_arrives_late_does_not_give_back_places_already_taken(
     assert pace.window(TWEET).remaining == 3
     pace.observe(answer(clock, limit=10, remaining=9, reset_in=120))  # the next window
     assert pace.window(TWEET).remaining == 9
+
+
+def test_two_senders_cannot_both_take_the_last_place(engine: Engine) -> None:
+    # An agent's own reply and the X outbox look for a place at the same moment, X's
+    # headers having said one is left. Looking and taking are one step: one of them gets
+    # it, the other waits, and X sees no post beyond its window (no 429).
+    clock = FakeClock()
+
+    class Slow(XPace):
+        def window(self, kind: ReplyKind) -> Window:
+            found = super().window(kind)
+            time.sleep(0.05)  # both look before either takes, were they two steps
+            return found
+
+    pace = Slow(engine, clock=clock)
+    pace.observe(answer(clock, limit=100, remaining=1, reset_in=600))
+    got: list[bool] = []
+    senders = [
+        threading.Thread(target=lambda: got.append(pace.take(TWEET, group=False).now))
+        for _ in range(2)
+    ]
+    for sender in senders:
+        sender.start()
+    for sender in senders:
+        sender.join()
+    assert sorted(got) == [False, True]
+    assert pace.window(TWEET).remaining == 0
+
+    pace.give_back(TWEET)  # the winner found its row taken by another replica
+    assert pace.take(TWEET, group=False).now

@@ -6,12 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import update
-from sqlmodel import Session, col, select
-
 from standins.slack_api import SlackMessage, SlackStandIn
 from standins.x_api import XStandIn
-from store.models import Reply, ReplyState
 from tests.harness import SUPPORT, BotHarness
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "alike-tweets.jsonl"
@@ -84,36 +80,12 @@ def group_cards(slack: SlackStandIn) -> list[SlackMessage]:
 
 
 def drain_x_outbox(bot: BotHarness) -> int:
-    """Send every queued reply row, individual ones first, as the X outbox worker does.
+    """Send the queued reply rows through the bot's own X outbox worker, at X's pace.
 
-    In production engineer A's X outbox worker sends `queued` rows at X's pace; this
-    stands in for it on this branch: the same `Delivery.attempt` per row.
+    The worker's `drain`: one step after another (individual rows first, each taken with
+    a conditional `UPDATE`) while X's window lets a row go within half a second.
     """
-    services = bot.bot.services
-    sent = 0
-    while True:
-        with Session(bot.bot.engine) as session:
-            row = session.exec(
-                select(Reply)
-                .where(Reply.state == ReplyState.QUEUED)
-                .order_by(col(Reply.group_id).is_not(None), col(Reply.id))
-            ).first()
-            if row is None or row.id is None:
-                return sent
-            reply_id = row.id
-            # Taken as the worker takes a row: conditionally, so Stop sending and the
-            # worker never both have it.
-            taken = session.execute(
-                update(Reply)
-                .where(col(Reply.id) == reply_id)
-                .where(col(Reply.state) == ReplyState.QUEUED)
-                .values(state=ReplyState.SENDING, attempts=Reply.attempts + 1)
-            )
-            session.commit()
-            if taken.rowcount != 1:  # type: ignore[attr-defined]
-                continue
-        services.delivery.attempt(reply_id)
-        sent += 1
+    return bot.bot.services.x_outbox.drain()
 
 
 def posted(x: XStandIn) -> list[tuple[str, str | None]]:

@@ -160,7 +160,7 @@ def test_killed_mid_reply_the_reply_is_on_x_exactly_once_and_recorded(
 
 
 def queue_group_answer(database: str, tickets: range, group_id: int) -> list[str]:
-    """What a group answer writes (engineer B's Answer all): one queued row per member."""
+    """What a group answer writes (Answer all): one queued row per member."""
     engine = make_engine(database)
     texts = []
     try:

@@ -58,7 +58,7 @@ def storm(bot: BotHarness, x: XStandIn, count: int, start: int = 1) -> list[dict
 def queue_group_answer(
     bot: BotHarness, group_id: int, tickets: list[int], *, kind: ReplyKind = ReplyKind.TWEET
 ) -> None:
-    """What a group answer writes (engineer B's Answer all): one queued row per member."""
+    """What a group answer writes (Answer all): one queued row per member."""
     now = datetime.now(UTC)
     with session_scope(bot.bot.engine) as session:
         # The group the rows belong to: its card shows their progress.
