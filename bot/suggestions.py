@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 import numpy as np
 from scipy import sparse
@@ -25,10 +26,11 @@ from bot.clock import Clock, system_clock
 from bot.present import Suggestion
 from bot.similarity import word_vectorizer
 from store import groups as queries
-from store.db import session_scope
+from store.db import after_commit, session_scope
 from store.models import TicketGroup
 
 CANNED_WORDS = 2
+_READ = "servicekanal.suggestions.read"  # session.info: (transaction, what it read)
 FRESH = timedelta(seconds=30)
 GROUPS_KEPT = 50  # the most recent answered groups are the ones alike new questions
 QUESTIONS_PER_GROUP = 20
@@ -52,11 +54,13 @@ class Suggestions:
     _vectorizer: object = field(default_factory=word_vectorizer, init=False)
     _known: _Known = field(default_factory=_Known, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+    _generation: int = field(default=0, init=False)  # how often `forget` was called
 
     def forget(self) -> None:
         """Read canned answers and group answers afresh next time (one was just written)."""
         with self._lock:
             self._known.read_at = None
+            self._generation += 1
 
     def for_text(
         self, session: Session | None, text: str, *, besides: int | None = None
@@ -98,6 +102,27 @@ class Suggestions:
         if session is None:
             with session_scope(self.engine, readonly=True) as own:
                 return self._fresh(own)
+        # Read in the caller's transaction, it may hold what that transaction wrote: it is
+        # kept for the transaction's other cards, and for everyone once it has committed.
+        # A transaction that rolls back takes it along.
+        transaction = session.get_transaction()
+        mine: tuple[object, _Known] | None = session.info.get(_READ)
+        if mine is not None and mine[0] is transaction:
+            return mine[1]
+        with self._lock:
+            generation = self._generation
+        known = self._read(session, now)
+        session.info[_READ] = (transaction, known)
+        after_commit(session, partial(self._keep, known, generation))
+        return known
+
+    def _keep(self, known: _Known, generation: int) -> None:
+        with self._lock:
+            # Not when something was written since it was read (`forget`): that is newer.
+            if generation == self._generation:
+                self._known = known
+
+    def _read(self, session: Session, now: datetime) -> _Known:
         canned = self.canned.all(session)
         groups = []
         answered = session.exec(
@@ -122,7 +147,4 @@ class Suggestions:
             if norm > 0:
                 centroid = sparse.csr_matrix(np.asarray(total) / norm)
                 groups.append((group.id, group.answer_body, centroid))
-        known = _Known(canned, groups, now)
-        with self._lock:
-            self._known = known
-        return known
+        return _Known(canned, groups, now)
