@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable
+from datetime import timedelta
 
 from sqlmodel import Session
 
@@ -22,6 +24,8 @@ SHARED_WORDS = 6
 # X's posting pace when the outbox knows no better (SPEC §10's X_POSTS_PER_15_MIN default).
 POSTS_PER_MINUTE = 100 / 15
 _WAITING_STATES = (ReplyState.QUEUED, ReplyState.SENDING, ReplyState.UNKNOWN)
+# The time until a group's last row goes, read in the card's transaction (`XOutbox`).
+Eta = Callable[[Session, int], timedelta | None]
 
 
 def ids_of(members: list[queries.Member]) -> list[int]:
@@ -29,8 +33,10 @@ def ids_of(members: list[queries.Member]) -> list[int]:
     return [ticket.id for _, ticket, _ in members if ticket.id is not None]
 
 
-def card_view(session: Session, group: TicketGroup, looks: Looks) -> GroupCardView:
-    """Everything the group's card shows now."""
+def card_view(
+    session: Session, group: TicketGroup, looks: Looks, eta: Eta | None = None
+) -> GroupCardView:
+    """Everything the group's card shows now (`eta`: the X outbox's time left, if known)."""
     assert group.id is not None
     sample = queries.members(session=session, group_id=group.id, limit=WORDS_SAMPLE)
     firsts = queries.first_messages(session=session, ticket_ids=ids_of(sample))
@@ -58,11 +64,21 @@ def card_view(session: Session, group: TicketGroup, looks: Looks) -> GroupCardVi
         keep_answering=group.keep_answering,
         stopped=group.stopped_at is not None,
         progress=progress,
-        minutes_left=math.ceil(waiting / POSTS_PER_MINUTE) if waiting else None,
+        minutes_left=_minutes_left(session, group.id, waiting, eta),
         suggestion=_suggestion(session, looks, group, [m.text for m in firsts.values()]),
         followup_due=group.followup_due,
         followup_overdue=group.followup_fired_at is not None,
     )
+
+
+def _minutes_left(session: Session, group_id: int, waiting: int, eta: Eta | None) -> int | None:
+    """Minutes until the group's last row goes: as the X outbox reckons, else at X's default."""
+    if not waiting:
+        return None
+    left = eta(session, group_id) if eta is not None else None
+    if left is None:
+        return math.ceil(waiting / POSTS_PER_MINUTE)
+    return max(1, math.ceil(left.total_seconds() / 60))
 
 
 def _suggestion(

@@ -29,7 +29,7 @@ from bot import outbox
 from bot.clock import Clock, system_clock
 from bot.errors import Refused
 from bot.feed import Change, TicketFeed
-from bot.group_views import BATCH_SIZE, card_view, ids_of
+from bot.group_views import BATCH_SIZE, Eta, card_view, ids_of
 from bot.grouping import Grouper, OpenTicket, Outcome
 from bot.present import (
     PAGE_SIZE,
@@ -89,6 +89,8 @@ class Groups:
     clock: Clock = system_clock
     # Keep answering new members: what a member who just joined is sent (set by Services).
     on_join: Callable[[Session, TicketGroup, Ticket, datetime], None] | None = None
+    # The X outbox's time until a group's last answer goes (set by Services).
+    eta: Eta | None = None
     grouper: Grouper[int, Any] = field(init=False)
     _stale: bool = field(default=True, init=False)
 
@@ -298,7 +300,7 @@ class Groups:
 
     def card_view(self, session: Session, group: TicketGroup) -> GroupCardView:
         """Everything the group's card shows now."""
-        return card_view(session, group, self.feed.looks)
+        return card_view(session, group, self.feed.looks, self.eta)
 
     # -- agents' actions -------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, func, type_coerce
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from bot.clock import Clock, system_clock
 from bot.x_calls import DM_ROUTE, POST_ROUTE, Outcome, Window, XCall
@@ -115,8 +115,11 @@ class XPace:
 
     # -- what may go ---------------------------------------------------------------------
 
-    def window(self, kind: ReplyKind) -> Window:
-        """The window as best known now: X's last headers, else counted from the database."""
+    def window(self, kind: ReplyKind, *, session: Session | None = None) -> Window:
+        """The window as best known now: X's last headers, else counted from the database.
+
+        `session`: the caller's, when it has one open (a card rendered in its transaction).
+        """
         now = self._clock()
         with self._lock:
             seen = self._seen.get(kind)
@@ -126,11 +129,11 @@ class XPace:
             # X's window was reset since its last answer: a fresh one of the same size.
             return Window(seen[0].limit, seen[0].limit, now + self.span(kind))
         limit = self._fallback[kind]
-        sent, oldest = self._sent_since(kind, now - self._window)
+        sent, oldest = self._sent_since(kind, now - self._window, session)
         remaining = limit - sent
         reset = (oldest + self._window) if oldest is not None else now + self._window
         if kind == ReplyKind.DM:
-            today, first = self._sent_since(kind, now - timedelta(days=1))
+            today, first = self._sent_since(kind, now - timedelta(days=1), session)
             if self._dms_per_day - today < remaining:
                 remaining = self._dms_per_day - today
                 reset = (first + timedelta(days=1)) if first else reset
@@ -187,26 +190,30 @@ class XPace:
         with self._lock:
             return self._span.get(kind, self._window)
 
-    def per_hour(self, kind: ReplyKind) -> float:
+    def per_hour(self, kind: ReplyKind, *, session: Session | None = None) -> float:
         """Rows of `kind` that go out per hour at this pace (for "about N minutes left")."""
-        window = self.window(kind)
+        window = self.window(kind, session=session)
         limit = window.limit if window.limit > 0 else self._fallback[kind]
         reserve = max(1, int(limit * RESERVE_FRACTION))
         per_window = max(1, limit - reserve)
         return per_window * 3600 / self.span(kind).total_seconds()
 
-    def _sent_since(self, kind: ReplyKind, since: datetime) -> tuple[int, datetime | None]:
+    def _sent_since(
+        self, kind: ReplyKind, since: datetime, session: Session | None
+    ) -> tuple[int, datetime | None]:
         """How many rows of `kind` went to X since `since`, and the first of them."""
+        if session is None:
+            with session_scope(self._engine, readonly=True) as own:
+                return self._sent_since(kind, since, own)
         went = col(Reply.state).in_([ReplyState.SENT, ReplyState.SENDING, ReplyState.UNKNOWN])
         started = type_coerce(
             func.coalesce(col(Reply.sent_at), col(Reply.checked_at), col(Reply.created_at)),
             UTCDateTime(),
         )
-        with session_scope(self._engine, readonly=True) as session:
-            count, first = session.exec(
-                select(func.count(), func.min(started, type_=UTCDateTime()))
-                .where(col(Reply.kind) == kind)
-                .where(went)
-                .where(started >= since)
-            ).one()
+        count, first = session.exec(
+            select(func.count(), func.min(started, type_=UTCDateTime()))
+            .where(col(Reply.kind) == kind)
+            .where(went)
+            .where(started >= since)
+        ).one()
         return int(count), first

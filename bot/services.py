@@ -149,6 +149,9 @@ class Services:
         # Group answers queue their rows here and call `x_outbox.wake()`;
         # `x_outbox.progress(group_id)` is the group card's "212 of 500 answered".
         self.x_outbox = XOutbox(engine, delivery=self.delivery, pace=self.pace, clock=clock)
+        self.groups.eta = lambda session, group_id: (
+            self.x_outbox.progress(group_id, session=session).eta
+        )
         self.approvals = Approvals(
             engine=engine, delivery=self.delivery, feed=self.feed, clock=clock
         )

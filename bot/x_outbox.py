@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, func, update
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from bot.clock import Clock, system_clock
 from bot.delivery import Delivery, ReplyStatus
@@ -171,46 +171,49 @@ class XOutbox:
 
     # -- for the group card and for operators ----------------------------------------------
 
-    def progress(self, group_id: int) -> GroupProgress:
+    def progress(self, group_id: int, *, session: Session | None = None) -> GroupProgress:
         """How far the answer of group `group_id` is, for its card.
 
         `sent` and `total` count the group's rows (`total` leaves out rows stopped before
         they were sent); `eta` is the time until its last row goes, from the rows queued
         ahead of it (every individual answer, and older group rows) at the pace X's
         window allows now, plus the wait for a reset after a 429. `describe()` gives
-        the card's line: "212 of 500 answered, about 40 minutes left".
+        the card's line: "212 of 500 answered, about 40 minutes left". `session`: the
+        caller's, when it has one open (the card rendered in its transaction).
         """
-        with session_scope(self._engine, readonly=True) as session:
-            rows = session.exec(
-                select(Reply.state, Reply.kind, func.count(), func.max(Reply.id))
+        if session is None:
+            with session_scope(self._engine, readonly=True) as own:
+                return self.progress(group_id, session=own)
+        rows = session.exec(
+            select(Reply.state, Reply.kind, func.count(), func.max(Reply.id))
+            .where(col(Reply.group_id) == group_id)
+            .group_by(col(Reply.state), col(Reply.kind))
+        ).all()
+        sent = sum(n for state, _, n, _ in rows if state == ReplyState.SENT)
+        failed = sum(n for state, _, n, _ in rows if state == ReplyState.FAILED)
+        eta: timedelta | None = None
+        for state, kind, _, last_id in rows:
+            if state != ReplyState.QUEUED:
+                continue
+            ahead = session.exec(
+                select(func.count())
+                .where(col(Reply.state) == ReplyState.QUEUED)
+                .where(col(Reply.kind) == kind)
+                .where(col(Reply.group_id).is_(None) | (col(Reply.id) <= last_id))
+            ).one()
+            hours = int(ahead) / self._pace.per_hour(ReplyKind(kind), session=session)
+            wait = timedelta(hours=hours)
+            blocked = self._pace.blocked_until(ReplyKind(kind))
+            if blocked is not None:
+                wait += blocked - self._clock()
+            eta = wait if eta is None else max(eta, wait)
+        stopped = int(
+            session.exec(
+                select(func.count())
                 .where(col(Reply.group_id) == group_id)
-                .group_by(col(Reply.state), col(Reply.kind))
-            ).all()
-            sent = sum(n for state, _, n, _ in rows if state == ReplyState.SENT)
-            failed = sum(n for state, _, n, _ in rows if state == ReplyState.FAILED)
-            eta: timedelta | None = None
-            for state, kind, _, last_id in rows:
-                if state != ReplyState.QUEUED:
-                    continue
-                ahead = session.exec(
-                    select(func.count())
-                    .where(col(Reply.state) == ReplyState.QUEUED)
-                    .where(col(Reply.kind) == kind)
-                    .where(col(Reply.group_id).is_(None) | (col(Reply.id) <= last_id))
-                ).one()
-                hours = int(ahead) / self._pace.per_hour(ReplyKind(kind))
-                wait = timedelta(hours=hours)
-                blocked = self._pace.blocked_until(ReplyKind(kind))
-                if blocked is not None:
-                    wait += blocked - self._clock()
-                eta = wait if eta is None else max(eta, wait)
-            stopped = int(
-                session.exec(
-                    select(func.count())
-                    .where(col(Reply.group_id) == group_id)
-                    .where(col(Reply.state) == ReplyState.CANCELLED)
-                ).one()
-            )
+                .where(col(Reply.state) == ReplyState.CANCELLED)
+            ).one()
+        )
         total = sum(n for _, _, n, _ in rows) - stopped
         if eta is None and any(state in PENDING for state, *_ in rows):
             eta = timedelta(0)

@@ -7,6 +7,7 @@ import time
 from datetime import timedelta
 
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from bot.pace import XPace
 from bot.x_calls import POST_ROUTE, Outcome, Window, XCall
@@ -102,8 +103,8 @@ def test_two_senders_cannot_both_take_the_last_place(engine: Engine) -> None:
     clock = FakeClock()
 
     class Slow(XPace):
-        def window(self, kind: ReplyKind) -> Window:
-            found = super().window(kind)
+        def window(self, kind: ReplyKind, *, session: Session | None = None) -> Window:
+            found = super().window(kind, session=session)
             time.sleep(0.05)  # both look before either takes, were they two steps
             return found
 

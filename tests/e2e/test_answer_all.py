@@ -324,3 +324,23 @@ def test_an_answer_without_placeholders_still_reaches_everyone_in_texts_x_accept
     assert len(texts) == 12 and len(set(texts)) == 12  # X refused none as a duplicate
     assert all(text.startswith("Die Verlängerung geht ab Freitag in der App.") for text in texts)
     assert {r.state for r in rows(bot)} == {ReplyState.SENT}
+
+
+def test_the_group_card_reckons_the_time_left_at_the_pace_xs_window_allows(
+    bot: BotHarness, x: XStandIn, slack: SlackStandIn
+) -> None:
+    # X lets this account post 10 times per 15 minutes (the stand-in's window, in real
+    # time): the card's "minutes left" follows X's window, not a default of 100.
+    x.posting_window(limit=10, window=900)
+    build_team(bot)
+    storm(x, 40)
+    bot.poll_and_deliver()
+    _, answer = preview(bot, LEAD, ANSWER)
+    send(bot, LEAD, pushed(answer))
+    sent = drain_x_outbox(bot)  # as many as the window lets go, one place kept back
+    assert sent == 9
+    bot.deliver()
+    (card,) = group_cards(slack)
+    shown = str(card.blocks)
+    # 31 rows left at 9 group rows per 15 minutes: 52 minutes (at 100 it would say 5).
+    assert "9 of 40 answered" in shown and "about 52 minutes left" in shown
