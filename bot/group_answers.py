@@ -24,6 +24,7 @@ from bot.delivery import Delivery
 from bot.errors import Refused
 from bot.groups import Groups
 from bot.roster import Member, Roster
+from bot.text import escape_slack
 from store import groups as queries
 from store import tickets as ticket_queries
 from store.db import after_commit, session_scope
@@ -140,7 +141,11 @@ class GroupAnswers:
         answered = queries.answered_tickets(session=session, ticket_ids=ids)
         newest = queries.newest_tweets(session=session, ticket_ids=ids)
         used = set(
-            session.exec(select(Reply.text).where(Reply.group_id == group.id)).all()
+            session.exec(
+                select(Reply.text)
+                .where(Reply.group_id == group.id)
+                .where(Reply.state != ReplyState.REJECTED)  # a returned answer never went out
+            ).all()
         )  # keep answering: later texts differ from the earlier ones too
         agent = member.name.split()[0] if member.name else ""
         answers: list[Personal] = []
@@ -352,6 +357,57 @@ class GroupAnswers:
             after_commit(session, self.delivery.woken.set)  # the X outbox sends them now
             self.groups.refresh(session, group_id, now)
             return int(moved.rowcount)  # type: ignore[attr-defined]
+
+    def may_return(self, *, group_id: int, lead: Member) -> None:
+        """Refused unless `lead` may return the group's answer now (before the modal opens)."""
+        if not lead.is_lead:
+            raise Refused("Only a lead returns a trainee's group answer.")
+        with session_scope(self.engine, readonly=True) as session:
+            if not self._group(session, group_id).answer_awaiting:
+                raise Refused(f"Sammelfrage {group_id} has no answer waiting for approval.")
+
+    def return_answer(self, *, group_id: int, lead: Member, note: str) -> int:
+        """A lead returns a trainee's group answer with a comment: nothing goes to X.
+
+        Its rows end `rejected`, their request keys given up so that the next answer can
+        queue them; the group is open for Answer all again, and its thread says who
+        returned the answer and why. Returns how many rows were held.
+        """
+        self.may_return(group_id=group_id, lead=lead)
+        why = note.strip()
+        if not why:
+            raise Refused("Say what should change, so the trainee can learn from it.")
+        now = self.clock()
+        with session_scope(self.engine) as session:
+            group = self._group(session, group_id, lock=True)
+            if not group.answer_awaiting:  # another lead decided meanwhile
+                raise Refused(f"Sammelfrage {group_id} has no answer waiting for approval.")
+            trainee = group.answer_by
+            returned = session.execute(
+                update(Reply)
+                .where(col(Reply.group_id) == group_id)
+                .where(col(Reply.state) == ReplyState.AWAITING_APPROVAL)
+                .values(
+                    state=ReplyState.REJECTED,
+                    approved_by=lead.user_id,
+                    error=why[:300],
+                    request_key=None,
+                )
+            )
+            group.answer_body = group.answer_by = group.answer_key = None
+            group.answer_awaiting, group.keep_answering = False, False
+            group.followup_due, group.answered_at, group.updated_at = None, None, now
+            session.add(group)
+            self.groups.tell_thread(
+                session,
+                group_id,
+                f"↩️ <@{lead.user_id}> returned <@{trainee}>'s group answer; nothing was "
+                f"sent. What should change: {escape_slack(why)}",
+                dedup_key=f"group:{group_id}:returned:{now.timestamp():.0f}",
+                now=now,
+            )
+            self.groups.refresh(session, group_id, now)
+            return int(returned.rowcount)  # type: ignore[attr-defined]
 
     def keep_answering(self, *, group_id: int, member: Member) -> bool:
         """Switch Keep answering new members on or off; whether it is on now."""

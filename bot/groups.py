@@ -38,6 +38,7 @@ from bot.present import (
     GroupMemberView,
     GroupReminderView,
     Page,
+    SlackMessage,
     Suggestion,
 )
 from bot.roster import Member
@@ -227,6 +228,24 @@ class Groups:
             dedup_key=f"group:{group.id}:followup",
         )
         self.refresh(session, group.id, now)
+
+    def tell_thread(
+        self, session: Session, group_id: int, text: str, *, dedup_key: str, now: datetime
+    ) -> None:
+        """A line in the group card's thread (once per `dedup_key`); none before the card."""
+        card = outbox_row(session, card_key(group_id))
+        if card is None:
+            return
+        queue.enqueue(
+            session=session,
+            channel=card.channel,
+            kind=OutboxKind.THREAD,
+            payload=dict(SlackMessage(text=text)),
+            now=now,
+            parent_id=card.id,
+            dedup_key=dedup_key,
+        )
+        after_commit(session, self.feed.wake)
 
     def _list(self, session: Session, group_id: int, tickets: list[int]) -> set[int]:
         """Give new members their place in the thread; the batches that changed."""

@@ -207,11 +207,11 @@ class XOutbox:
             if blocked is not None:
                 wait += blocked - self._clock()
             eta = wait if eta is None else max(eta, wait)
-        stopped = int(
+        stopped = int(  # stopped before they went, or a returned answer's
             session.exec(
                 select(func.count())
                 .where(col(Reply.group_id) == group_id)
-                .where(col(Reply.state) == ReplyState.CANCELLED)
+                .where(col(Reply.state).in_([ReplyState.CANCELLED, ReplyState.REJECTED]))
             ).one()
         )
         total = sum(n for _, _, n, _ in rows) - stopped

@@ -86,3 +86,5 @@ GROUP_PREVIEW = "group_preview"
 SEND_SUGGESTION = "ticket_send_suggestion"
 GROUP_CONFIRM_MODAL = "group_confirm_modal"
 GROUP_APPROVE = "group_approve"  # a lead approves a trainee's group answer
+GROUP_RETURN = "group_return"  # …or returns it, saying what should change
+GROUP_RETURN_MODAL = "group_return_modal"

@@ -39,6 +39,7 @@ LISTENERS: dict[str, Callable[..., None]] = {
     ids.GROUP_KEEP_ANSWERING: group_answer.handle_keep_answering,
     ids.GROUP_STOP: group_answer.handle_stop_sending,
     ids.GROUP_APPROVE: group_answer.handle_approve_group,
+    ids.GROUP_RETURN: group_answer.handle_return_group,
     ids.GROUP_SEND_SUGGESTION: group_answer.handle_group_suggestion,
     ids.SEND_SUGGESTION: group_answer.handle_ticket_suggestion,
 }

@@ -67,3 +67,23 @@ def confirm_modal(plan: GroupPlan, promise: str | None) -> dict[str, Any]:
         "close": plain("Back", 24),
         "blocks": blocks,
     }
+
+
+def return_modal(group_id: int) -> dict[str, Any]:
+    """A lead returns a trainee's group answer: what should change?"""
+    return {
+        "type": "modal",
+        "callback_id": ids.GROUP_RETURN_MODAL,
+        "private_metadata": json.dumps({"group": group_id}),
+        "title": plain("Return the answer", 24),
+        "submit": plain("Return", 24),
+        "close": plain("Cancel", 24),
+        "blocks": [
+            text_input(
+                block_id=ids.REJECT_NOTE_BLOCK,
+                action_id=ids.REJECT_NOTE,
+                label="What should change?",
+                multiline=True,
+            )
+        ],
+    }

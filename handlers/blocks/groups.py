@@ -114,6 +114,7 @@ def group_card(group: GroupCardView) -> SlackMessage:
                 elements.append(button("Send suggestion", ids.GROUP_SEND_SUGGESTION, value))
         elif group.awaiting_approval:
             elements.append(button("Approve group answer", ids.GROUP_APPROVE, value, "primary"))
+            elements.append(button("Return to trainee", ids.GROUP_RETURN, value))
         elements.append(button("Show members", ids.GROUP_SHOW_MEMBERS, value))
         if group.answer:
             on = "✅ Keep answering new members" if group.keep_answering else None

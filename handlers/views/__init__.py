@@ -20,5 +20,6 @@ def register(app: App) -> None:
         (ids.REJECT_MODAL, approval.handle_reject_submission),
         (ids.GROUP_ANSWER_MODAL, group_answer.handle_answer_preview),
         (ids.GROUP_CONFIRM_MODAL, group_answer.handle_answer_send),
+        (ids.GROUP_RETURN_MODAL, group_answer.handle_return_submission),
     ):
         app.view(callback_id)(answered(listener))

@@ -9,7 +9,7 @@ from bot.errors import Refused
 from bot.roster import Member
 from bot.services import Services
 from handlers import ids
-from handlers.blocks.group_answers import answer_modal, confirm_modal
+from handlers.blocks.group_answers import answer_modal, confirm_modal, return_modal
 from handlers.commands.reply import answer
 from handlers.context import Payload, input_value, number_on, request_key, view_values
 from handlers.values import NOT_OUR_MODAL, GroupDraft, Suggested, metadata_number, value_on
@@ -112,3 +112,21 @@ def handle_approve_group(ack: Ack, action: Payload, services: Services, member: 
     """A lead approves a trainee's group answer: it goes to the X outbox."""
     ack()
     services.group_answers.approve(group_id=number_on(action), lead=member)
+
+
+def handle_return_group(
+    ack: Ack, body: Payload, action: Payload, client: WebClient, services: Services, member: Member
+) -> None:
+    """The Return button: ask the lead what should change (leads only, as for Approve)."""
+    ack()
+    group_id = number_on(action)
+    services.group_answers.may_return(group_id=group_id, lead=member)
+    client.views_open(trigger_id=body["trigger_id"], view=return_modal(group_id))
+
+
+def handle_return_submission(ack: Ack, view: Payload, services: Services, member: Member) -> None:
+    """Return the group answer with the lead's words; nothing goes to X."""
+    group_id = metadata_number(view, "group")
+    note = input_value(view, ids.REJECT_NOTE_BLOCK, ids.REJECT_NOTE)
+    services.group_answers.return_answer(group_id=group_id, lead=member, note=note)
+    ack()

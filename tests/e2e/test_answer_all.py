@@ -344,3 +344,48 @@ def test_the_group_card_reckons_the_time_left_at_the_pace_xs_window_allows(
     shown = str(card.blocks)
     # 31 rows left at 9 group rows per 15 minutes: 52 minutes (at 100 it would say 5).
     assert "9 of 40 answered" in shown and "about 52 minutes left" in shown
+
+
+def test_a_lead_returns_a_trainees_group_answer_and_the_next_one_goes_out_once(
+    bot: BotHarness, x: XStandIn, slack: SlackStandIn
+) -> None:
+    bot.slash(LEAD, "/team", f"add <@{TOM}|tom> trainee TT")
+    storm(x, 4)
+    bot.poll_and_deliver()
+    _, answer = preview(bot, TOM, "Hallo {name}, das geht bestimmt irgendwie.")
+    send(bot, TOM, pushed(answer))
+    bot.deliver()
+    (card,) = group_cards(slack)
+    assert "Return to trainee" in str(card.blocks)
+
+    before = len(bot.open_views())
+    bot.click(TOM, ids.GROUP_RETURN, "1")  # a trainee cannot return it
+    assert len(bot.open_views()) == before
+    bot.click(LEAD, ids.GROUP_RETURN, "1", wait=False)
+    modal = wait_for(lambda: bot.open_views()[before:] and bot.open_views()[-1])
+    note = {ids.REJECT_NOTE_BLOCK: {ids.REJECT_NOTE: {"type": "plain_text_input", "value": " "}}}
+    status, refused = bot.submit_view(LEAD, modal, note)
+    assert refused is not None and "what should change" in str(refused["errors"])
+    why = "Bitte sag, ab wann es geht: ab Freitag, in der App."
+    note[ids.REJECT_NOTE_BLOCK][ids.REJECT_NOTE]["value"] = why
+    status, _ = bot.submit_view(LEAD, modal, note)
+    assert status == 200
+    wait_for(lambda: {r.state for r in rows(bot)} == {ReplyState.REJECTED})
+    assert drain_x_outbox(bot) == 0 and x.brand_tweets() == []
+    bot.deliver()
+    (card,) = group_cards(slack)
+    assert "Answer all" in str(card.blocks) and "Approve group answer" not in str(card.blocks)
+    thread = [m.text for m in slack.thread(SUPPORT, card.ts)]
+    assert any("returned" in line and "ab Freitag, in der App" in line for line in thread)
+
+    # Tom writes it again, the lead approves: every member is answered once.
+    _, answer = preview(bot, TOM, ANSWER)
+    send(bot, TOM, pushed(answer))
+    bot.click(LEAD, ids.GROUP_APPROVE, "1", wait=False)
+    wait_for(lambda: sum(r.state == ReplyState.QUEUED for r in rows(bot)) == 4)
+    assert drain_x_outbox(bot) == 4
+    replies = posted(x)
+    assert len(replies) == 4 and len({parent for _, parent in replies}) == 4
+    bot.deliver()
+    (card,) = group_cards(slack)
+    assert "4 of 4 answered" in str(card.blocks)
