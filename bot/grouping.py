@@ -172,9 +172,13 @@ class Grouper(Generic[K, V]):
             scores = self.index.scores(encoded)
             totals = scores.by_group(scores.groups_at_least(self.threshold))
             found = partial(
-                Assessment, at=at, encoded=encoded, totals=totals, scores=scores,
+                Assessment,
+                at=at,
+                encoded=encoded,
+                totals=totals,
+                scores=scores,
                 threshold=self.threshold,
-            )  # fmt: skip
+            )
             group = self._group_to_join(encoded, totals)
             if group is not None:
                 return found(Outcome.JOIN, group=group, members=())
@@ -204,7 +208,7 @@ class Grouper(Generic[K, V]):
             elif assessment.outcome is Outcome.FORM and group is not None:
                 members = [m for m in assessment.members if m in self._encoded]
                 self._form(group, members)
-                self._join(key, group, self.index.scores(assessment.encoded).total(members))
+                self._join(key, group, assessment.scores.total(members))
 
     def place(self, key: K, text: str, at: datetime) -> Placement[K]:
         """Assess and record a text in one step, with the next group id for a new group."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
+from abc import abstractmethod
 from collections.abc import Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -88,13 +89,13 @@ class Scores(Mapping[K, float]):
         """The sum of the similarities to `keys` (keys not kept, or unlike, add 0)."""
         return sum(self.get(key, 0.0) for key in keys)
 
+    @abstractmethod
     def by_group(self, groups: Iterable[int]) -> dict[int, float]:
         """The sum of the similarities to the kept texts labelled with each of `groups`."""
-        raise NotImplementedError  # an index that labels its texts scores by them
 
+    @abstractmethod
     def groups_at_least(self, threshold: float) -> list[int]:
         """The groups (labels) of the kept texts at least `threshold` alike, in order."""
-        raise NotImplementedError
 
 
 class ScoreTable(Scores[K]):
