@@ -105,14 +105,15 @@ class Suggestions:
         # Read in the caller's transaction, it may hold what that transaction wrote: it is
         # kept for the transaction's other cards, and for everyone once it has committed.
         # A transaction that rolls back takes it along.
-        transaction = session.get_transaction()
         mine: tuple[object, _Known] | None = session.info.get(_READ)
-        if mine is not None and mine[0] is transaction:
+        current = session.get_transaction()
+        if mine is not None and current is not None and mine[0] is current:
             return mine[1]
         with self._lock:
             generation = self._generation
         known = self._read(session, now)
-        session.info[_READ] = (transaction, known)
+        # Taken after the read, which began the transaction if nothing had yet.
+        session.info[_READ] = (session.get_transaction(), known)
         after_commit(session, partial(self._keep, known, generation))
         return known
 
