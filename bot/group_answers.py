@@ -23,6 +23,7 @@ from bot.clock import Clock, system_clock
 from bot.delivery import Delivery
 from bot.errors import Refused
 from bot.groups import Groups
+from bot.present import SlackMessage
 from bot.roster import Member, Roster
 from bot.text import escape_slack
 from store import groups as queries
@@ -401,8 +402,10 @@ class GroupAnswers:
             self.groups.tell_thread(
                 session,
                 group_id,
-                f"↩️ <@{lead.user_id}> returned <@{trainee}>'s group answer; nothing was "
-                f"sent. What should change: {escape_slack(why)}",
+                SlackMessage(
+                    text=f"↩️ <@{lead.user_id}> returned <@{trainee}>'s group answer; "
+                    f"nothing was sent. What should change: {escape_slack(why)}"
+                ),
                 dedup_key=f"group:{group_id}:returned:{now.timestamp():.0f}",
                 now=now,
             )

@@ -209,43 +209,42 @@ class Groups:
         """Post the one reminder of the group's promised follow-up into its thread."""
         assert group.id is not None and group.followup_due is not None
         now = self.clock()
-        card = outbox_row(session, card_key(group.id))
-        if card is None:
-            return
         view = GroupReminderView(
             group.id,
             group.followup_due,
             queries.count_members(session=session, group_id=group.id),
             group.answer_by,
         )
-        queue.enqueue(
-            session=session,
-            channel=card.channel,
-            kind=OutboxKind.THREAD,
-            payload=dict(self.feed.presenter.group_reminder(view)),
-            now=now,
-            parent_id=card.id,
-            dedup_key=f"group:{group.id}:followup",
-        )
-        self.refresh(session, group.id, now)
+        message = self.feed.presenter.group_reminder(view)
+        if self.tell_thread(
+            session, group.id, message, dedup_key=f"group:{group.id}:followup", now=now
+        ):
+            self.refresh(session, group.id, now)
 
     def tell_thread(
-        self, session: Session, group_id: int, text: str, *, dedup_key: str, now: datetime
-    ) -> None:
-        """A line in the group card's thread (once per `dedup_key`); none before the card."""
+        self,
+        session: Session,
+        group_id: int,
+        message: SlackMessage,
+        *,
+        dedup_key: str,
+        now: datetime,
+    ) -> bool:
+        """A message in the group card's thread (once per `dedup_key`); False: no card yet."""
         card = outbox_row(session, card_key(group_id))
         if card is None:
-            return
+            return False
         queue.enqueue(
             session=session,
             channel=card.channel,
             kind=OutboxKind.THREAD,
-            payload=dict(SlackMessage(text=text)),
+            payload=dict(message),
             now=now,
             parent_id=card.id,
             dedup_key=dedup_key,
         )
         after_commit(session, self.feed.wake)
+        return True
 
     def _list(self, session: Session, group_id: int, tickets: list[int]) -> set[int]:
         """Give new members their place in the thread; the batches that changed."""

@@ -8,7 +8,7 @@ from typing import Any
 from bot.group_answers import GroupPlan
 from handlers import ids
 from handlers.blocks.followups import promise_choice
-from handlers.blocks.modals import INPUT_LIMIT, plain, text_input
+from handlers.blocks.modals import INPUT_LIMIT, modal, plain, text_input
 from handlers.blocks.text import escape_within, quote, section
 from handlers.values import GroupDraft
 
@@ -71,14 +71,12 @@ def confirm_modal(plan: GroupPlan, promise: str | None) -> dict[str, Any]:
 
 def return_modal(group_id: int) -> dict[str, Any]:
     """A lead returns a trainee's group answer: what should change?"""
-    return {
-        "type": "modal",
-        "callback_id": ids.GROUP_RETURN_MODAL,
-        "private_metadata": json.dumps({"group": group_id}),
-        "title": plain("Return the answer", 24),
-        "submit": plain("Return", 24),
-        "close": plain("Cancel", 24),
-        "blocks": [
+    return modal(
+        callback_id=ids.GROUP_RETURN_MODAL,
+        title="Return the answer",
+        submit="Return",
+        metadata={"group": group_id},
+        blocks=[
             text_input(
                 block_id=ids.REJECT_NOTE_BLOCK,
                 action_id=ids.REJECT_NOTE,
@@ -86,4 +84,4 @@ def return_modal(group_id: int) -> dict[str, Any]:
                 multiline=True,
             )
         ],
-    }
+    )
